@@ -1,0 +1,226 @@
+"""Transition tables: the world of ``aisam/TransitionTable-v0`` and its exact ground truth.
+
+A table maps (state, action) to up to K successor states with probabilities. Rewards
+are received on *entering* a state and entering a terminal state ends the episode, so
+reward and termination are functions of the next state alone.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from aisam_envs.errors import InvalidConfigError
+from aisam_envs.table.kinds import KINDS
+
+
+@dataclass(frozen=True, eq=False)
+class TransitionTable:
+    """An immutable transition table with ground-truth helpers.
+
+    Attributes:
+        next_states: ``(S, A, K)`` int32 successor ids of each (state, action).
+        probs: ``(S, A, K)`` float32 probabilities of those successors (rows sum to 1).
+        rewards: ``(S,)`` float32 reward received on entering each state.
+        terminals: ``(S,)`` bool, entering the state ends the episode.
+        start_state: the state episodes start in; ``None`` starts uniformly at random
+            among the non-terminal states.
+        kind: the generator that built the table (``"custom"`` for hand-made ones).
+    """
+
+    next_states: np.ndarray
+    probs: np.ndarray
+    rewards: np.ndarray
+    terminals: np.ndarray
+    start_state: int | None = 0
+    kind: str = "custom"
+
+    def __post_init__(self) -> None:
+        ns, p = self.next_states, self.probs
+        if ns.ndim != 3 or p.shape != ns.shape:
+            raise InvalidConfigError(
+                f"next_states and probs must both be (S, A, K); got {ns.shape} and {p.shape}"
+            )
+        s = ns.shape[0]
+        if s < 2 or ns.shape[1] < 1:
+            raise InvalidConfigError(f"a table needs >= 2 states and >= 1 action, got {ns.shape}")
+        if self.rewards.shape != (s,) or self.terminals.shape != (s,):
+            raise InvalidConfigError("rewards and terminals must have shape (n_states,)")
+        if ns.min() < 0 or ns.max() >= s:
+            raise InvalidConfigError(f"next_states must lie in [0, {s})")
+        if (p < 0).any() or not np.allclose(p.sum(axis=-1), 1.0, atol=1e-4):
+            raise InvalidConfigError("probs must be non-negative and sum to 1 over successors")
+        if self.start_state is not None:
+            if not 0 <= self.start_state < s:
+                raise InvalidConfigError(f"start_state must be in [0, {s}), got {self.start_state}")
+            if self.terminals[self.start_state]:
+                raise InvalidConfigError(f"start_state {self.start_state} is terminal")
+        elif self.terminals.all():
+            raise InvalidConfigError("every state is terminal: there is nowhere to start")
+        for arr in (ns, p, self.rewards, self.terminals):
+            if arr.flags.writeable:
+                arr.flags.writeable = False
+
+    @property
+    def n_states(self) -> int:
+        """Number of states S."""
+        return self.next_states.shape[0]
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions A."""
+        return self.next_states.shape[1]
+
+    @property
+    def n_successors(self) -> int:
+        """Successor slots K per (state, action); 1 for deterministic tables."""
+        return self.next_states.shape[2]
+
+    @property
+    def deterministic(self) -> bool:
+        """Whether every (state, action) has a single successor."""
+        return self.n_successors == 1
+
+    @cached_property
+    def thresholds(self) -> np.ndarray:
+        """``(S, A, K - 1)`` float32 cumulative probabilities used to sample successors:
+        a uniform draw ``u`` picks slot ``(u >= thresholds[s, a]).sum()``."""
+        return np.cumsum(self.probs[..., :-1], axis=-1, dtype=np.float32)
+
+    @cached_property
+    def start_states(self) -> np.ndarray:
+        """The ids an episode can start in, int64 (one id unless ``start_state`` is None)."""
+        if self.start_state is not None:
+            return np.array([self.start_state], dtype=np.int64)
+        return np.flatnonzero(~self.terminals).astype(np.int64)
+
+    def transition_entropy(self) -> np.ndarray:
+        """Exact entropy of p(s' | s, a) in nats, ``(S, A)`` float64.
+
+        Repeated successor ids are merged (their probabilities add up) first.
+        """
+        if self.deterministic:
+            return np.zeros((self.n_states, self.n_actions))
+        out = np.empty((self.n_states, self.n_actions))
+        chunk = max(1, 2**22 // (self.n_actions * self.n_successors**2))
+        for lo in range(0, self.n_states, chunk):
+            ns = self.next_states[lo : lo + chunk]
+            p = self.probs[lo : lo + chunk].astype(np.float64)
+            same = ns[..., :, None] == ns[..., None, :]
+            merged = (same * p[..., None, :]).sum(axis=-1)  # total prob of each slot's id
+            logq = np.log(np.where(merged > 0, merged, 1.0))
+            out[lo : lo + chunk] = -(p * logq).sum(axis=-1)
+        return np.maximum(out, 0.0)  # float32 probs can round a 0 to -1e-8
+
+    def value_iteration(
+        self, gamma: float = 0.99, tol: float = 1e-8, max_iters: int = 100_000
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Optimal values by value iteration.
+
+        Returns:
+            ``V`` ``(S,)`` and ``Q`` ``(S, A)`` float64, the optimal expected discounted
+            return from each state (and state-action); terminal states' own values are 0.
+        """
+        if not 0 <= gamma < 1:
+            raise InvalidConfigError(f"gamma must be in [0, 1), got {gamma}")
+        alive = ~self.terminals
+        v = np.zeros(self.n_states)
+        for _ in range(max_iters):
+            q = (self.probs * (self.rewards[self.next_states] + gamma * v[self.next_states])).sum(-1)
+            new_v = np.where(alive, q.max(axis=1), 0.0)
+            if np.abs(new_v - v).max() < tol:
+                return new_v, q
+            v = new_v
+        return v, q
+
+    def distances(self) -> np.ndarray:
+        """Fewest steps from the start state(s) to each state, ``(S,)`` int64; -1 where
+        unreachable. Episodes end on entering a terminal, so terminals are not expanded."""
+        dist = np.full(self.n_states, -1, dtype=np.int64)
+        frontier = self.start_states
+        dist[frontier] = 0
+        depth = 0
+        while frontier.size:
+            depth += 1
+            frontier = frontier[~self.terminals[frontier]]
+            succ = self.next_states[frontier]
+            if not self.deterministic:
+                succ = succ[self.probs[frontier] > 0]
+            if succ.size < self.n_states // 64:  # small frontier: sort it
+                succ = np.unique(succ)
+                frontier = succ[dist[succ] < 0]
+            else:  # large frontier: mark it, O(S) but no sort
+                new = np.zeros(self.n_states, dtype=bool)
+                new[succ.ravel()] = True
+                frontier = np.flatnonzero(new & (dist < 0))
+            dist[frontier] = depth
+        return dist
+
+    def reachable(self) -> np.ndarray:
+        """``(S,)`` bool: states some action sequence reaches from the start."""
+        return self.distances() >= 0
+
+    def coverage(self, visited: np.ndarray | Sequence[int]) -> float:
+        """Fraction of the reachable states present in ``visited`` (ids or an ``(S,)`` mask)."""
+        visited = np.asarray(visited)
+        mask = visited if visited.dtype == np.bool_ else np.isin(np.arange(self.n_states), visited)
+        reach = self.reachable()
+        return float((mask & reach).sum() / reach.sum())
+
+
+def make_table(
+    kind: str = "random",
+    n_states: int = 64,
+    n_actions: int = 4,
+    *,
+    seed: int = 0,
+    goal_states: Sequence[int] | None = None,
+    goal_reward: float = 1.0,
+    start_state: int | None = 0,
+    **params: float,
+) -> TransitionTable:
+    """Builds a table of ``kind`` ("random", "stochastic", "lock", "clusters").
+
+    Args:
+        kind: the generator; see :mod:`aisam_envs.table.kinds` for each one's property.
+        n_states: S >= 2.
+        n_actions: A >= 1.
+        seed: which table (the same seed always builds the same table).
+        goal_states: states that pay ``goal_reward`` and end the episode when entered
+            (``lock`` defaults to its last state; the others to none).
+        goal_reward: reward for entering a goal state.
+        start_state: where episodes start; ``None`` for uniformly random starts.
+        **params: the kind's own parameters (e.g. ``n_successors``, ``concentration``,
+            ``n_clusters``, ``n_bridges``).
+    """
+    if kind not in KINDS:
+        raise InvalidConfigError(f"unknown kind {kind!r}; choose one of {sorted(KINDS)}")
+    for name, value in (("n_states", n_states), ("n_actions", n_actions)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise InvalidConfigError(f"{name} must be an int, got {value!r}")
+    if n_states < 2:
+        raise InvalidConfigError(f"n_states must be >= 2, got {n_states}")
+    if n_states >= 2**31:
+        raise InvalidConfigError(f"n_states must be < 2**31 (int32 storage), got {n_states}")
+    if n_actions < 1:
+        raise InvalidConfigError(f"n_actions must be >= 1, got {n_actions}")
+    generator = KINDS[kind]
+    accepted = list(inspect.signature(generator).parameters)[3:]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise InvalidConfigError(
+            f"kind={kind!r} does not take {unknown}; its parameters are {accepted or 'none'}"
+        )
+    out = generator(np.random.default_rng(seed), int(n_states), int(n_actions), **params)
+    goals = np.asarray(out.default_goals if goal_states is None else goal_states, dtype=np.int64)
+    if goals.ndim != 1 or ((goals < 0) | (goals >= n_states)).any():
+        raise InvalidConfigError(f"goal_states must be state ids in [0, {n_states})")
+    rewards = np.zeros(n_states, dtype=np.float32)
+    terminals = np.zeros(n_states, dtype=bool)
+    rewards[goals] = goal_reward
+    terminals[goals] = True
+    return TransitionTable(out.next_states, out.probs, rewards, terminals, start_state, kind)

@@ -1,0 +1,290 @@
+"""Native vector version of ``aisam/TransitionTable-v0``: all envs in array operations.
+
+``reset(seed=s)`` keys env i's random stream with seed ``s + i``, exactly as
+``SyncVectorEnv`` over single envs seeded ``s, s + 1, ...`` does, and every draw comes
+from the counter-based generator of :mod:`aisam_envs.table.rng`, one draw per env per
+step or reset; so trajectories match the single envs bit for bit, on numpy and torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from aisam_envs.errors import (
+    InvalidActionError,
+    InvalidConfigError,
+    ResetNeededError,
+    require_extra,
+)
+from aisam_envs.table import rng
+from aisam_envs.table.env import build_world
+from aisam_envs.table.tables import TransitionTable
+
+BACKENDS = ("numpy", "torch")
+
+
+class TransitionTableVectorEnv(VectorEnv):
+    """``num_envs`` walks on one shared transition table, stepped together.
+
+    Takes every argument of :class:`~aisam_envs.table.env.TransitionTableEnv`, plus:
+
+    Args:
+        num_envs: number of parallel envs N.
+        max_episode_steps: truncate episodes after this many steps (``None``: never;
+            ``gym.make_vec`` passes the registration's 100).
+        autoreset_mode: gymnasium's ``NEXT_STEP`` (default), ``SAME_STEP`` (the ended
+            episode's last observation is in ``info["final_obs"]``, batched like the
+            observations, with ``info["_final_obs"]`` marking the envs that ended) or
+            ``DISABLED`` (reset ended envs with ``reset(options={"reset_mask": mask})``).
+        backend: ``"numpy"`` or ``"torch"``; torch keeps states, actions, observations,
+            rewards and flags as tensors on ``device``.
+        device: torch device for ``backend="torch"`` (default: CUDA when available).
+
+    ``info["state"]`` holds the true state ids (for ``obs_type="discrete"`` it is the
+    observation array itself).
+    """
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        n_states: int = 64,
+        n_actions: int = 4,
+        kind: str = "random",
+        table_seed: int = 0,
+        obs_type: str = "discrete",
+        obs_dim: int = 16,
+        goal_states: Sequence[int] | None = None,
+        goal_reward: float = 1.0,
+        start_state: int | None = 0,
+        table: TransitionTable | None = None,
+        max_episode_steps: int | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        backend: str = "numpy",
+        device: Any = None,
+        **kind_params: Any,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+            raise InvalidConfigError(f"num_envs must be a positive int, got {num_envs!r}")
+        if max_episode_steps is not None and max_episode_steps < 1:
+            raise InvalidConfigError(f"max_episode_steps must be >= 1, got {max_episode_steps}")
+        if backend not in BACKENDS:
+            raise InvalidConfigError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        try:
+            self.autoreset_mode = AutoresetMode(autoreset_mode)
+        except ValueError as exc:
+            modes = [m.value for m in AutoresetMode]
+            raise InvalidConfigError(f"autoreset_mode must be one of {modes}") from exc
+        self.table, self._encoder = build_world(
+            n_states, n_actions, kind, table_seed, obs_type, obs_dim,
+            goal_states, goal_reward, start_state, table, kind_params,
+        )  # fmt: skip
+        self.num_envs = num_envs
+        self.max_episode_steps = max_episode_steps
+        self.backend = backend
+        self.metadata = {"autoreset_mode": self.autoreset_mode, "render_modes": []}
+        self.single_observation_space = self._encoder.space
+        self.single_action_space = spaces.Discrete(self.table.n_actions)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._discrete = obs_type == "discrete"
+        self._keys: Any = None
+        self._started = False
+        self._any_pending = False
+        if backend == "numpy":
+            self._xp, self.device = np, None
+        else:
+            torch = require_extra("torch", "agents")
+            self._xp = torch
+            self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self._load_table()
+
+    def _array(self, values: np.ndarray) -> Any:
+        """``values`` on this env's backend and device."""
+        if self.backend == "numpy":
+            return values
+        return self._xp.as_tensor(np.array(values), device=self.device)  # writable copy
+
+    def _load_table(self) -> None:
+        t, n = self.table, self.num_envs
+        # int64 ids index fastest; row a * S + s of the action-major tables is (s, a)
+        ns = t.next_states.transpose(1, 0, 2).reshape(-1, t.n_successors).astype(np.int64)
+        self._ns = self._array(ns[:, 0] if t.deterministic else ns)
+        self._thr = self._array(t.thresholds.transpose(1, 0, 2).reshape(ns.shape[0], -1))
+        self._rew = self._array(t.rewards)
+        self._term = self._array(t.terminals)
+        # rewards that are one value paid on entering terminals (all generated tables)
+        # are a multiply of the terminal flags rather than a second gather
+        goal = t.rewards[t.terminals]
+        self._goal_reward = (
+            float(goal[0])
+            if goal.size and (goal == goal[0]).all() and not t.rewards[~t.terminals].any()
+            else None
+        )
+        self._draws = not (t.deterministic and t.start_state is not None)
+        self._starts = self._array(t.start_states)
+        self._states = self._array(np.zeros(n, dtype=np.int64))
+        self._elapsed = self._array(np.zeros(n, dtype=np.int64))
+        self._pending = self._array(np.zeros(n, dtype=bool))
+        self._counters = self._array(np.zeros(n, dtype=np.uint64 if self._xp is np else np.int64))
+        self._all = self._array(np.ones(n, dtype=bool))
+
+    # ------------------------------------------------------------------ helpers
+    def _uniform(self, mask: Any = None) -> Any:
+        keys, counters = self._keys, self._counters
+        if mask is not None:
+            keys, counters = keys[mask], counters[mask]
+        if self._xp is np:
+            return rng.uniform_numpy(keys, counters)
+        return rng.uniform_torch(keys, counters)
+
+    def _start_states(self, u: Any) -> Any:
+        """Start states picked by uniform draws ``u`` (a scalar for a fixed start)."""
+        if self.table.start_state is not None:
+            return self._starts[0]
+        n = self._starts.shape[0]
+        idx = u * n
+        idx = idx.astype(np.int64) if self._xp is np else idx.long()
+        return self._starts[self._xp.clip(idx, 0, n - 1)]
+
+    def _ids(self, states: Any) -> Any:
+        """A copy of the state ids, so callers may keep or modify what they are given."""
+        return states.copy() if self._xp is np else states.clone()
+
+    def _outputs(self, states: Any) -> tuple[Any, Any]:
+        ids = self._ids(states)
+        if self._discrete:
+            return ids, ids
+        obs = self._encoder.encode_numpy(ids) if self._xp is np else self._encoder.encode_torch(ids)
+        return obs, ids
+
+    def _seed_keys(self, seed: int | Sequence[int] | None) -> None:
+        n = self.num_envs
+        if seed is None:
+            keys = self.np_random.integers(0, 2**63, size=n, dtype=np.uint64)
+        elif isinstance(seed, int | np.integer):
+            keys = rng.keys_from_seed_numpy(int(seed), n)
+        elif len(seed) == n and all(isinstance(s, int | np.integer) for s in seed):
+            keys = np.array([rng.key_from_seed(int(s)) for s in seed], dtype=np.uint64)
+        else:
+            raise InvalidConfigError(f"seed must be an int or a list of {n} ints, got {seed!r}")
+        self._keys = self._array(keys if self._xp is np else keys.view(np.int64))
+        self._counters[:] = 0
+
+    def _check_actions(self, actions: Any) -> Any:
+        n, a = self.num_envs, self.table.n_actions
+        if self._xp is np:
+            actions = np.asarray(actions)
+            if actions.dtype.kind in "iu" and actions.shape == (n,):
+                # one pass: negatives viewed as unsigned are huge, so max() catches both ends
+                if actions.view(actions.dtype.str.replace("i", "u")).max() >= a:
+                    raise InvalidActionError(f"actions must lie in [0, {a}); got {actions}")
+                return actions
+            integral = actions.dtype.kind in "iu"
+        else:
+            actions = self._xp.as_tensor(actions, device=self.device)
+            integral = not (actions.is_floating_point() or actions.is_complex())
+            integral = integral and actions.dtype != self._xp.bool
+        if not integral or tuple(actions.shape) != (n,):
+            raise InvalidActionError(
+                f"actions must be {n} integers in [0, {a}), shape ({n},); got dtype "
+                f"{actions.dtype}, shape {tuple(actions.shape)}"
+            )
+        if bool(((actions < 0) | (actions >= a)).any()):
+            raise InvalidActionError(f"actions must lie in [0, {a}); got {actions}")
+        return actions
+
+    # ---------------------------------------------------------------------- API
+    def reset(
+        self,
+        *,
+        seed: int | Sequence[int] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """Resets every env, or with ``options={"reset_mask": mask}`` the masked ones."""
+        mask = (options or {}).get("reset_mask")
+        if mask is not None and (seed is not None or not self._started):
+            raise InvalidConfigError("reset_mask resets some envs of a running batch: give no seed")
+        super().reset(seed=seed if isinstance(seed, int | np.integer) else None)
+        if seed is not None or self._keys is None:
+            self._seed_keys(seed)
+        mask = self._all if mask is None else self._array(np.asarray(mask, dtype=bool))
+        starts = self._start_states(self._uniform())
+        self._states = self._xp.where(mask, starts, self._states)
+        self._counters[mask] += 1
+        self._elapsed[mask] = 0
+        self._pending[mask] = False
+        self._any_pending = bool(self._pending.any())
+        self._started = True
+        obs, ids = self._outputs(self._states)
+        return obs, {"state": ids, "_state": self._all}
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """Steps all envs with ``actions`` (``(N,)`` ints); see the class for autoreset."""
+        if not self._started:
+            raise ResetNeededError("step() called before reset(): call reset() first")
+        if self._any_pending and self.autoreset_mode == AutoresetMode.DISABLED:
+            raise ResetNeededError(
+                "some envs have ended and autoreset is DISABLED: call "
+                "reset(options={'reset_mask': terminated | truncated}) first"
+            )
+        a = self._check_actions(actions)
+        xp, t = self._xp, self.table
+        rows = a * t.n_states + self._states
+        u = self._uniform() if self._draws else None
+        if t.deterministic:
+            nxt = self._ns[rows]
+        else:
+            nxt = self._ns[rows, (u[:, None] >= self._thr[rows]).sum(1)]
+        if self._any_pending:  # NEXT_STEP: envs that ended last step start over instead
+            nxt = xp.where(self._pending, self._start_states(u), nxt)
+            self._elapsed[self._pending] = -1
+        if self._draws:
+            self._counters += 1
+        self._elapsed += 1
+        self._states = nxt
+        terminated = self._term[nxt]
+        if self._goal_reward is None:
+            reward = self._rew[nxt]
+        else:
+            reward = terminated.astype(np.float32) if xp is np else terminated.float()
+            if self._goal_reward != 1.0:
+                reward *= self._goal_reward
+        if self.max_episode_steps is None:
+            truncated = xp.zeros_like(terminated)
+        else:
+            truncated = self._elapsed >= self.max_episode_steps
+        if self._any_pending:
+            keep = ~self._pending
+            reward, terminated, truncated = reward * keep, terminated & keep, truncated & keep
+        done = terminated | truncated
+        obs, ids = self._outputs(nxt)
+        info: dict[str, Any] = {"state": ids, "_state": self._all}
+        if self.autoreset_mode == AutoresetMode.SAME_STEP:
+            if bool(done.any()):
+                obs, ids = self._restart_same_step(done, obs, ids, info)
+            self._any_pending = False
+        else:
+            self._pending = done
+            self._any_pending = bool(done.any())
+        return obs, reward, terminated, truncated, info
+
+    def _restart_same_step(
+        self, done: Any, obs: Any, ids: Any, info: dict[str, Any]
+    ) -> tuple[Any, Any]:
+        """SAME_STEP autoreset: report the ended episodes' last step, then restart them."""
+        info["final_obs"], info["_final_obs"] = obs, done
+        info["final_info"] = {"state": ids, "_state": done}
+        info["_final_info"] = done
+        u = None if self.table.start_state is not None else self._uniform()
+        self._states = self._xp.where(done, self._start_states(u), self._states)
+        self._counters[done] += 1
+        self._elapsed[done] = 0
+        obs, ids = self._outputs(self._states)
+        info["state"] = ids
+        return obs, ids

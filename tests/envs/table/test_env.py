@@ -1,0 +1,144 @@
+"""The single ``aisam/TransitionTable-v0`` env: API, checkers, determinism, bad input."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import aisam_envs  # noqa: F401  (registers the ids)
+from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError
+
+ID = "aisam/TransitionTable-v0"
+OBS_TYPES = ["discrete", "onehot", "embedding"]
+
+
+@pytest.mark.parametrize("obs_type", OBS_TYPES)
+@pytest.mark.parametrize("kind", ["random", "stochastic", "lock", "clusters"])
+def test_gymnasium_check_env_passes(kind: str, obs_type: str) -> None:
+    check_env(gym.make(ID, kind=kind, obs_type=obs_type, n_states=16).unwrapped)
+
+
+@pytest.mark.parametrize("obs_type", OBS_TYPES)
+def test_sb3_check_env_passes(obs_type: str) -> None:
+    sb3_env_checker = pytest.importorskip("stable_baselines3.common.env_checker")
+    env = gym.make(ID, kind="stochastic", obs_type=obs_type, n_states=16)
+    sb3_env_checker.check_env(env, warn=False)
+
+
+def test_observation_types_encode_the_state() -> None:
+    onehot = gym.make(ID, obs_type="onehot", n_states=10)
+    obs, info = onehot.reset(seed=0)
+    assert obs.shape == (10,) and obs[info["state"]] == 1.0 and obs.sum() == 1.0
+    emb = gym.make(ID, obs_type="embedding", obs_dim=8, n_states=1000, start_state=None)
+    seen = {}
+    for seed in range(50):
+        obs, info = emb.reset(seed=seed)
+        assert obs.shape == (8,) and obs.dtype == np.float32 and obs in emb.observation_space
+        if info["state"] in seen:  # the same state always shows the same vector
+            assert np.array_equal(seen[info["state"]], obs)
+        seen[info["state"]] = obs
+    vectors = np.stack(list(seen.values()))
+    assert len(np.unique(vectors, axis=0)) == len(seen) > 40  # distinct states, distinct vectors
+    assert abs(vectors.std() - 1.0) < 0.15  # unit variance per coordinate
+
+
+def test_rewards_terminations_and_time_limit_follow_the_table() -> None:
+    env = gym.make(ID, kind="lock", n_states=5, n_actions=2, table_seed=4)
+    table = env.unwrapped.table
+    _, q = table.value_iteration(0.9)
+    obs, _ = env.reset(seed=0)
+    total, steps, terminated = 0.0, 0, False
+    while not terminated:
+        obs, reward, terminated, truncated, info = env.step(int(q[obs].argmax()))
+        total, steps = total + reward, steps + 1
+        assert info["state"] == obs
+    assert (total, steps, obs) == (1.0, 4, 4)
+    env = gym.make(ID, kind="random", max_episode_steps=7)
+    env.reset(seed=0)
+    flags = [env.step(0)[3] for _ in range(7)]
+    assert flags == [False] * 6 + [True]
+
+
+def test_same_seed_same_trajectory() -> None:
+    def rollout(seed: int) -> list[int]:
+        env = gym.make(ID, kind="stochastic", n_states=50, start_state=None)
+        obs, _ = env.reset(seed=seed)
+        out = [obs]
+        for i in range(200):
+            obs, _, terminated, truncated, _ = env.step(i % 4)
+            out.append(obs)
+            if terminated or truncated:
+                out.append(env.reset()[0])
+        return out
+
+    assert rollout(3) == rollout(3)
+    assert rollout(3) != rollout(4)
+
+
+def test_stochastic_transitions_sample_the_table_probabilities() -> None:
+    env = gym.make(ID, kind="stochastic", n_states=8, n_actions=1, n_successors=3).unwrapped
+    table = env.table
+    counts = np.zeros(8)
+    env.reset(seed=0)
+    for _ in range(6000):
+        env.reset()
+        counts[env.step(0)[0]] += 1
+    expected = np.zeros(8)
+    np.add.at(expected, table.next_states[0, 0], table.probs[0, 0])
+    assert np.abs(counts / counts.sum() - expected).max() < 0.03
+
+
+def test_ready_made_table_is_used() -> None:
+    from aisam_envs.table.tables import make_table
+
+    table = make_table("lock", 7, 3, seed=9)
+    assert gym.make(ID, table=table).unwrapped.table is table
+    with pytest.raises(InvalidConfigError, match="must be a TransitionTable"):
+        gym.make(ID, table="lock")
+
+
+@pytest.mark.parametrize("action", [4, -1, 1.0, True, "0", np.array([1]), None])
+def test_bad_actions_raise_clear_errors(action: object) -> None:
+    env = gym.make(ID, n_actions=4).unwrapped
+    env.reset(seed=0)
+    with pytest.raises(InvalidActionError, match=r"\[0, 4\)"):
+        env.step(action)
+
+
+def test_numpy_integer_actions_are_accepted() -> None:
+    env = gym.make(ID).unwrapped
+    env.reset(seed=0)
+    for action in (np.int64(1), np.int32(2), np.array(3), np.uint8(0)):
+        env.step(action)
+
+
+def test_step_after_termination_or_before_reset_raises() -> None:
+    env = gym.make(ID, kind="random", n_states=2, n_actions=1, goal_states=[1]).unwrapped
+    with pytest.raises(ResetNeededError, match="call reset"):
+        env.step(0)
+    env.reset(seed=0)
+    while not env.step(0)[2]:  # walk until the goal ends the episode
+        pass
+    with pytest.raises(ResetNeededError, match="call reset"):
+        env.step(0)
+
+
+def test_unknown_obs_type_raises() -> None:
+    with pytest.raises(InvalidConfigError, match="unknown obs_type 'pixels'"):
+        gym.make(ID, obs_type="pixels")
+
+
+def test_ppo_trains_on_it_through_make_vec_env() -> None:
+    sb3 = pytest.importorskip("stable_baselines3")
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    kwargs = {"kind": "lock", "n_states": 4, "n_actions": 2, "table_seed": 1}
+    venv = make_vec_env(ID, n_envs=4, seed=0, env_kwargs={**kwargs, "max_episode_steps": 20})
+    model = sb3.PPO("MlpPolicy", venv, n_steps=64, batch_size=64, seed=0, learning_rate=3e-3)
+    model.learn(3000)
+    eval_env = gym.make(ID, **kwargs, max_episode_steps=20)
+    mean, _ = evaluate_policy(model, eval_env, n_eval_episodes=5, deterministic=True)
+    assert mean == 1.0  # the 3-digit lock is opened every time
