@@ -53,6 +53,9 @@ class EnvEntry:
         kwargs: default constructor kwargs of the registration.
         max_episode_steps: the registration's time limit (``None``: the env's own).
         summary: one line for ``aisam envs``.
+        spaces: observation and action spaces with the default kwargs, as text.
+        bench_kwargs: kwargs ``aisam bench`` makes the env with.
+        bench_num_envs: how many envs ``aisam bench`` runs in the vector measurement.
     """
 
     id: str
@@ -63,6 +66,9 @@ class EnvEntry:
     kwargs: dict[str, Any] = field(default_factory=dict)
     max_episode_steps: int | None = None
     summary: str = ""
+    spaces: str = ""
+    bench_kwargs: dict[str, Any] = field(default_factory=dict)
+    bench_num_envs: int = 8
 
 
 ENVS: tuple[EnvEntry, ...] = (
@@ -72,6 +78,30 @@ ENVS: tuple[EnvEntry, ...] = (
         vector_entry_point="aisam_envs.table.vector:TransitionTableVectorEnv",
         max_episode_steps=100,
         summary="synthetic int->int transition-table world with exact ground truth",
+        spaces="Discrete(64) | Box(S,) onehot | Box(obs_dim,) embedding -> Discrete(4)",
+        bench_num_envs=4096,
+    ),
+    EnvEntry(
+        id="aisam/TextWorld-v0",
+        entry_point="aisam_envs.textworld.env:TextWorldEnv",
+        extra="textworld",
+        module="textworld",
+        max_episode_steps=100,
+        summary="TextWorld text games (given .z8, generated, or built-in challenges)",
+    ),
+    EnvEntry(
+        id="aisam/Parity-v0",
+        entry_point="aisam_envs.parity:ParityEnv",
+        summary="PonderNet parity task as a contextual bandit (difficulty = active bits)",
+    ),
+    EnvEntry(
+        id="aisam/PokemonRed-v0",
+        entry_point="aisam_envs.pokemon.env:PokemonRedEnv",
+        extra="pokemon",
+        module="pyboy",
+        max_episode_steps=16384,
+        summary="Pokemon Red on headless PyBoy (your own ROM), RAM-decoded info, shaped reward",
+        spaces="Box(0, 255, (72, 80, 1), uint8) screen | (144, 160, 3) rgb | (8192,) ram -> Discrete(7)",
     ),
 )
 
