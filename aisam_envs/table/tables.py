@@ -130,7 +130,8 @@ class TransitionTable:
         alive = ~self.terminals
         v = np.zeros(self.n_states)
         for _ in range(max_iters):
-            q = (self.probs * (self.rewards[self.next_states] + gamma * v[self.next_states])).sum(-1)
+            backup = self.rewards[self.next_states] + gamma * v[self.next_states]
+            q = (self.probs * backup).sum(axis=-1)
             new_v = np.where(alive, q.max(axis=1), 0.0)
             if np.abs(new_v - v).max() < tol:
                 return new_v, q
