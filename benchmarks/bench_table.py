@@ -7,7 +7,10 @@ Anchors (issue 2):
 * on a GPU, the same gather loop in torch (1M envs; aim >= 1e9 env-steps/s).
 
 Each pair is timed in alternating rounds and the medians compared, so machine noise
-hits both sides. Run: ``python benchmarks/bench_table.py [--rounds 5] [--torch]``.
+hits both sides. CPU measurements count the process's CPU time (one core: numpy runs
+these ops single-threaded), so other load on the machine does not inflate them; GPU
+measurements count wall-clock time between device synchronisations.
+Run: ``python benchmarks/bench_table.py [--rounds 5] [--torch]``.
 """
 
 from __future__ import annotations
@@ -30,18 +33,24 @@ ID = "aisam/TransitionTable-v0"
 
 
 def rate(
-    fn: Callable[[], None], steps_per_call: int, seconds: float, sync: Callable[[], None]
+    fn: Callable[[], None],
+    steps_per_call: int,
+    seconds: float,
+    sync: Callable[[], None] | None = None,
 ) -> float:
-    """Env-steps/s of ``fn`` repeated for about ``seconds``."""
+    """Env-steps/s of ``fn`` repeated for about ``seconds``: CPU time without ``sync``,
+    wall-clock time between ``sync()`` calls (a GPU) with it."""
+    clock = time.process_time if sync is None else time.perf_counter
+    sync = sync or (lambda: None)
     fn()
     sync()
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    calls, start = 0, clock()
+    while clock() - start < seconds:
         for _ in range(20):
             fn()
         calls += 20
     sync()
-    return calls * steps_per_call / (time.perf_counter() - start)
+    return calls * steps_per_call / (clock() - start)
 
 
 def paired(a: Callable[[], float], b: Callable[[], float], rounds: int) -> tuple[float, float]:
@@ -70,11 +79,8 @@ def numpy_vector(n: int, n_states: int, rounds: int, seconds: float) -> dict[str
         it["i"] = (it["i"] + 1) & 63
         state = flat[actions[it["i"]] * n_states + state]
 
-    def nop() -> None:
-        pass
-
     ours, anchor = paired(
-        lambda: rate(env_step, n, seconds, nop), lambda: rate(gather_step, n, seconds, nop), rounds
+        lambda: rate(env_step, n, seconds), lambda: rate(gather_step, n, seconds), rounds
     )
     return {"ours": ours, "anchor": anchor}
 
@@ -86,12 +92,9 @@ def frozen_lake(n: int, rounds: int, seconds: float) -> dict[str, float]:
     ours.reset(seed=0)
     actions = np.random.default_rng(0).integers(0, 4, size=n)
 
-    def nop() -> None:
-        pass
-
     r_ours, r_lake = paired(
-        lambda: rate(lambda: ours.step(actions), n, seconds, nop),
-        lambda: rate(lambda: lake.step(actions), n, seconds, nop),
+        lambda: rate(lambda: ours.step(actions), n, seconds),
+        lambda: rate(lambda: lake.step(actions), n, seconds),
         rounds,
     )
     return {"ours": r_ours, "anchor": r_lake}
@@ -114,7 +117,7 @@ def torch_vector(n: int, n_states: int, rounds: int, seconds: float) -> dict[str
     flat = env.unwrapped._ns
     state = torch.zeros(n, dtype=torch.int64, device=device)
     it = {"i": 0}
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync = torch.cuda.synchronize if device == "cuda" else None
 
     def env_step() -> None:
         it["i"] = (it["i"] + 1) & 63

@@ -27,6 +27,7 @@ from aisam_envs.table.env import build_world
 from aisam_envs.table.tables import TransitionTable
 
 BACKENDS = ("numpy", "torch")
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # same-size views
 
 
 class TransitionTableVectorEnv(VectorEnv):
@@ -111,25 +112,45 @@ class TransitionTableVectorEnv(VectorEnv):
         return self._xp.as_tensor(np.array(values), device=self.device)  # writable copy
 
     def _load_table(self) -> None:
+        """Lays the table out for the step: one gather gives next state and termination.
+
+        Row ``s * P + a`` (``P``: n_actions rounded up to a power of two) holds each
+        successor as ``s' * P``, with the sign bit set when ``s'`` is terminal. States are
+        kept scaled by ``P``, so a step is ``row = x + a``, ``y = packed[row]``,
+        ``terminated = y < 0``, ``x = y & max``, and the id is ``x >> log2(P)``.
+        """
         t, n = self.table, self.num_envs
-        # int64 ids index fastest; row a * S + s of the action-major tables is (s, a)
-        ns = t.next_states.transpose(1, 0, 2).reshape(-1, t.n_successors).astype(np.int64)
-        self._ns = self._array(ns[:, 0] if t.deterministic else ns)
-        self._thr = self._array(t.thresholds.transpose(1, 0, 2).reshape(ns.shape[0], -1))
-        self._rew = self._array(t.rewards)
-        self._term = self._array(t.terminals)
+        stride = 1 << (t.n_actions - 1).bit_length()
+        dtype = np.int64  # int64 arithmetic and indexing are the fastest in numpy
+        self._shift, self._bits = stride.bit_length() - 1, np.iinfo(dtype).max
+        packed = np.zeros((t.n_states, stride, t.n_successors), dtype=dtype)
+        packed[:, : t.n_actions] = t.next_states.astype(dtype) * stride
+        sign = np.where(t.terminals[t.next_states], dtype(np.iinfo(dtype).min), dtype(0))
+        packed[:, : t.n_actions] |= sign
+        thresholds = np.ones((t.n_states, stride, t.n_successors - 1), dtype=np.float32)
+        thresholds[:, : t.n_actions] = t.thresholds
+        rows = t.n_states * stride
+        packed = packed.reshape(rows, -1)
+        self._ns = self._array(packed[:, 0] if t.deterministic else packed)
+        self._thr = self._array(thresholds.reshape(rows, -1))
         # rewards that are one value paid on entering terminals (all generated tables)
-        # are a multiply of the terminal flags rather than a second gather
+        # come from the termination flags; any other rewards from a gather per row
         goal = t.rewards[t.terminals]
-        self._goal_reward = (
-            float(goal[0])
-            if goal.size and (goal == goal[0]).all() and not t.rewards[~t.terminals].any()
-            else None
-        )
+        one_goal_value = goal.size and (goal == goal[0]).all()
+        if one_goal_value and not t.rewards[~t.terminals].any():
+            self._goal_reward, self._rew = float(goal[0]), None
+        else:
+            rew = np.zeros((t.n_states, stride, t.n_successors), dtype=np.float32)
+            rew[:, : t.n_actions] = t.rewards[t.next_states]
+            self._goal_reward, self._rew = None, self._array(rew.reshape(rows, -1))
+        self._deterministic = t.deterministic
         self._draws = not (t.deterministic and t.start_state is not None)
-        self._starts = self._array(t.start_states)
-        self._states = self._array(np.zeros(n, dtype=np.int64))
-        self._elapsed = self._array(np.zeros(n, dtype=np.int64))
+        self._starts = self._array(t.start_states.astype(dtype) * stride)
+        self._states = self._array(np.zeros(n, dtype=dtype))
+        # env i truncates once the step counter _t reaches _deadline[i] (its start + limit)
+        self._t = 0
+        self._limit = self.max_episode_steps or 0
+        self._deadline = self._array(np.zeros(n, dtype=np.int64))
         self._pending = self._array(np.zeros(n, dtype=bool))
         self._counters = self._array(np.zeros(n, dtype=np.uint64 if self._xp is np else np.int64))
         self._all = self._array(np.ones(n, dtype=bool))
@@ -153,8 +174,10 @@ class TransitionTableVectorEnv(VectorEnv):
         return self._starts[self._xp.clip(idx, 0, n - 1)]
 
     def _ids(self, states: Any) -> Any:
-        """A copy of the state ids, so callers may keep or modify what they are given."""
-        return states.copy() if self._xp is np else states.clone()
+        """int64 state ids of scaled states (a new array each call)."""
+        if self._xp is np:
+            return np.right_shift(states, self._shift, dtype=np.int64)
+        return (states >> self._shift).long()
 
     def _outputs(self, states: Any) -> tuple[Any, Any]:
         ids = self._ids(states)
@@ -182,7 +205,7 @@ class TransitionTableVectorEnv(VectorEnv):
             actions = np.asarray(actions)
             if actions.dtype.kind in "iu" and actions.shape == (n,):
                 # one pass: negatives viewed as unsigned are huge, so max() catches both ends
-                if actions.view(actions.dtype.str.replace("i", "u")).max() >= a:
+                if actions.view(_UNSIGNED[actions.dtype.itemsize]).max() >= a:
                     raise InvalidActionError(f"actions must lie in [0, {a}); got {actions}")
                 return actions
             integral = actions.dtype.kind in "iu"
@@ -217,7 +240,7 @@ class TransitionTableVectorEnv(VectorEnv):
         starts = self._start_states(self._uniform())
         self._states = self._xp.where(mask, starts, self._states)
         self._counters[mask] += 1
-        self._elapsed[mask] = 0
+        self._deadline[mask] = self._t + self._limit
         self._pending[mask] = False
         self._any_pending = bool(self._pending.any())
         self._started = True
@@ -234,31 +257,30 @@ class TransitionTableVectorEnv(VectorEnv):
                 "reset(options={'reset_mask': terminated | truncated}) first"
             )
         a = self._check_actions(actions)
-        xp, t = self._xp, self.table
-        rows = a * t.n_states + self._states
+        xp = self._xp
+        rows = self._states + a
         u = self._uniform() if self._draws else None
-        if t.deterministic:
-            nxt = self._ns[rows]
-        else:
-            nxt = self._ns[rows, (u[:, None] >= self._thr[rows]).sum(1)]
-        if self._any_pending:  # NEXT_STEP: envs that ended last step start over instead
-            nxt = xp.where(self._pending, self._start_states(u), nxt)
-            self._elapsed[self._pending] = -1
-        if self._draws:
-            self._counters += 1
-        self._elapsed += 1
-        self._states = nxt
-        terminated = self._term[nxt]
+        slot = None if self._deterministic else (u[:, None] >= self._thr[rows]).sum(1)
+        packed = self._ns[rows] if slot is None else self._ns[rows, slot]
+        terminated = packed < 0
+        nxt = packed & self._bits
         if self._goal_reward is None:
-            reward = self._rew[nxt]
+            reward = self._rew[rows, 0] if slot is None else self._rew[rows, slot]
         else:
             reward = terminated.astype(np.float32) if xp is np else terminated.float()
             if self._goal_reward != 1.0:
                 reward *= self._goal_reward
+        if self._any_pending:  # NEXT_STEP: envs that ended last step start over instead
+            nxt = xp.where(self._pending, self._start_states(u), nxt)
+            self._deadline[self._pending] = self._t + 1 + self._limit
+        if self._draws:
+            self._counters += 1
+        self._t += 1
+        self._states = nxt
         if self.max_episode_steps is None:
             truncated = xp.zeros_like(terminated)
         else:
-            truncated = self._elapsed >= self.max_episode_steps
+            truncated = self._deadline <= self._t
         if self._any_pending:
             keep = ~self._pending
             reward, terminated, truncated = reward * keep, terminated & keep, truncated & keep
@@ -284,7 +306,7 @@ class TransitionTableVectorEnv(VectorEnv):
         u = None if self.table.start_state is not None else self._uniform()
         self._states = self._xp.where(done, self._start_states(u), self._states)
         self._counters[done] += 1
-        self._elapsed[done] = 0
+        self._deadline[done] = self._t + self._limit
         obs, ids = self._outputs(self._states)
         info["state"] = ids
         return obs, ids
