@@ -88,6 +88,8 @@ ENVS: tuple[EnvEntry, ...] = (
         module="textworld",
         max_episode_steps=100,
         summary="TextWorld text games (given .z8, generated, or built-in challenges)",
+        spaces="Text(4096) | Box(0, 4095, (256,), int64) tokens -> Text command | Discrete(64)",
+        bench_kwargs={"action_mode": "index", "world_size": 3, "nb_objects": 5, "quest_length": 2},
     ),
     EnvEntry(
         id="aisam/Parity-v0",
@@ -101,7 +103,35 @@ ENVS: tuple[EnvEntry, ...] = (
         module="pyboy",
         max_episode_steps=16384,
         summary="Pokemon Red on headless PyBoy (your own ROM), RAM-decoded info, shaped reward",
-        spaces="Box(0, 255, (72, 80, 1), uint8) screen | (144, 160, 3) rgb | (8192,) ram -> Discrete(7)",
+        spaces="Box(72, 80, 1) screen | (144, 160, 3) rgb | (8192,) ram, uint8 -> Discrete(7)",
+    ),
+    EnvEntry(
+        id="aisam/Montezuma-Reduced-v0",
+        entry_point="aisam_envs.montezuma:MontezumaReducedEnv",
+        vector_entry_point="aisam_envs.montezuma:MontezumaReducedVectorEnv",
+        extra="atari",
+        module="ale_py",
+        kwargs={
+            "frameskip": 4,
+            "repeat_action_probability": 0.25,
+            "max_num_frames_per_episode": 108_000,
+        },
+        summary="Montezuma's Revenge, 6 actions, ALE v5 protocol, RAM state (room, ...) in info",
+        spaces="Box(uint8): (210, 160, 3) rgb | (210, 160) gray | (128,) ram -> Discrete(6)",
+    ),
+    EnvEntry(
+        id="aisam/Montezuma-ReducedNoFrameskip-v0",
+        entry_point="aisam_envs.montezuma:MontezumaReducedEnv",
+        vector_entry_point="aisam_envs.montezuma:MontezumaReducedVectorEnv",
+        extra="atari",
+        module="ale_py",
+        kwargs={
+            "frameskip": 1,
+            "repeat_action_probability": 0.0,
+            "max_num_frames_per_episode": 108_000,
+        },
+        summary="Montezuma-Reduced, no frame skip or sticky actions (for SB3/gymnasium wrappers)",
+        spaces="Box(uint8): (210, 160, 3) rgb | (210, 160) gray | (128,) ram -> Discrete(6)",
     ),
 )
 
