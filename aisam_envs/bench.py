@@ -95,7 +95,8 @@ def bench_entry(entry: EnvEntry, seconds: float, num_envs: int | None = None) ->
         finally:
             vec_env.close()
     except AisamEnvError as exc:
-        return BenchResult(entry.id, None, None, n, mode, str(exc))
+        first_sentence = str(exc).split(". ")[0]  # keeps the table readable
+        return BenchResult(entry.id, None, None, n, mode, first_sentence)
     return BenchResult(entry.id, single, vector, n, mode)
 
 
