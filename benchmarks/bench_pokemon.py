@@ -3,16 +3,20 @@
 The anchor is a bare ``PyBoy`` on the same ROM and start state doing exactly the
 emulator work of one env step: press a button, tick ``press_frames`` frames unrendered,
 release, tick the rest rendering only the last (not at all for ``ram`` observations).
-The env adds what it adds on top: RAM decoding, reward, observation, ``info``, and the
-``gym.make`` wrappers. Anchor and env alternate in short blocks so load drift hits both,
-and are timed in CPU time of this thread (robust when other processes share the cores);
-steps/s and ``ratio`` use median CPU time per block, ``wall`` is the same ratio in wall
-time.
+The env adds what it adds on top: RAM decoding, reward, observation, ``info`` and the
+``gym.make`` wrappers.
+
+Anchor and env run in alternating blocks of ``--block`` steps (``--pairs`` pairs per
+round, the order flipped every pair) so load drift hits both sides; each block is timed
+in process CPU time (robust when other jobs share the cores) and in wall time. A round's
+ratio is anchor time / env time over its blocks; the table gives the median over
+``--rounds`` rounds and their range, and ``overhead`` is the env's extra CPU time per
+step (median).
 
 By default this runs the homebrew test ROM of ``tests/envs/pokemon/homebrew_rom.py``
 (the real game is copyrighted); ``--rom`` runs your own Pokemon Red dump from power-on.
 
-    python benchmarks/bench_pokemon.py [--block 50] [--blocks 60] [--rom PokemonRed.gb]
+    python benchmarks/bench_pokemon.py [--rounds 7] [--pairs 10] [--block 40] [--rom PATH]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gymnasium as gym
@@ -36,7 +41,7 @@ from homebrew_rom import build_rom  # noqa: E402
 ACTION_FREQ, PRESS_FRAMES = 24, 8
 
 
-def make_anchor(rom: bytes, state: bytes, render: bool):
+def make_anchor(rom: bytes, state: bytes, render: bool) -> tuple[Callable[[int], None], object]:
     """A bare PyBoy that does one env step's emulator work per call."""
     from pyboy import PyBoy
     from pyboy.utils import WindowEvent
@@ -57,15 +62,43 @@ def make_anchor(rom: bytes, state: bytes, render: bool):
     return step, pyboy
 
 
-def block_time(step, n: int) -> tuple[float, float]:
-    """(wall, CPU) seconds of this thread for ``n`` calls of ``step(action)``."""
-    wall, cpu = time.perf_counter(), time.thread_time()
+def block_time(step: Callable[[int], object], n: int) -> tuple[float, float]:
+    """(CPU, wall) seconds for ``n`` calls of ``step(action)``, cycling the 7 actions."""
+    cpu, wall = time.process_time(), time.perf_counter()
     for i in range(n):
         step(i % 7)
-    return time.perf_counter() - wall, time.thread_time() - cpu
+    return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def bench_obs_type(rom_path: Path, unknown: bool, obs_type: str, args) -> dict[str, float]:
+def paired_rounds(
+    anchor: Callable[[int], None], env_step: Callable[[int], object], args: argparse.Namespace
+) -> dict[str, list[float]]:
+    """Per round: CPU and wall ratios (anchor / env), env and anchor steps/s, overhead."""
+    out: dict[str, list[float]] = {"cpu": [], "wall": [], "env": [], "raw": [], "us": []}
+    for _ in range(args.rounds):
+        raw, env = [], []
+        for pair in range(args.pairs):
+            if pair % 2:
+                env.append(block_time(env_step, args.block))
+                raw.append(block_time(anchor, args.block))
+            else:
+                raw.append(block_time(anchor, args.block))
+                env.append(block_time(env_step, args.block))
+        (raw_cpu, raw_wall), (env_cpu, env_wall) = (
+            [sum(column) for column in zip(*times, strict=True)] for times in (raw, env)
+        )
+        steps = args.pairs * args.block
+        out["cpu"].append(raw_cpu / env_cpu)
+        out["wall"].append(raw_wall / env_wall)
+        out["env"].append(steps / env_cpu)
+        out["raw"].append(steps / raw_cpu)
+        out["us"].append((env_cpu - raw_cpu) / steps * 1e6)
+    return out
+
+
+def bench_obs_type(
+    rom_path: Path, unknown: bool, obs_type: str, args: argparse.Namespace
+) -> dict[str, float | list[float]]:
     env = gym.make(
         "aisam/PokemonRed-v0", rom_path=rom_path, allow_unknown_rom=unknown, obs_type=obs_type
     )
@@ -75,15 +108,7 @@ def bench_obs_type(rom_path: Path, unknown: bool, obs_type: str, args) -> dict[s
     state = env.unwrapped.save_state()
     anchor, pyboy = make_anchor(env.unwrapped.rom.data, state, render=obs_type != "ram")
     env.unwrapped.load_state(state)
-    raw_times, env_times = [], []
-    for _ in range(args.blocks):  # alternate short blocks so load changes hit both
-        raw_times.append(block_time(anchor, args.block))
-        env_times.append(block_time(env.step, args.block))
-    (raw_wall, raw_cpu), (env_wall, env_cpu) = (
-        [statistics.median(column) for column in zip(*times, strict=True)]
-        for times in (raw_times, env_times)
-    )
-    timings = {}
+    result: dict[str, float | list[float]] = dict(paired_rounds(anchor, env.step, args))
     for name, call in (
         ("save_state", env.unwrapped.save_state),
         ("load_state", lambda: env.unwrapped.load_state(state)),
@@ -92,22 +117,22 @@ def bench_obs_type(rom_path: Path, unknown: bool, obs_type: str, args) -> dict[s
         start = time.perf_counter()
         for _ in range(5):
             call()
-        timings[name] = (time.perf_counter() - start) / 5 * 1000
+        result[name] = (time.perf_counter() - start) / 5 * 1000
     env.close()
     pyboy.stop(save=False)
-    return {
-        "env": args.block / env_cpu,
-        "raw": args.block / raw_cpu,
-        "ratio": raw_cpu / env_cpu,
-        "wall": raw_wall / env_wall,
-        **timings,
-    }
+    return result
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """``median [min-max]`` of the rounds."""
+    return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}-{max(values):{fmt}}]"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--block", type=int, default=50, help="steps per timed block")
-    parser.add_argument("--blocks", type=int, default=60, help="alternating blocks per side")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds (median and range)")
+    parser.add_argument("--pairs", type=int, default=10, help="anchor/env block pairs a round")
+    parser.add_argument("--block", type=int, default=40, help="steps per timed block")
     parser.add_argument("--rom", type=Path, default=None, help="your Pokemon Red ROM")
     parser.add_argument("--obs", nargs="+", default=["screen", "rgb", "ram"])
     args = parser.parse_args()
@@ -118,21 +143,24 @@ def main() -> None:
             rom_path.write_bytes(build_rom())
         label = "homebrew test ROM" if unknown else str(rom_path)
         print(
-            f"aisam/PokemonRed-v0 on {label}: action_freq={ACTION_FREQ}, "
-            f"{args.blocks} alternating blocks of {args.block} steps"
+            f"aisam/PokemonRed-v0 on {label}: action_freq={ACTION_FREQ}; {args.rounds} rounds "
+            f"of {args.pairs} alternating pairs of {args.block}-step blocks; "
+            "ratio = raw PyBoy time / env time, median [min-max] over rounds"
         )
         header = (
-            f"{'obs_type':8} {'env steps/s':>12} {'raw PyBoy':>10} {'ratio':>7} "
-            f"{'wall':>6} {'save ms':>8} {'load ms':>8} {'reset ms':>9}"
+            f"{'obs_type':8} {'env steps/s':>12} {'raw PyBoy':>10} {'ratio (CPU)':>19} "
+            f"{'ratio (wall)':>19} {'overhead us':>12} {'save ms':>8} {'load ms':>8} "
+            f"{'reset ms':>9}"
         )
         print(header)
         print("-" * len(header))
         for obs_type in args.obs:
             r = bench_obs_type(rom_path, unknown, obs_type, args)
             print(
-                f"{obs_type:8} {r['env']:12.0f} {r['raw']:10.0f} {r['ratio']:7.1%} "
-                f"{r['wall']:6.1%} {r['save_state']:8.1f} {r['load_state']:8.1f} "
-                f"{r['reset']:9.1f}"
+                f"{obs_type:8} {statistics.median(r['env']):12.0f} "
+                f"{statistics.median(r['raw']):10.0f} {spread(r['cpu'], '.1%'):>19} "
+                f"{spread(r['wall'], '.1%'):>19} {statistics.median(r['us']):12.0f} "
+                f"{r['save_state']:8.1f} {r['load_state']:8.1f} {r['reset']:9.1f}"
             )
 
 

@@ -1,4 +1,5 @@
-"""Shared test configuration: one thread per test worker, GPU tests skipped without CUDA."""
+"""Shared test configuration: one thread per test worker; GPU tests skipped without CUDA,
+real-ROM tests without ``AISAM_POKEMON_ROM``."""
 
 from __future__ import annotations
 
@@ -23,3 +24,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("gpu"):
                 item.add_marker(skip)
+    if not os.environ.get("AISAM_POKEMON_ROM"):
+        skip_rom = pytest.mark.skip(reason="needs your own ROM: set AISAM_POKEMON_ROM")
+        for item in items:
+            if item.get_closest_marker("rom"):
+                item.add_marker(skip_rom)

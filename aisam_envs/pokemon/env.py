@@ -26,7 +26,14 @@ from aisam_envs.errors import (
     ResetNeededError,
     require_extra,
 )
-from aisam_envs.pokemon.ram import WRAM_END, WRAM_START, GameState, read_game_state
+from aisam_envs.pokemon.ram import (
+    WRAM_END,
+    WRAM_START,
+    GameState,
+    decode_work_ram,
+    read_game_state,
+    read_work_ram,
+)
 from aisam_envs.pokemon.rewards import REWARD_TERMS, RewardConfig, RewardTracker
 from aisam_envs.pokemon.rom import load_rom
 
@@ -58,7 +65,9 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
             e.g. one saved after the intro; ``None`` starts at power-on.
         obs_type: ``"screen"`` (72, 80, 1) grayscale (every other row and column, so
             pixels keep the 4 Game Boy shades), ``"rgb"`` (144, 160, 3) or ``"ram"``
-            (8192,) work RAM 0xC000-0xDFFF, all uint8.
+            (8192,) work RAM 0xC000-0xDFFF; uint8, a fresh writable array each step.
+            ``"rgb"`` arrays are views of their own (144, 160, 4) RGBA copy, so not
+            C-contiguous (``np.ascontiguousarray`` them if a library insists).
         action_freq: emulated frames per action.
         press_frames: frames the button is held at the start of an action (< action_freq).
         reward_config: a :class:`RewardConfig` or ``{term: weight}`` dict.
@@ -125,10 +134,10 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
         super().reset(seed=seed)
         state = (options or {}).get("state", self._initial_state)
         self.load_state(state)
-        game = read_game_state(self._pyboy.memory)
+        obs, game = self._observe()
         self._rewards.reset(game)
         self._needs_reset = False
-        return self._observe(), self._info(game, dict.fromkeys(REWARD_TERMS, 0.0))
+        return obs, self._info(game, dict.fromkeys(REWARD_TERMS, 0.0))
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Holds the button for ``press_frames``, releases it for the rest of ``action_freq``."""
@@ -152,15 +161,15 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
         pyboy.tick(self.press_frames, False, False)
         pyboy.send_input(self._release[index])
         pyboy.tick(self.action_freq - self.press_frames, self._render_last, False)
-        game = read_game_state(pyboy.memory)
+        obs, game = self._observe()
         reward, terms = self._rewards.step(game)
-        return self._observe(), reward, False, False, self._info(game, terms)
+        return obs, reward, False, False, self._info(game, terms)
 
     def render(self) -> np.ndarray | None:
         """The last rendered frame, (144, 160, 3) uint8, for ``render_mode="rgb_array"``."""
         if self.render_mode != "rgb_array":
             return None
-        return self._rgb()
+        return self._screen[:, :, :3].copy()
 
     def close(self) -> None:
         """Stops the emulator (without writing any save file); idempotent."""
@@ -222,19 +231,17 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
             raise gym.error.ClosedEnvironmentError("The environment is closed: make a new one.")
         return self._pyboy
 
-    def _observe(self) -> np.ndarray:
+    def _observe(self) -> tuple[np.ndarray, GameState]:
+        """The observation and the decoded game state, reading each byte of RAM once."""
+        if self.obs_type == "ram":
+            wram = read_work_ram(self._pyboy.memory)  # decoded from the same copy
+            return np.frombuffer(wram, np.uint8), decode_work_ram(wram)
+        game = read_game_state(self._pyboy.memory)
         if self.obs_type == "screen":
-            return self._screen[::2, ::2, :1].copy()  # DMG palette: R = G = B
-        if self.obs_type == "rgb":
-            return self._rgb()
-        # bytes() then frombuffer: twice as fast as np.array() on PyBoy's list of ints
-        return np.frombuffer(bytes(self._pyboy.memory[WRAM_START:WRAM_END]), np.uint8).copy()
-
-    def _rgb(self) -> np.ndarray:
-        rgb = np.empty((144, 160, 3), np.uint8)
-        for channel in range(3):  # 3x faster than copying the (144, 160, :3) view at once
-            rgb[:, :, channel] = self._screen[:, :, channel]
-        return rgb
+            return self._screen[::2, ::2, :1].copy(), game  # DMG palette: R = G = B
+        # a copy of the whole RGBA frame (one memcpy) viewed without alpha: 10x faster
+        # than gathering the three channels into a contiguous (144, 160, 3) array
+        return self._screen.copy()[:, :, :3], game
 
     def _info(self, game: GameState, terms: dict[str, float]) -> dict[str, Any]:
         info = game.as_info()

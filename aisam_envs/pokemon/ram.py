@@ -22,20 +22,25 @@ Pokedex caught         0xD2F7-0xD309    ``wPokedexOwned``: 151 bits (19 bytes)
 Pokedex seen           0xD30A-0xD31C    ``wPokedexSeen``: 151 bits (19 bytes)
 =====================  ===============  =================================================
 
-:func:`read_game_state` decodes them all with a few dozen reads (tens of microseconds),
-cheap enough to run every step.
+:func:`read_game_state` reads and decodes them all in ~20 us, cheap enough to run
+every step; :func:`read_work_ram` copies all of work RAM and
+:func:`decode_work_ram` decodes such a copy.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol
+
+from aisam_envs.errors import InvalidConfigError
 
 __all__ = [
     "BADGES",
     "CUR_MAP",
     "EVENT_FLAGS_END",
     "EVENT_FLAGS_START",
+    "FIELD_ADDRESSES",
     "MONEY",
     "PARTY_COUNT",
     "PARTY_MON_HP",
@@ -51,7 +56,9 @@ __all__ = [
     "Y_COORD",
     "GameState",
     "Memory",
+    "decode_work_ram",
     "read_game_state",
+    "read_work_ram",
 ]
 
 WRAM_START = 0xC000  #: first byte of work RAM
@@ -74,13 +81,13 @@ EVENT_FLAGS_END = 0xD887  #: one past the last event-flag byte (320 bytes)
 POKEDEX_OWNED = 0xD2F7  #: ``wPokedexOwned``, 19 bytes
 POKEDEX_SEEN = 0xD30A  #: ``wPokedexSeen``, 19 bytes, right after ``wPokedexOwned``
 POKEDEX_BYTES = 19
-_LAST_DEX_BYTE_MASK = 0x7F  # 151 species: the top bit of the 19th byte is unused
+_DEX_MASK = (1 << 151) - 1  # 151 species: the top bit of the 19th byte is unused
 
 
 class Memory(Protocol):
-    """What we need of ``pyboy.memory``: byte reads by address and by slice."""
+    """What we need of ``pyboy.memory``: byte reads by address."""
 
-    def __getitem__(self, addr: int | slice) -> int | Sequence[int]: ...
+    def __getitem__(self, addr: int) -> int: ...
 
 
 class GameState(NamedTuple):
@@ -119,55 +126,99 @@ class GameState(NamedTuple):
 
     def as_info(self) -> dict[str, object]:
         """The fields as a flat ``info`` dict (plain ints and tuples), plus ``hp_fraction``."""
-        info: dict[str, object] = dict(zip(self._fields, self, strict=True))
+        info: dict[str, object] = self._asdict()
         info["hp_fraction"] = self.hp_fraction
         return info
 
 
-def _popcount(data: Sequence[int]) -> int:
-    return int.from_bytes(bytes(data), "little").bit_count()
+def _party_addresses() -> list[int]:
+    """Level, HP (2 bytes) and max HP (2 bytes) of each of the six party slots."""
+    offsets = (
+        PARTY_MON_LEVEL,
+        PARTY_MON_HP,
+        PARTY_MON_HP + 1,
+        PARTY_MON_MAX_HP,
+        PARTY_MON_MAX_HP + 1,
+    )
+    return [PARTY_MONS + i * PARTY_MON_SIZE + o for i in range(MAX_PARTY) for o in offsets]
 
 
-def _bcd(data: Sequence[int]) -> int:
-    value = 0
-    for byte in data:
-        value = value * 100 + (byte >> 4) * 10 + (byte & 0x0F)
-    return value
-
-
-def _dex_counts(memory: Memory) -> tuple[int, int]:
-    """(caught, seen): the two bit arrays are adjacent, so one read serves both."""
-    data = memory[POKEDEX_OWNED : POKEDEX_SEEN + POKEDEX_BYTES]
-    counts = []
-    for array in (data[:POKEDEX_BYTES], data[POKEDEX_BYTES:]):
-        counts.append(_popcount(array[:-1]) + (array[-1] & _LAST_DEX_BYTE_MASK).bit_count())
-    return counts[0], counts[1]
+#: The scattered bytes the decoder reads, in the order :func:`_decode` expects them.
+FIELD_ADDRESSES: tuple[int, ...] = (
+    X_COORD,
+    Y_COORD,
+    CUR_MAP,
+    BADGES,
+    PARTY_COUNT,
+    MONEY,
+    MONEY + 1,
+    MONEY + 2,
+    *_party_addresses(),
+)
+_PARTY = 8  # where the party bytes start in FIELD_ADDRESSES
+_DEX = range(POKEDEX_OWNED, POKEDEX_SEEN + POKEDEX_BYTES)  # the two arrays are adjacent
+_EVENTS = range(EVENT_FLAGS_START, EVENT_FLAGS_END)
+# An itemgetter reads many bytes in one C-level call: 40% faster than PyBoy's slices
+# (which loop in Python) and 3x faster than a Python loop of single reads.
+_gather_fields = operator.itemgetter(*FIELD_ADDRESSES)
+_gather_dex = operator.itemgetter(*_DEX)
+_gather_events = operator.itemgetter(*_EVENTS)
+_gather_wram = operator.itemgetter(*range(WRAM_START, WRAM_END))
+_gather_wram_fields = operator.itemgetter(*(addr - WRAM_START for addr in FIELD_ADDRESSES))
 
 
 def read_game_state(memory: Memory) -> GameState:
     """Decodes the memory map from an emulator's memory (``pyboy.memory``).
 
-    Single-byte reads are used where they are cheaper than PyBoy's slices (a slice costs
-    about as much as five single reads plus 50 ns per byte).
+    Reads ~400 bytes (320 of them event flags) in three calls, ~12 us of PyBoy's 30-40 ns
+    per byte, then decodes them in ~8 us.
     """
-    party_size = min(memory[PARTY_COUNT], MAX_PARTY)
-    levels, hp, max_hp = [], [], []
-    for base in range(PARTY_MONS, PARTY_MONS + party_size * PARTY_MON_SIZE, PARTY_MON_SIZE):
-        levels.append(memory[base + PARTY_MON_LEVEL])
-        hp.append(memory[base + PARTY_MON_HP] << 8 | memory[base + PARTY_MON_HP + 1])
-        max_hp.append(memory[base + PARTY_MON_MAX_HP] << 8 | memory[base + PARTY_MON_MAX_HP + 1])
-    caught, seen = _dex_counts(memory)
+    return _decode(_gather_fields(memory), _gather_dex(memory), _gather_events(memory))
+
+
+def decode_work_ram(wram: bytes | bytearray) -> GameState:
+    """Decodes the memory map from a copy of work RAM, 0xC000-0xDFFF (a ``"ram"`` observation).
+
+    Raises:
+        InvalidConfigError: ``wram`` is not 8192 bytes.
+    """
+    if len(wram) != WRAM_END - WRAM_START:
+        raise InvalidConfigError(
+            f"Work RAM is {WRAM_END - WRAM_START} bytes (0xC000-0xDFFF), got {len(wram)}"
+        )
+    dex, events = (wram[r.start - WRAM_START : r.stop - WRAM_START] for r in (_DEX, _EVENTS))
+    return _decode(_gather_wram_fields(wram), dex, events)
+
+
+def read_work_ram(memory: Memory) -> bytearray:
+    """A copy of work RAM, 0xC000-0xDFFF (8192 bytes): ~0.25 ms from ``pyboy.memory``."""
+    return bytearray(_gather_wram(memory))
+
+
+def _decode(fields: Sequence[int], dex: Sequence[int], events: Sequence[int]) -> GameState:
+    """The game state from the bytes at :data:`FIELD_ADDRESSES`, the Pokedex and event flags."""
+    party_size = min(fields[4], MAX_PARTY)
+    mons = [fields[i : i + 5] for i in range(_PARTY, _PARTY + 5 * party_size, 5)]
+    money = 0
+    for byte in fields[5:8]:  # BCD, most significant byte first
+        money = money * 100 + (byte >> 4) * 10 + (byte & 0x0F)
+    dex_bits = _bits(dex)
     return GameState(
-        x=memory[X_COORD],
-        y=memory[Y_COORD],
-        map_id=memory[CUR_MAP],
-        badges=memory[BADGES].bit_count(),
+        x=fields[0],
+        y=fields[1],
+        map_id=fields[2],
+        badges=fields[3].bit_count(),
         party_size=party_size,
-        levels=tuple(levels),
-        hp=tuple(hp),
-        max_hp=tuple(max_hp),
-        money=_bcd((memory[MONEY], memory[MONEY + 1], memory[MONEY + 2])),
-        event_flags=_popcount(memory[EVENT_FLAGS_START:EVENT_FLAGS_END]),
-        pokedex_seen=seen,
-        pokedex_caught=caught,
+        levels=tuple([mon[0] for mon in mons]),
+        hp=tuple([mon[1] << 8 | mon[2] for mon in mons]),
+        max_hp=tuple([mon[3] << 8 | mon[4] for mon in mons]),
+        money=money,
+        event_flags=_bits(events).bit_count(),
+        pokedex_seen=(dex_bits >> 8 * POKEDEX_BYTES & _DEX_MASK).bit_count(),
+        pokedex_caught=(dex_bits & _DEX_MASK).bit_count(),
     )
+
+
+def _bits(data: Sequence[int]) -> int:
+    """The bytes as one little-endian integer: bit i of byte j is bit 8 j + i."""
+    return int.from_bytes(bytearray(data), "little")  # bytearray(ints): 3x faster than bytes()

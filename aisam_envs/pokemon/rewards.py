@@ -124,20 +124,22 @@ class RewardTracker:
     def step(self, state: GameState) -> tuple[float, dict[str, float]]:
         """Rewards the move to ``state``: ``(total, {term: reward})``."""
         c = self.config
+        explore = level = badge = event = heal = death = 0.0
         tile = (state.map_id, state.x, state.y)
-        explore = 0.0
         if tile not in self.seen:
             self.seen.add(tile)
             explore = c.explore
         level_sum = sum(state.levels)
-        level = c.level * max(level_sum - self._max_level_sum, 0)
-        self._max_level_sum = max(level_sum, self._max_level_sum)
-        badge = c.badge * max(state.badges - self._max_badges, 0)
-        self._max_badges = max(state.badges, self._max_badges)
-        event = c.event * max(state.event_flags - self._max_events, 0)
-        self._max_events = max(state.event_flags, self._max_events)
+        if level_sum > self._max_level_sum:
+            level = c.level * (level_sum - self._max_level_sum)
+            self._max_level_sum = level_sum
+        if state.badges > self._max_badges:
+            badge = c.badge * (state.badges - self._max_badges)
+            self._max_badges = state.badges
+        if state.event_flags > self._max_events:
+            event = c.event * (state.event_flags - self._max_events)
+            self._max_events = state.event_flags
         fraction, previous = state.hp_fraction, self._hp_fraction
-        heal = death = 0.0
         if state.party_size == self._party_size:  # a new Pokemon is not a heal
             if fraction > previous > 0.0:
                 heal = c.heal * (fraction - previous)

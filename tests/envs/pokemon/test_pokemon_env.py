@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import gymnasium as gym
@@ -198,12 +199,18 @@ def test_same_actions_give_the_same_episode(make_env) -> None:
 
 def test_observation_types(make_env) -> None:
     screen, rgb, wram = (make_env(obs_type=t) for t in ("screen", "rgb", "ram"))
-    obs = {
-        t: [e.reset()[0], *(o for o, _, _ in run(e, [RIGHT, DOWN]))]
-        for t, e in (("screen", screen), ("rgb", rgb), ("ram", wram))
-    }
-    for env, kind in ((screen, "screen"), (rgb, "rgb"), (wram, "ram")):
+    obs, infos = {}, {}
+    for kind, env in (("screen", screen), ("rgb", rgb), ("ram", wram)):
+        first, info = env.reset()
+        steps = run(env, [RIGHT, DOWN, A, START, B])
+        obs[kind] = [first, *(o for o, _, _ in steps)]
+        infos[kind] = [info, *(i for _, _, i in steps)]
         assert all(o in env.observation_space for o in obs[kind])
+        for o1, o2 in pairwise(obs[kind]):  # each step's observation is a fresh array
+            assert not np.shares_memory(o1, o2) and o2.flags.writeable
+            assert not np.shares_memory(o2, env.pyboy.screen.ndarray)
+    # "ram" decodes info from its own copy of work RAM, the others from PyBoy's memory
+    assert infos["ram"] == infos["screen"] == infos["rgb"]
     assert screen.observation_space.shape == (72, 80, 1)
     assert rgb.observation_space.shape == (144, 160, 3)
     assert wram.observation_space.shape == (8192,)
@@ -211,7 +218,7 @@ def test_observation_types(make_env) -> None:
         np.testing.assert_array_equal(s, c[::2, ::2, :1])  # grayscale: R = G = B
     assert not np.array_equal(obs["rgb"][0], obs["rgb"][1])  # the background scrolled
     x_index = hb.X_COORD - ram.WRAM_START
-    assert [o[x_index] for o in obs["ram"]] == [3, 4, 4]
+    assert [o[x_index] for o in obs["ram"]] == [3, 4, 4, 4, 4, 4]
 
 
 def test_render_rgb_array(make_env) -> None:
@@ -221,10 +228,16 @@ def test_render_rgb_array(make_env) -> None:
     frame = env.render()
     assert frame.shape == (144, 160, 3) and frame.dtype == np.uint8 and frame.std() > 0
     assert make_env().render() is None
+    env = make_env(obs_type="rgb", render_mode="rgb_array")
+    env.reset()
+    ((obs, _, _),) = run(env, [RIGHT])
+    np.testing.assert_array_equal(env.render(), obs)
+    assert env.render().flags.c_contiguous  # for video writers; obs are strided views
 
 
-def test_passes_the_gymnasium_env_checker(make_env) -> None:
-    check_env(make_env(), skip_render_check=True)
+@pytest.mark.parametrize("obs_type", ["screen", "rgb", "ram"])
+def test_passes_the_gymnasium_env_checker(make_env, obs_type: str) -> None:
+    check_env(make_env(obs_type=obs_type), skip_render_check=True)
 
 
 def test_bad_input_gives_clear_errors(make_env, booted_state: bytes, tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from aisam_envs.errors import InvalidConfigError
 from aisam_envs.pokemon import ram
 
 
@@ -13,8 +16,8 @@ class FakeMemory:
         for addr, value in writes.items():
             self.data[addr] = value
 
-    def __getitem__(self, addr: int | slice) -> int | list[int]:
-        return list(self.data[addr]) if isinstance(addr, slice) else self.data[addr]
+    def __getitem__(self, addr: int) -> int:
+        return self.data[addr]
 
 
 def mon(i: int, hp: int, level: int, max_hp: int) -> dict[int, int]:
@@ -28,28 +31,31 @@ def mon(i: int, hp: int, level: int, max_hp: int) -> dict[int, int]:
     }
 
 
+#: One value in every field of the memory map.
+FIELDS = {
+    ram.X_COORD: 12,
+    ram.Y_COORD: 34,
+    ram.CUR_MAP: 0x0C,
+    ram.BADGES: 0b1010_0101,
+    ram.PARTY_COUNT: 3,
+    **mon(0, 300, 50, 310),
+    **mon(1, 0, 3, 14),
+    **mon(2, 7, 100, 7),
+    ram.MONEY: 0x12,
+    ram.MONEY + 1: 0x34,
+    ram.MONEY + 2: 0x56,
+    ram.EVENT_FLAGS_START: 0xFF,
+    ram.EVENT_FLAGS_END - 1: 0b1000_0001,
+    ram.EVENT_FLAGS_END: 0xFF,  # just past the flags: not counted
+    ram.POKEDEX_SEEN: 0b11,
+    ram.POKEDEX_SEEN + 18: 0xFF,  # bit 7 of byte 19 is unused
+    ram.POKEDEX_OWNED + 5: 0b1000_0000,
+    ram.POKEDEX_OWNED + 18: 0b1000_0000,  # unused bit: not counted
+}
+
+
 def test_decodes_every_field() -> None:
-    memory = FakeMemory(
-        {
-            ram.X_COORD: 12,
-            ram.Y_COORD: 34,
-            ram.CUR_MAP: 0x0C,
-            ram.BADGES: 0b1010_0101,
-            ram.PARTY_COUNT: 3,
-            **mon(0, 300, 50, 310),
-            **mon(1, 0, 3, 14),
-            **mon(2, 7, 100, 7),
-            ram.MONEY: 0x12,
-            ram.MONEY + 1: 0x34,
-            ram.MONEY + 2: 0x56,
-            ram.EVENT_FLAGS_START: 0xFF,
-            ram.EVENT_FLAGS_END - 1: 0b1000_0001,
-            ram.EVENT_FLAGS_END: 0xFF,  # just past the flags: not counted
-            ram.POKEDEX_SEEN: 0b11,
-            ram.POKEDEX_SEEN + 18: 0xFF,  # bit 7 of byte 19 is unused
-            ram.POKEDEX_OWNED + 5: 0b1000_0000,
-        }
-    )
+    memory = FakeMemory(FIELDS)
     state = ram.read_game_state(memory)
     assert (state.x, state.y, state.map_id, state.badges) == (12, 34, 0x0C, 4)
     assert state.party_size == 3 and state.levels == (50, 3, 100)
@@ -59,6 +65,16 @@ def test_decodes_every_field() -> None:
     assert state.event_flags == 10
     assert (state.pokedex_seen, state.pokedex_caught) == (2 + 7, 1)
     assert state.as_info()["levels"] == (50, 3, 100)
+    assert state.as_info()["hp_fraction"] == state.hp_fraction
+
+
+def test_work_ram_copy_decodes_like_the_emulator_memory() -> None:
+    memory = FakeMemory(FIELDS)
+    wram = ram.read_work_ram(memory)
+    assert wram == memory.data[ram.WRAM_START : ram.WRAM_END]
+    assert ram.decode_work_ram(wram) == ram.read_game_state(memory)
+    with pytest.raises(InvalidConfigError, match="8192 bytes"):
+        ram.decode_work_ram(bytes(100))
 
 
 def test_garbage_party_count_is_clamped_and_empty_party_has_no_hp() -> None:

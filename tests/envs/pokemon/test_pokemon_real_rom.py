@@ -1,8 +1,7 @@
-"""The real game, only where the user has set AISAM_POKEMON_ROM to their own dump."""
+"""The real game: marked ``rom``, so tests/conftest.py skips it unless the user has set
+AISAM_POKEMON_ROM to their own dump."""
 
 from __future__ import annotations
-
-import os
 
 import gymnasium as gym
 import pytest
@@ -10,12 +9,9 @@ import pytest
 pytest.importorskip("pyboy")
 
 import aisam_envs  # noqa: E402, F401  (registers the ids)
-from aisam_envs.pokemon.rom import ROM_ENV_VAR, load_rom  # noqa: E402
+from aisam_envs.pokemon.rom import load_rom  # noqa: E402
 
-pytestmark = [
-    pytest.mark.rom,
-    pytest.mark.skipif(not os.environ.get(ROM_ENV_VAR), reason=f"{ROM_ENV_VAR} is not set"),
-]
+pytestmark = pytest.mark.rom
 
 
 def test_the_users_rom_is_a_known_dump() -> None:
