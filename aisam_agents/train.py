@@ -1,0 +1,394 @@
+"""``aisam train``: train any SB3 / sb3-contrib / aisam algorithm, optionally with a bonus.
+
+With no arguments it trains PPO with a satiation bonus on a small combination-lock
+transition table (about a minute on a laptop CPU) and prints a short summary. Every
+run writes TensorBoard logs, periodic evaluations (on the env *without* the bonus)
+and the final model under ``--out``.
+
+    aisam train
+    aisam train --algo a2c --bonus entropy --env-kwargs n_states=30 kind=clusters
+    aisam train --env CartPole-v1 --bonus prediction-error --steps 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aisam_agents.errors import InvalidConfigError, require_extra
+
+require_extra("stable_baselines3", "agents")
+from stable_baselines3.common.callbacks import (  # noqa: E402  (after the extra check)
+    BaseCallback,
+    CallbackList,
+    EvalCallback,
+)
+
+SB3_ALGOS = ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")
+#: aisam's own algorithms, imported lazily by ``"module:Class"``
+AISAM_ALGOS = {"ponder_ppo": "aisam_agents.ponder_ppo:PonderPPO"}
+BONUSES = ("none", "satiation", "prediction-error", "entropy")
+DEFAULT_ENV = "aisam/TransitionTable-v0"
+DEFAULT_ENV_KWARGS: dict[str, Any] = {"n_states": 10, "n_actions": 3, "kind": "lock"}
+#: used when ``--algo-kwargs`` is not given: short rollouts suit small worlds
+DEFAULT_ALGO_KWARGS: dict[str, dict[str, Any]] = {
+    "ppo": {"n_steps": 128, "batch_size": 256, "ent_coef": 0.01}
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run needs; the defaults are ``aisam train``'s built-in job.
+
+    Attributes:
+        env_id: a registered gymnasium id.
+        env_kwargs: keyword arguments of ``gym.make``.
+        algo: algorithm name, case-insensitive (see :func:`available_algorithms`).
+        algo_kwargs: keyword arguments of the algorithm (e.g. ``n_steps``).
+        policy: policy alias, or ``"auto"`` (MlpPolicy, MlpLstmPolicy or MultiInputPolicy).
+        bonus: ``"none"``, ``"satiation"``, ``"prediction-error"`` or ``"entropy"``.
+        bonus_coef: intrinsic-reward coefficient.
+        bonus_kwargs: keyword arguments of the bonus (e.g. ``curve``, ``model``).
+        total_steps: environment steps to train for.
+        n_envs: parallel envs (SB3 ``DummyVecEnv``).
+        seed: seeds envs, algorithm and bonus.
+        eval_freq: evaluate every this many steps (0: never).
+        eval_episodes: episodes per evaluation.
+        out: output folder (TensorBoard logs, evaluations, ``model.zip``).
+        device: torch device, ``"auto"`` by default.
+        progress_bar: show SB3's tqdm/rich progress bar.
+    """
+
+    env_id: str = DEFAULT_ENV
+    env_kwargs: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ENV_KWARGS))
+    algo: str = "ppo"
+    algo_kwargs: dict[str, Any] = field(default_factory=dict)
+    policy: str = "auto"
+    bonus: str = "satiation"
+    bonus_coef: float = 0.1
+    bonus_kwargs: dict[str, Any] = field(default_factory=dict)
+    total_steps: int = 30_000
+    n_envs: int = 8
+    seed: int = 0
+    eval_freq: int = 5_000
+    eval_episodes: int = 5
+    out: str = "runs/train"
+    device: str = "auto"
+    progress_bar: bool = True
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a run produced.
+
+    Attributes:
+        model_path: the saved final model.
+        eval_reward: mean extrinsic return of the last evaluation (``nan``: none ran).
+        states_discovered: distinct ``info["state"]`` values seen in training (0 when
+            the env reports none).
+        episodes: training episodes finished.
+        episodes_solved: training episodes with a positive extrinsic return.
+        first_solve_step: env steps before the first solved episode (-1: none).
+        seconds: wall-clock training time.
+    """
+
+    model_path: Path
+    eval_reward: float
+    states_discovered: int
+    episodes: int
+    episodes_solved: int
+    first_solve_step: int
+    seconds: float
+
+
+class ExplorationStats(BaseCallback):
+    """Counts distinct ``info["state"]`` values, episodes, and episodes with positive return.
+
+    Episode returns are the ``Monitor``'s, i.e. extrinsic (the bonus wraps outside it).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(verbose=0)
+        self.states: set[int] = set()
+        self.episodes = 0
+        self.solved = 0
+        self.first_solve_step = -1
+
+    def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            if "state" in info:
+                self.states.add(int(info["state"]))
+            episode = info.get("episode")
+            if episode is not None:
+                self.episodes += 1
+                if episode["r"] > 0:
+                    self.solved += 1
+                    if self.first_solve_step < 0:
+                        self.first_solve_step = self.num_timesteps
+        return True
+
+
+def available_algorithms() -> dict[str, str]:
+    """Lower-case algorithm name -> ``"module:Class"`` of every algorithm ``--algo`` takes."""
+    algos = {name.lower(): f"stable_baselines3:{name}" for name in SB3_ALGOS}
+    try:
+        contrib = importlib.import_module("sb3_contrib")
+        base = importlib.import_module("stable_baselines3.common.base_class").BaseAlgorithm
+        for name, obj in vars(contrib).items():
+            if inspect.isclass(obj) and issubclass(obj, base):
+                algos[name.lower()] = f"sb3_contrib:{name}"
+    except ModuleNotFoundError:
+        pass  # sb3-contrib is optional: its algorithms are simply not offered
+    algos.update(AISAM_ALGOS)
+    return algos
+
+
+def resolve_algorithm(name: str) -> type:
+    """The algorithm class called ``name`` (case-insensitive)."""
+    algos = available_algorithms()
+    target = algos.get(name.lower())
+    if target is None:
+        raise InvalidConfigError(f"unknown algorithm {name!r}; choose one of {sorted(algos)}")
+    module, cls = target.split(":")
+    return getattr(require_extra(module, "agents"), cls)
+
+
+def parse_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["n_states=20", "kind=lock"]`` or one JSON object string -> dict.
+
+    Values are read as JSON when they parse (numbers, booleans, lists), else as strings.
+    """
+    if not items:
+        return {}
+    if len(items) == 1 and items[0].lstrip().startswith("{"):
+        try:
+            value = json.loads(items[0])
+        except json.JSONDecodeError as exc:
+            raise InvalidConfigError(f"not a JSON object: {items[0]!r} ({exc})") from exc
+        if not isinstance(value, dict):
+            raise InvalidConfigError(f"expected a JSON object, got {items[0]!r}")
+        return value
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InvalidConfigError(f"expected key=value, got {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def built(what: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``factory(*args, **kwargs)``, reporting an unknown keyword as bad ``what``."""
+    try:
+        return factory(*args, **kwargs)
+    except TypeError as exc:
+        raise InvalidConfigError(f"bad {what}: {exc}") from exc
+
+
+def add_bonus(venv: Any, bonus: str, coef: float, kwargs: dict[str, Any], seed: int) -> Any:
+    """Wraps an SB3 ``VecEnv`` with the named bonus (``"none"``: unchanged).
+
+    ``kwargs["model_config"]`` may be a dict of ``ModelConfig`` fields (as given on the
+    command line); the learned models are seeded with ``seed`` unless it says otherwise.
+    """
+    wrappers = importlib.import_module("aisam_wrappers")
+    if bonus == "none":
+        return venv
+    if bonus == "satiation":
+        return wrappers.SatiationBonus(venv, intrinsic_coef=coef, **kwargs)
+    kwargs = dict(kwargs)
+    if kwargs.get("model", "rnd" if bonus == "prediction-error" else "count") in ("rnd", "forward"):
+        models = importlib.import_module("aisam_wrappers.models")
+        settings = kwargs.get("model_config") or {}  # a dict from the command line
+        if isinstance(settings, dict):
+            kwargs["model_config"] = built(
+                "--bonus-kwargs model_config", models.ModelConfig, **{"seed": seed, **settings}
+            )
+    if bonus == "prediction-error":
+        return wrappers.PredictionErrorBonus(venv, intrinsic_coef=coef, **kwargs)
+    if bonus == "entropy":
+        return wrappers.EntropyBonus(venv, intrinsic_coef=coef, **kwargs)
+    raise InvalidConfigError(f"unknown bonus {bonus!r}; choose one of {BONUSES}")
+
+
+def make_vec_env(env_id: str, env_kwargs: dict[str, Any], n_envs: int, seed: int) -> Any:
+    """An SB3 ``DummyVecEnv`` of ``n_envs`` monitored ``gym.make(env_id, **env_kwargs)``."""
+    import gymnasium as gym
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    importlib.import_module("aisam_envs")  # registers the aisam/ ids
+    if env_id not in gym.registry:
+        raise InvalidConfigError(f"unknown env {env_id!r}; see `aisam envs` for aisam's ids")
+    venv = built(
+        "--env-kwargs", DummyVecEnv, [lambda: Monitor(gym.make(env_id, **env_kwargs))] * n_envs
+    )
+    venv.seed(seed)
+    return venv
+
+
+def _policy(algo_cls: type, policy: str, venv: Any) -> str:
+    if policy != "auto":
+        return policy
+    from gymnasium import spaces
+
+    aliases = getattr(algo_cls, "policy_aliases", {})
+    if isinstance(venv.observation_space, spaces.Dict) and "MultiInputPolicy" in aliases:
+        return "MultiInputPolicy"
+    return next((a for a in ("MlpPolicy", "MlpLstmPolicy") if a in aliases), "MlpPolicy")
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it."""
+    if config.total_steps < 1 or config.n_envs < 1:
+        raise InvalidConfigError("total_steps and n_envs must be >= 1")
+    algo_cls = resolve_algorithm(config.algo)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    venv = make_vec_env(config.env_id, config.env_kwargs, config.n_envs, config.seed)
+    venv = built(
+        "--bonus-kwargs", add_bonus, venv, config.bonus, config.bonus_coef, config.bonus_kwargs,
+        config.seed,
+    )  # fmt: skip
+    model = built(
+        "--algo-kwargs",
+        algo_cls,
+        _policy(algo_cls, config.policy, venv),
+        venv,
+        seed=config.seed,
+        device=config.device,
+        tensorboard_log=str(out / "tb"),
+        **config.algo_kwargs,
+    )
+    stats = ExplorationStats()
+    callbacks: list[Any] = [stats]
+    evaluator = None
+    if config.eval_freq > 0:
+        eval_env = make_vec_env(config.env_id, config.env_kwargs, 1, config.seed + 10_000)
+        evaluator = EvalCallback(
+            eval_env,
+            n_eval_episodes=config.eval_episodes,
+            eval_freq=max(1, config.eval_freq // config.n_envs),
+            log_path=str(out / "eval"),
+            best_model_save_path=str(out / "best"),
+            verbose=0,
+        )
+        callbacks.append(evaluator)
+    start = time.perf_counter()
+    with warnings.catch_warnings():  # evaluating without the bonus is the point, not a slip
+        warnings.filterwarnings("ignore", "Training and eval env are not of the same type")
+        warnings.filterwarnings("ignore", "rich is experimental")  # tqdm's note on its bar
+        model.learn(
+            config.total_steps, callback=CallbackList(callbacks), progress_bar=config.progress_bar
+        )
+    seconds = time.perf_counter() - start
+    model_path = out / "model.zip"
+    model.save(model_path)
+    venv.close()
+    eval_reward = float(evaluator.last_mean_reward) if evaluator and evaluator.n_calls else np.nan
+    if not np.isfinite(eval_reward):
+        eval_reward = float("nan")
+    return TrainResult(
+        model_path,
+        eval_reward,
+        len(stats.states),
+        stats.episodes,
+        stats.solved,
+        stats.first_solve_step,
+        seconds,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``aisam train``."""
+    d = TrainConfig()
+    parser.add_argument("--env", default=d.env_id, help="registered env id (%(default)s)")
+    parser.add_argument(
+        "--env-kwargs", nargs="*", metavar="K=V", help="env kwargs as k=v pairs or one JSON object"
+        f" (default for {DEFAULT_ENV}: {json.dumps(DEFAULT_ENV_KWARGS)})",
+    )  # fmt: skip
+    parser.add_argument("--algo", default=d.algo, help="SB3 / sb3-contrib / aisam algorithm")
+    parser.add_argument(
+        "--algo-kwargs", nargs="*", metavar="K=V",
+        help=f"algorithm kwargs (default for ppo: {json.dumps(DEFAULT_ALGO_KWARGS['ppo'])})",
+    )  # fmt: skip
+    parser.add_argument("--policy", default=d.policy, help="policy alias (default: auto)")
+    parser.add_argument("--bonus", default=d.bonus, choices=BONUSES, help="intrinsic reward")
+    parser.add_argument("--bonus-coef", type=float, default=d.bonus_coef, help="its weight")
+    parser.add_argument("--bonus-kwargs", nargs="*", metavar="K=V", help="bonus settings")
+    parser.add_argument("--steps", type=int, default=d.total_steps, help="total env steps")
+    parser.add_argument("--n-envs", type=int, default=d.n_envs, help="parallel envs")
+    parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--eval-freq", type=int, default=d.eval_freq, help="steps; 0: never")
+    parser.add_argument("--eval-episodes", type=int, default=d.eval_episodes)
+    parser.add_argument("--out", default=d.out, help="output folder (%(default)s)")
+    parser.add_argument("--device", default=d.device, help="torch device (%(default)s)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`TrainConfig` described by parsed ``aisam train`` options."""
+    env_kwargs = parse_kwargs(args.env_kwargs)
+    if args.env_kwargs is None and args.env == DEFAULT_ENV:
+        env_kwargs = dict(DEFAULT_ENV_KWARGS)
+    return TrainConfig(
+        env_id=args.env,
+        env_kwargs=env_kwargs,
+        algo=args.algo,
+        algo_kwargs=(
+            parse_kwargs(args.algo_kwargs)
+            if args.algo_kwargs is not None
+            else dict(DEFAULT_ALGO_KWARGS.get(args.algo.lower(), {}))
+        ),
+        policy=args.policy,
+        bonus=args.bonus,
+        bonus_coef=args.bonus_coef,
+        bonus_kwargs=parse_kwargs(args.bonus_kwargs),
+        total_steps=args.steps,
+        n_envs=args.n_envs,
+        seed=args.seed,
+        eval_freq=args.eval_freq,
+        eval_episodes=args.eval_episodes,
+        out=args.out,
+        device=args.device,
+        progress_bar=not args.no_progress,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs ``aisam train`` and prints its summary; 2 on bad settings."""
+    import torch
+
+    torch.set_num_threads(1)  # small policies train fastest on one thread
+    try:
+        config = config_from_args(args)
+        result = train(config)
+    except ValueError as exc:  # our InvalidConfigError, or an env / algorithm rejecting kwargs
+        print(f"aisam train: {exc}", file=sys.stderr)
+        return 2
+    kwargs = " ".join(f"{k}={v}" for k, v in config.env_kwargs.items())
+    print(f"aisam train: {config.algo} on {config.env_id} {kwargs}, bonus={config.bonus}")
+    print(
+        f"  {config.total_steps:,} steps in {result.seconds:.0f} s "
+        f"({config.total_steps / max(result.seconds, 1e-9):,.0f} steps/s)"
+    )
+    if result.states_discovered:
+        print(f"  states discovered: {result.states_discovered}")
+    print(f"  episodes: {result.episodes}, solved (return > 0): {result.episodes_solved}")
+    print(f"  last evaluation: mean extrinsic return {result.eval_reward:.3f}")
+    print(f"  model: {result.model_path}   TensorBoard: tensorboard --logdir {config.out}/tb")
+    return 0

@@ -1,0 +1,101 @@
+"""A Bayesian count model of discrete transitions: a Dirichlet over successors.
+
+For each (state, action) the posterior over the next state is Dirichlet with
+``alpha = prior_mass / n_states`` pseudo-counts on every state plus the observed
+counts. Its posterior-predictive entropy starts at ``log(n_states)`` and falls as the
+pair is tried (to 0 in a deterministic world, to the true transition entropy in a
+stochastic one); its surprise is ``-log p(next | state, action)``. Successor counts
+are stored sparsely, so memory grows with the transitions seen, not ``S * A * S``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
+from aisam_wrappers.memory import KeyedArrays
+
+
+def _xlogx(x: np.ndarray) -> np.ndarray:
+    return x * np.log(x)
+
+
+class DirichletCountModel:
+    """Dirichlet-categorical model of ``Discrete`` transitions; a ``PredictiveModel``.
+
+    Args:
+        observation_space: ``Discrete(n_states)``.
+        action_space: ``Discrete(n_actions)``.
+        prior_mass: total prior pseudo-count over the ``n_states`` successors.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        prior_mass: float = 1.0,
+    ) -> None:
+        if not (
+            isinstance(observation_space, spaces.Discrete)
+            and isinstance(action_space, spaces.Discrete)
+        ):
+            raise UnsupportedSpaceError(
+                "the Dirichlet count model needs Discrete observations and actions, got "
+                f"{observation_space} and {action_space}; pass model='forward' (or 'rnd', or "
+                "your PredictiveModel) instead"
+            )
+        if not prior_mass > 0:
+            raise InvalidConfigError(f"prior_mass must be > 0, got {prior_mass}")
+        self.n_states = int(observation_space.n)
+        self.n_actions = int(action_space.n)
+        self._obs_start = int(observation_space.start)
+        self._act_start = int(action_space.start)
+        self.alpha = float(prior_mass) / self.n_states
+        pairs = self.n_states * self.n_actions
+        self.totals = np.zeros(pairs)  # sum of successor counts per (s, a)
+        self.seen = np.zeros(pairs)  # number of distinct successors observed per (s, a)
+        self.xlogx = np.zeros(pairs)  # sum over observed successors of (n + a) log(n + a)
+        self.counts = KeyedArrays(pairs * self.n_states, {"n": (np.float64, 0.0)})
+
+    def _pairs(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        s = np.asarray(obs).astype(np.int64).reshape(-1) - self._obs_start
+        a = np.asarray(actions).astype(np.int64).reshape(-1) - self._act_start
+        return s * self.n_actions + a
+
+    def _triples(self, pairs: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
+        nxt = np.asarray(next_obs).astype(np.int64).reshape(-1) - self._obs_start
+        return pairs * self.n_states + nxt
+
+    def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Entropy of the posterior predictive over next states, ``(n,)`` float32 nats."""
+        p = self._pairs(obs, actions)
+        z = self.totals[p] + self.n_states * self.alpha
+        unseen = (self.n_states - self.seen[p]) * _xlogx(np.float64(self.alpha))
+        return (np.log(z) - (self.xlogx[p] + unseen) / z).astype(np.float32)
+
+    def prediction_error(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
+    ) -> np.ndarray:
+        """Surprise ``-log p(next_obs | obs, action)`` under the posterior, ``(n,)`` float32."""
+        p = self._pairs(obs, actions)
+        n = self.counts.get("n", self.counts.find(self._triples(p, next_obs)))
+        z = self.totals[p] + self.n_states * self.alpha
+        return (np.log(z) - np.log(n + self.alpha)).astype(np.float32)
+
+    def update(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
+    ) -> dict[str, float]:
+        """Adds the batch's transitions to the counts (exact Bayesian update)."""
+        p = self._pairs(obs, actions)
+        triples, mult = np.unique(self._triples(p, next_obs), return_counts=True)
+        slots = self.counts.insert(triples)
+        before = self.counts.columns["n"][slots]
+        after = before + mult
+        self.counts.columns["n"][slots] = after
+        pair = triples // self.n_states
+        gain = _xlogx(after + self.alpha) - np.where(before > 0, _xlogx(before + self.alpha), 0.0)
+        np.add.at(self.xlogx, pair, gain)
+        np.add.at(self.seen, pair, (before == 0).astype(np.float64))
+        np.add.at(self.totals, pair, mult.astype(np.float64))
+        return {"transitions": float(self.totals.sum())}

@@ -1,0 +1,33 @@
+"""Every error type that ``aisam_wrappers`` raises, in one place.
+
+Each subclasses the builtin a caller would naturally catch (``ValueError`` for bad
+input, ``ImportError`` for a missing optional dependency) so generic handlers keep
+working, while ``except AisamWrapperError`` catches only ours.
+"""
+
+from __future__ import annotations
+
+from aisam_envs.errors import MissingExtraError, require_extra
+
+__all__ = [
+    "AisamWrapperError",
+    "InvalidConfigError",
+    "MissingExtraError",
+    "UnsupportedSpaceError",
+    "require_extra",
+]
+
+
+class AisamWrapperError(Exception):
+    """Base class of every error raised by ``aisam_wrappers``."""
+
+
+class InvalidConfigError(AisamWrapperError, ValueError):
+    """A bonus or wrapper was given impossible or unknown settings."""
+
+
+class UnsupportedSpaceError(InvalidConfigError):
+    """An observation or action space that a key or model cannot handle.
+
+    The message names the option to use instead (``key_fn=``, ``model=``, ...).
+    """

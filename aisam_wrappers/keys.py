@@ -1,0 +1,173 @@
+"""State keys: one int64 per observation, for count-based bonuses.
+
+A key turns a batch of observations into a batch of integer ids so that counts can
+be kept in flat arrays. ``Discrete`` observations are their own keys,
+``MultiDiscrete`` ones are mixed-radix numbers, arrays (``Box``, ``MultiBinary``) are
+hashed by SimHash (the signs of ``hash_bits`` random projections, Tang et al. 2017),
+and anything else takes a user function, e.g. Montezuma's ``(room, x, y)`` cell read
+from ``info``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
+
+#: ``key_fn(obs, infos) -> keys``: ``obs`` a batch ``(n, ...)``, ``infos`` a dict of
+#: per-env arrays; returns ``(n,)`` ints or ``(n, k)`` ints (rows are hashed to one key).
+KeyFn = Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def mix_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hashes two ``(n,)`` integer arrays into one ``(n,)`` int64 key (splitmix64 finaliser)."""
+    x = (np.asarray(a).astype(np.uint64) * _GOLDEN) ^ np.asarray(b).astype(np.uint64)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x.view(np.int64)
+
+
+def hash_rows(rows: np.ndarray) -> np.ndarray:
+    """Hashes each row of an ``(n, k)`` integer array into one int64 key."""
+    rows = np.asarray(rows)
+    key = rows[:, 0].astype(np.int64)
+    for j in range(1, rows.shape[1]):
+        key = mix_keys(key, rows[:, j])
+    return key
+
+
+class StateKey:
+    """Maps a batch of observations to ``(n,)`` int64 keys.
+
+    Attributes:
+        n_keys: the number of possible keys when they are ``0 .. n_keys-1`` (so counts
+            fit a dense array), else ``None`` (arbitrary int64 keys).
+    """
+
+    n_keys: int | None = None
+
+    def __call__(self, obs: np.ndarray, infos: Mapping[str, Any]) -> np.ndarray:
+        """Keys of ``obs`` (``(n, ...)``), ``(n,)`` int64."""
+        raise NotImplementedError
+
+
+class DiscreteKey(StateKey):
+    """``Discrete(n, start)`` observations: the key is ``obs - start``."""
+
+    def __init__(self, space: spaces.Discrete) -> None:
+        self.n_keys = int(space.n)
+        self._start = int(space.start)
+
+    def __call__(self, obs: np.ndarray, infos: Mapping[str, Any]) -> np.ndarray:
+        keys = np.asarray(obs).astype(np.int64, copy=False).reshape(-1)
+        return keys - self._start if self._start else keys
+
+
+class MultiDiscreteKey(StateKey):
+    """``MultiDiscrete`` observations as mixed-radix numbers (dense when they fit int64)."""
+
+    def __init__(self, space: spaces.MultiDiscrete) -> None:
+        nvec = np.asarray(space.nvec, dtype=np.int64).reshape(-1)
+        self._start = np.asarray(space.start, dtype=np.int64).reshape(-1)
+        total = 1
+        for n in nvec.tolist():
+            total *= n
+        self.n_keys = total if total < 2**62 else None
+        radix = np.cumprod(np.concatenate([[1], nvec[:-1]])) if self.n_keys else None
+        self._radix = radix
+
+    def __call__(self, obs: np.ndarray, infos: Mapping[str, Any]) -> np.ndarray:
+        flat = np.asarray(obs).astype(np.int64).reshape(len(obs), -1) - self._start
+        if self._radix is None:
+            return hash_rows(flat)
+        return flat @ self._radix
+
+
+class SimHashKey(StateKey):
+    """SimHash: the sign pattern of ``hash_bits`` fixed random projections of the array.
+
+    Nearby observations share a code, so counts generalise across small changes; more
+    bits separate more states (``Box`` of any shape, ``MultiBinary``).
+    """
+
+    def __init__(self, space: spaces.Space, hash_bits: int = 32, seed: int = 0) -> None:
+        if not 1 <= hash_bits <= 62:
+            raise InvalidConfigError(f"hash_bits must be in [1, 62], got {hash_bits}")
+        dim = int(np.prod(space.shape))
+        rng = np.random.default_rng(seed)
+        self._proj = rng.standard_normal((dim, hash_bits)).astype(np.float32)
+        self._powers = np.left_shift(np.int64(1), np.arange(hash_bits, dtype=np.int64))
+        self.n_keys = 2**hash_bits
+
+    def __call__(self, obs: np.ndarray, infos: Mapping[str, Any]) -> np.ndarray:
+        flat = np.asarray(obs, dtype=np.float32).reshape(len(obs), -1)
+        return (flat @ self._proj > 0).astype(np.int64) @ self._powers
+
+
+class FunctionKey(StateKey):
+    """A user key function ``key_fn(obs, infos)`` returning ``(n,)`` or ``(n, k)`` ints."""
+
+    def __init__(self, key_fn: KeyFn) -> None:
+        self._fn = key_fn
+
+    def __call__(self, obs: np.ndarray, infos: Mapping[str, Any]) -> np.ndarray:
+        keys = np.asarray(self._fn(obs, infos))
+        if not np.issubdtype(keys.dtype, np.integer) or keys.ndim not in (1, 2):
+            raise InvalidConfigError(
+                f"key_fn must return (n,) or (n, k) integers, got {keys.dtype} {keys.shape}"
+            )
+        if len(keys) != len(obs):
+            raise InvalidConfigError(f"key_fn returned {len(keys)} keys for {len(obs)} obs")
+        return keys.astype(np.int64) if keys.ndim == 1 else hash_rows(keys)
+
+
+def make_state_key(
+    space: spaces.Space,
+    key: str = "auto",
+    key_fn: KeyFn | None = None,
+    hash_bits: int = 32,
+    seed: int = 0,
+) -> StateKey:
+    """The :class:`StateKey` for ``space``.
+
+    Args:
+        space: the single-env observation space.
+        key: ``"auto"`` (by space), ``"discrete"``, ``"multidiscrete"`` or ``"simhash"``.
+        key_fn: a user function; overrides ``key``.
+        hash_bits: SimHash code length.
+        seed: SimHash projection seed.
+    """
+    if key_fn is not None:
+        return FunctionKey(key_fn)
+    if key == "auto":
+        if isinstance(space, spaces.Discrete):
+            key = "discrete"
+        elif isinstance(space, spaces.MultiDiscrete):
+            key = "multidiscrete"
+        elif isinstance(space, (spaces.Box, spaces.MultiBinary)):
+            key = "simhash"
+    if key == "discrete" and isinstance(space, spaces.Discrete):
+        return DiscreteKey(space)
+    if key == "multidiscrete" and isinstance(space, spaces.MultiDiscrete):
+        return MultiDiscreteKey(space)
+    if key == "simhash" and isinstance(
+        space, (spaces.Box, spaces.MultiBinary, spaces.MultiDiscrete)
+    ):
+        return SimHashKey(space, hash_bits, seed)
+    if key not in ("auto", "discrete", "multidiscrete", "simhash"):
+        raise InvalidConfigError(
+            f"unknown key {key!r}: use 'auto', 'discrete', 'multidiscrete' or 'simhash'"
+        )
+    raise UnsupportedSpaceError(
+        f"key={key!r} cannot key observations of {space}; pass key_fn=lambda obs, infos: ... "
+        "returning one int (or one row of ints) per env, e.g. a cell id read from infos"
+    )

@@ -1,0 +1,156 @@
+"""Per-key arrays: counts and timestamps addressed by int64 keys, batched.
+
+Keys from a small dense range index flat arrays directly; arbitrary int64 keys
+(SimHash codes, user keys, large tables) go through an open-addressing hash table
+with linear probing, vectorised over the batch (each probing round is one set of
+numpy operations on the keys still unresolved), so a batch costs O(batch) whatever
+the number of keys stored. With ``rows > 1`` every row (one per env) has its own keys,
+and :meth:`KeyedArrays.clear` forgets whole rows in O(1) by bumping a generation
+stamp: that is how episodic memories reset.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aisam_wrappers.keys import mix_keys
+
+#: key spaces up to this many entries (rows x keys) are stored densely
+DENSE_LIMIT = 1 << 22
+_EMPTY = np.int64(-1)
+
+
+class KeyedArrays:
+    """Named columns of values, one entry per (row, key), created on first insert.
+
+    Args:
+        n_keys: keys are ``0 .. n_keys-1`` when given; stored densely when
+            ``rows * n_keys <= dense_limit``. ``None``: any int64 is a key (hashed).
+        columns: ``name -> (dtype, fill value)`` of each column.
+        rows: independent key sets (1: one shared memory; ``num_envs``: one per env).
+        clearable: rows can be cleared (:meth:`clear`); costs a stamp per entry.
+        dense_limit: the largest dense size.
+    """
+
+    def __init__(
+        self,
+        n_keys: int | None,
+        columns: dict[str, tuple[type, float]],
+        rows: int = 1,
+        clearable: bool = False,
+        dense_limit: int = DENSE_LIMIT,
+    ) -> None:
+        self.dense = n_keys is not None and n_keys * rows <= dense_limit
+        self.rows = int(rows)
+        self._fill = dict(columns)
+        self._stamped = clearable or not self.dense
+        self.generation = np.zeros(rows, dtype=np.int64)
+        if self._stamped:
+            self._fill["_stamp"] = (np.int64, _EMPTY)
+        if not self.dense:
+            self._fill["_key"] = (np.int64, 0)
+            self.live = np.zeros(rows, dtype=np.int64)  # occupied entries per row
+        self.width = int(n_keys) if self.dense else (1024 if rows == 1 else 64)
+        self.columns = self._allocate(self.width)
+
+    def _allocate(self, width: int) -> dict[str, np.ndarray]:
+        size = self.rows * width
+        return {name: np.full(size, fill, dtype=dt) for name, (dt, fill) in self._fill.items()}
+
+    def _base(self, rows: np.ndarray | None) -> np.ndarray | int:
+        return 0 if rows is None else rows * self.width
+
+    def find(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Entry indices of ``keys`` (in ``rows``, default row 0), ``-1`` where absent."""
+        if not self.dense:
+            return self._probe(keys, rows, insert=False)
+        if not self._stamped:
+            return keys if rows is None else keys + self._base(rows)
+        slots = keys + self._base(rows)
+        live = self.columns["_stamp"][slots] == self._gen(rows)
+        return np.where(live, slots, -1)
+
+    def insert(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Entry indices of ``keys``, creating entries (at fill values) for new ones."""
+        if not self.dense:
+            return self._probe(keys, rows, insert=True)
+        if not self._stamped:
+            return keys if rows is None else keys + self._base(rows)
+        slots = keys + self._base(rows)
+        if self._stamped:
+            gen = self._gen(rows)
+            stale = self.columns["_stamp"][slots] != gen
+            if stale.any():
+                self._reset(slots[stale])
+                self.columns["_stamp"][slots[stale]] = gen if np.ndim(gen) == 0 else gen[stale]
+        return slots
+
+    def get(self, name: str, slots: np.ndarray) -> np.ndarray:
+        """Values of column ``name`` at entries ``slots``; the fill value where ``-1``."""
+        if self.dense and not self._stamped:
+            return self.columns[name][slots]
+        values = self.columns[name][slots]
+        return np.where(slots >= 0, values, self._fill[name][1])
+
+    def clear(self, rows: np.ndarray) -> None:
+        """Forgets every entry of ``rows`` (O(len(rows)): entries go stale)."""
+        self.generation[rows] += 1
+        if not self.dense:
+            self.live[rows] = 0
+
+    def _gen(self, rows: np.ndarray | None) -> np.ndarray | np.int64:
+        return self.generation[0] if rows is None else self.generation[rows]
+
+    def _reset(self, slots: np.ndarray) -> None:
+        for name, (_, fill) in self._fill.items():
+            if not name.startswith("_"):
+                self.columns[name][slots] = fill
+
+    def _probe(self, keys: np.ndarray, rows: np.ndarray | None, insert: bool) -> np.ndarray:
+        """Linear probing, vectorised: one round of numpy ops per probe step."""
+        n = len(keys)
+        rows = np.zeros(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        out = np.full(n, -1, dtype=np.int64)
+        mask = self.width - 1
+        pos = mix_keys(keys, rows) & mask
+        todo = np.arange(n)
+        stamp, stored = self.columns["_stamp"], self.columns["_key"]
+        gen = self.generation[rows]
+        for _ in range(self.width):
+            slot = rows[todo] * self.width + pos[todo]
+            live = stamp[slot] == gen[todo]
+            hit = live & (stored[slot] == keys[todo])
+            out[todo[hit]] = slot[hit]
+            free = ~live
+            if free.any() and insert:
+                claim, who = slot[free], todo[free]
+                stored[claim] = keys[who]  # racing claims of one slot: the last write wins
+                won = stored[claim] == keys[who]
+                stamp[claim[won]] = gen[who[won]]
+                self._reset(np.unique(claim[won]))
+                out[who[won]] = claim[won]
+                np.add.at(self.live, np.unique(claim[won]) // self.width, 1)
+                hit[np.flatnonzero(free)[won]] = True
+            elif free.any():
+                hit |= free  # absent: stays -1
+            pos[todo[live & ~hit]] += 1
+            pos &= mask
+            todo = todo[~hit]
+            if todo.size == 0:
+                break
+        if insert and self.live.max() * 2 > self.width:
+            return self._rehash(keys, rows)
+        return out
+
+    def _rehash(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Doubles every row's capacity, re-inserting the live entries; new slots of ``keys``."""
+        old, old_width = self.columns, self.width
+        slot = np.flatnonzero(old["_stamp"] == np.repeat(self.generation, old_width))
+        self.width *= 2
+        self.columns = self._allocate(self.width)
+        self.live[:] = 0
+        new = self._probe(old["_key"][slot], slot // old_width, insert=True)
+        for name in self._fill:
+            if not name.startswith("_"):
+                self.columns[name][new] = old[name][slot]
+        return self._probe(keys, rows, insert=False)

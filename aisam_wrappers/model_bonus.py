@@ -1,0 +1,108 @@
+"""Bonuses computed by a :class:`~aisam_wrappers.protocols.PredictiveModel`.
+
+:class:`ModelBonus` scores each batch with the model, then trains the model online on
+the same transitions (buffered until ``train_batch`` rows, so tiny batches from a few
+envs do not cost one optimiser step each). :func:`resolve_model` builds the built-in
+models by name; any object satisfying the protocol is used as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from aisam_wrappers.base import IntrinsicReward
+from aisam_wrappers.count_model import DirichletCountModel
+from aisam_wrappers.errors import InvalidConfigError, require_extra
+from aisam_wrappers.protocols import PredictiveModel
+
+MODEL_NAMES = ("count", "rnd", "forward")
+
+
+def resolve_model(
+    model: str | PredictiveModel,
+    observation_space: spaces.Space,
+    action_space: spaces.Space,
+    model_config: Any = None,
+) -> PredictiveModel:
+    """The model named ``model`` (``"count"``, ``"rnd"``, ``"forward"``) or ``model`` itself.
+
+    Args:
+        model: a name or an object satisfying :class:`PredictiveModel`.
+        observation_space, action_space: single-env spaces of the env.
+        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for the torch models.
+    """
+    if isinstance(model, str):
+        if model == "count":
+            return DirichletCountModel(observation_space, action_space)
+        if model in ("rnd", "forward"):
+            require_extra("torch", "agents")
+            from aisam_wrappers import models
+
+            cls = models.RNDModel if model == "rnd" else models.ForwardDynamicsModel
+            return cls(observation_space, action_space, model_config)
+        raise InvalidConfigError(
+            f"unknown model {model!r}: use one of {MODEL_NAMES} or pass a PredictiveModel"
+        )
+    if not isinstance(model, PredictiveModel):
+        raise InvalidConfigError(
+            f"{type(model).__name__} is not a PredictiveModel: it needs prediction_error("
+            "obs, actions, next_obs), predictive_entropy(obs, actions) and update(obs, "
+            "actions, next_obs)"
+        )
+    return model
+
+
+class ModelBonus(IntrinsicReward):
+    """An intrinsic reward read from a predictive model trained online on the batches.
+
+    Args:
+        observation_space, action_space, num_envs: of the env (single-env spaces).
+        model: the predictive model.
+        train_batch: train the model once this many transitions are buffered (1: on
+            every batch).
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        num_envs: int,
+        model: PredictiveModel,
+        train_batch: int = 1,
+    ) -> None:
+        super().__init__(observation_space, action_space, num_envs)
+        if train_batch < 1:
+            raise InvalidConfigError(f"train_batch must be >= 1, got {train_batch}")
+        self.model = model
+        self.train_batch = int(train_batch)
+        self._buffer: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._buffered = 0
+        self.metrics: dict[str, float] = {}
+
+    def update(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        next_obs: np.ndarray,
+        infos: Mapping[str, Any],
+        env_ids: np.ndarray,
+    ) -> dict[str, float]:
+        """Buffers the transitions; trains the model when ``train_batch`` are buffered."""
+        self._buffer.append((np.array(obs), np.array(actions), np.array(next_obs)))
+        self._buffered += len(obs)
+        if self._buffered < self.train_batch:
+            return {}
+        batch = [np.concatenate(part) for part in zip(*self._buffer, strict=True)]
+        self._buffer.clear()
+        self._buffered = 0
+        self.metrics = self.model.update(*batch)
+        return self.metrics
+
+
+def default_train_batch(model: PredictiveModel) -> int:
+    """1 for the (cheap, exact) count model, 64 for learned models."""
+    return 1 if isinstance(model, DirichletCountModel) else 64

@@ -1,0 +1,94 @@
+"""Running statistics for normalising intrinsic rewards and model inputs.
+
+As in Random Network Distillation, an intrinsic reward is divided by a running
+estimate of the standard deviation of the *discounted intrinsic return* (per env,
+along time, never reset at episode ends), so its scale stays comparable to the
+extrinsic reward whatever the bonus and however it decays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class RunningMeanStd:
+    """Mean and variance of a stream of batches (Chan et al. parallel update).
+
+    Args:
+        shape: shape of one sample.
+        epsilon: initial pseudo-count, so the first batch does not divide by zero.
+    """
+
+    def __init__(self, shape: tuple[int, ...] = (), epsilon: float = 1e-4) -> None:
+        # scalars stay Python floats: a per-step update then costs ~1 us, not ~15
+        self.mean: np.ndarray | float = np.zeros(shape) if shape else 0.0
+        self.var: np.ndarray | float = np.ones(shape) if shape else 1.0
+        self.count = float(epsilon)
+
+    def update(self, batch: np.ndarray) -> None:
+        """Folds in ``batch`` of shape ``(n, *shape)``."""
+        if len(batch):
+            self.update_moments(batch.mean(axis=0), batch.var(axis=0), len(batch))
+
+    def update_moments(self, b_mean: np.ndarray | float, b_var: np.ndarray | float, n: int) -> None:
+        """Folds in a batch given by its mean, variance and size ``n``."""
+        delta = b_mean - self.mean
+        total = self.count + n
+        self.mean = self.mean + delta * (n / total)
+        m2 = self.var * self.count + b_var * n + delta * delta * (self.count * n / total)
+        self.var = m2 / total
+        self.count = total
+
+    @property
+    def std(self) -> np.ndarray | float:
+        """Running standard deviation (same shape as one sample)."""
+        return np.sqrt(self.var) if isinstance(self.var, np.ndarray) else math.sqrt(self.var)
+
+
+class ReturnNormalizer:
+    """Divides rewards by the running std of their discounted return, per env.
+
+    Args:
+        num_envs: number of parallel envs (one running return each).
+        gamma: discount of the return whose std is tracked.
+        epsilon: added to the std before dividing.
+        clip: normalised rewards are clipped to ``[-clip, clip]`` (the std estimate is
+            poor over the first few steps; as SB3's ``VecNormalize``).
+    """
+
+    def __init__(
+        self, num_envs: int, gamma: float = 0.99, epsilon: float = 1e-8, clip: float = 10.0
+    ) -> None:
+        self.gamma = float(gamma)
+        self.epsilon = float(epsilon)
+        self.clip = float(clip)
+        self.returns = np.zeros(num_envs, dtype=np.float64)
+        self.stats = RunningMeanStd()
+
+    def __call__(
+        self, rewards: np.ndarray, valid: np.ndarray | None = None, max_abs: float | None = None
+    ) -> np.ndarray:
+        """Normalised ``rewards`` ``(num_envs,)`` float64.
+
+        Only the ``valid`` rows (default: all) update their discounted return, which is
+        never reset at episode ends (RND's non-episodic intrinsic return). ``max_abs``,
+        a known bound on ``|rewards|``, skips the clipping when it cannot bite.
+        """
+        if valid is None:
+            ret = self.returns
+            ret *= self.gamma
+            ret += rewards
+        else:
+            self.returns[valid] = self.returns[valid] * self.gamma + rewards[valid]
+            ret = self.returns[valid]
+        n = len(ret)
+        if n:  # moments by sum and dot: twice as fast as mean() and var()
+            mean = float(ret.sum()) / n
+            self.stats.update_moments(mean, max(float(ret @ ret) / n - mean * mean, 0.0), n)
+        scale = 1.0 / (self.stats.std + self.epsilon)
+        out = np.multiply(rewards, scale, dtype=np.float64)
+        if max_abs is None or max_abs * scale > self.clip:
+            np.clip(out, -self.clip, self.clip, out=out)
+        return out

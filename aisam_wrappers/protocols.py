@@ -1,0 +1,39 @@
+"""The small protocol that a predictive model satisfies to feed a bonus.
+
+:class:`PredictiveModel` is what :class:`~aisam_wrappers.prediction_error.PredictionErrorBonus`
+and :class:`~aisam_wrappers.entropy.EntropyBonus` consume: aisam's count model, RND,
+the forward-dynamics model and the agents' world model all satisfy it, so any of them
+plugs into either bonus.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class PredictiveModel(Protocol):
+    """A model of the next observation, trained online on batches of transitions.
+
+    Inputs are batched numpy arrays in the env's own observation format: ``(n,)``
+    int64 for ``Discrete`` observations, ``(n, *shape)`` for ``Box``; actions ``(n,)``
+    for ``Discrete`` action spaces (``(n, *shape)`` otherwise).
+    """
+
+    def prediction_error(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
+    ) -> np.ndarray:
+        """Per-transition surprise (e.g. NLL in nats or MSE), ``(n,)`` float32."""
+        ...
+
+    def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Entropy of the predicted next-observation distribution, ``(n,)`` float32, nats."""
+        ...
+
+    def update(
+        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
+    ) -> dict[str, float]:
+        """One online training step on the batch; returns metrics (e.g. ``{"loss": ...}``)."""
+        ...

@@ -1,0 +1,247 @@
+"""Satiation: novelty that habituates with exposure and recovers with time away.
+
+Every state (or state-action) key carries an exposure count ``n``. Entering it pays a
+bonus ``curve(n)`` that starts at 1 and decays with ``n`` along the chosen satiation
+curve; with ``recovery_rate > 0`` the count itself decays by ``exp(-rate * dt)`` over
+the ``dt`` vector steps spent away, so a state left alone becomes interesting again.
+Memory is lifelong (one count per key) or episodic (forgotten when an env's episode
+ends). All of it is a few vectorised numpy operations per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from aisam_wrappers.adapters import wrap_bonus
+from aisam_wrappers.base import IntrinsicReward
+from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
+from aisam_wrappers.keys import KeyFn, make_state_key, mix_keys
+from aisam_wrappers.memory import KeyedArrays
+
+CURVES = ("exponential", "hyperbolic", "sigmoid")
+
+
+@dataclass(frozen=True)
+class SatiationConfig:
+    """Settings of :class:`Satiation`.
+
+    Attributes:
+        curve: ``"exponential"`` (``2 ** (-n / half_life)``), ``"hyperbolic"``
+            (``(1 + n) ** -power``; ``power=0.5`` is the count-based ``1/sqrt(n)``) or
+            ``"sigmoid"`` (stays near 1, then drops around ``midpoint`` exposures).
+        half_life: exposures that halve the exponential bonus.
+        power: exponent of the hyperbolic curve.
+        midpoint: exposures at which the sigmoid bonus is half its start.
+        width: exposures over which the sigmoid drops (its scale).
+        recovery_rate: per-step decay rate of a key's count while it is not visited
+            (0: no recovery).
+        memory: ``"lifelong"`` or ``"episodic"`` (counts reset at each episode end).
+        per_action: key state-action pairs instead of states.
+        key: how observations become keys: ``"auto"``, ``"discrete"``,
+            ``"multidiscrete"`` or ``"simhash"`` (see :mod:`aisam_wrappers.keys`).
+        hash_bits: SimHash code length.
+        seed: SimHash projection seed.
+    """
+
+    curve: str = "hyperbolic"
+    half_life: float = 10.0
+    power: float = 0.5
+    midpoint: float = 10.0
+    width: float = 2.0
+    recovery_rate: float = 0.0
+    memory: str = "lifelong"
+    per_action: bool = False
+    key: str = "auto"
+    hash_bits: int = 32
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.curve not in CURVES:
+            raise InvalidConfigError(f"curve must be one of {CURVES}, got {self.curve!r}")
+        if self.memory not in ("lifelong", "episodic"):
+            raise InvalidConfigError(
+                f"memory must be 'lifelong' or 'episodic', got {self.memory!r}"
+            )
+        for name in ("half_life", "power", "width"):
+            if not getattr(self, name) > 0:
+                raise InvalidConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not self.recovery_rate >= 0:
+            raise InvalidConfigError(f"recovery_rate must be >= 0, got {self.recovery_rate}")
+
+    def bonus(self, counts: np.ndarray) -> np.ndarray:
+        """The satiation curve at exposure counts ``counts`` (1 at 0, decreasing)."""
+        one = np.float32(1.0)
+        if self.curve == "exponential":
+            return np.exp2(counts * np.float32(-1.0 / self.half_life))
+        if self.curve == "hyperbolic":
+            base = counts + one  # a new array: the in-place ops below save two allocations
+            if self.power != 0.5:
+                return np.power(base, np.float32(-self.power), out=base)
+            return np.divide(one, np.sqrt(base, out=base), out=base)
+        start = np.float32(1.0 + np.exp(-self.midpoint / self.width))
+        return start / (one + np.exp((counts - np.float32(self.midpoint)) / np.float32(self.width)))
+
+
+class Satiation(IntrinsicReward):
+    """Count-based novelty with satiation curves, recovery and episodic/lifelong memory.
+
+    Args:
+        observation_space, action_space, num_envs: of the env (single-env spaces).
+        config: the satiation settings.
+        key_fn: optional ``key_fn(obs, infos) -> (n,) or (n, k) ints`` that replaces the
+            observation key (e.g. Montezuma's ``(room, x, y)`` from ``infos``).
+    """
+
+    max_abs = 1.0  # every satiation curve lies in (0, 1]
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        num_envs: int = 1,
+        config: SatiationConfig | None = None,
+        key_fn: KeyFn | None = None,
+    ) -> None:
+        super().__init__(observation_space, action_space, num_envs)
+        self.config = cfg = config or SatiationConfig()
+        self.state_key = make_state_key(observation_space, cfg.key, key_fn, cfg.hash_bits, cfg.seed)
+        n_keys = self.state_key.n_keys
+        if cfg.per_action:
+            if not isinstance(action_space, spaces.Discrete):
+                raise UnsupportedSpaceError(
+                    f"per_action=True needs a Discrete action space, got {action_space}; "
+                    "use per_action=False"
+                )
+            self._n_actions = int(action_space.n)
+            n_keys = None if n_keys is None else n_keys * self._n_actions
+        self._dense_keys = n_keys is not None
+        self._episodic = cfg.memory == "episodic"
+        self._recovers = cfg.recovery_rate > 0
+        columns: dict[str, tuple[type, float]] = {"count": (np.float32, 0.0)}
+        if self._recovers:
+            columns["last"] = (np.int64, 0)
+        rows = self.num_envs if self._episodic else 1
+        self.memory = KeyedArrays(n_keys, columns, rows=rows, clearable=self._episodic)
+        self.t = 0
+
+    def keys(
+        self, actions: np.ndarray, next_obs: np.ndarray, infos: Mapping[str, Any]
+    ) -> np.ndarray:
+        """Memory keys of entering ``next_obs`` by ``actions``, ``(n,)`` int64."""
+        keys = self.state_key(next_obs, infos)
+        if self.config.per_action:
+            a = np.asarray(actions).astype(np.int64, copy=False) - int(self.action_space.start)
+            keys = keys * self._n_actions + a if self._dense_keys else mix_keys(keys, a)
+        return keys
+
+    def _counts(self, slots: np.ndarray) -> np.ndarray:
+        """Effective exposure counts at ``slots`` (recovery applied; 0 where absent)."""
+        counts = self.memory.get("count", slots)
+        if self._recovers:
+            away = self.t - self.memory.get("last", slots)
+            counts = counts * np.exp(-self.config.recovery_rate * away).astype(np.float32)
+        return counts
+
+    def score(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        next_obs: np.ndarray,
+        infos: Mapping[str, Any],
+        env_ids: np.ndarray,
+    ) -> np.ndarray:
+        """``curve(n)`` for each entered key, ``(n,)`` float64 in (0, 1]."""
+        rows = env_ids if self._episodic else None
+        slots = self.memory.find(self.keys(actions, next_obs, infos), rows)
+        return self.config.bonus(self._counts(slots))
+
+    def update(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        next_obs: np.ndarray,
+        infos: Mapping[str, Any],
+        env_ids: np.ndarray,
+    ) -> dict[str, float]:
+        """Adds one exposure to each entered key (after applying recovery)."""
+        self.t += 1
+        self._expose(actions, next_obs, infos, env_ids)
+        return {}
+
+    def compute(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        next_obs: np.ndarray,
+        infos: Mapping[str, Any],
+        env_ids: np.ndarray,
+    ) -> np.ndarray:
+        """:meth:`score` then :meth:`update`, computing the keys once."""
+        self.t += 1
+        return self.config.bonus(self._expose(actions, next_obs, infos, env_ids))
+
+    def _expose(
+        self,
+        actions: np.ndarray,
+        next_obs: np.ndarray,
+        infos: Mapping[str, Any],
+        env_ids: np.ndarray,
+    ) -> np.ndarray:
+        """Counts one exposure for each entered key; returns the counts before it."""
+        rows = env_ids if self._episodic else None
+        slots = self.memory.insert(self.keys(actions, next_obs, infos), rows)
+        count = self.memory.columns["count"]
+        if self._recovers:
+            before = self._counts(slots)
+            count[slots] = before
+            self.memory.columns["last"][slots] = self.t
+        else:
+            before = count[slots]
+        np.add.at(count, slots, np.float32(1.0))
+        return before
+
+    def end_episodes(self, env_ids: np.ndarray) -> None:
+        """Episodic memory: the ended envs start their next episode with no counts."""
+        if self._episodic:
+            self.memory.clear(env_ids)
+
+
+def SatiationBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper it makes)
+    env: Any,
+    *,
+    extrinsic_coef: float = 1.0,
+    intrinsic_coef: float = 1.0,
+    normalize: bool = True,
+    gamma: float = 0.99,
+    key_fn: KeyFn | None = None,
+    config: SatiationConfig | None = None,
+    **settings: Any,
+) -> Any:
+    """Wraps ``env`` (gymnasium Env / VectorEnv or SB3 VecEnv) with a satiation bonus.
+
+    Args:
+        env: the env to wrap; the adapter matches its type.
+        extrinsic_coef, intrinsic_coef: reward = ``extrinsic_coef * r_ext +
+            intrinsic_coef * r_int``.
+        normalize: divide ``r_int`` by the running std of its discounted return.
+        gamma: discount of that return.
+        key_fn: optional user key ``key_fn(obs, infos)``.
+        config: a :class:`SatiationConfig`; or give its fields as keyword ``settings``
+            (e.g. ``curve="exponential", half_life=5``).
+    """
+    if config is not None and settings:
+        raise InvalidConfigError("pass either config= or SatiationConfig fields, not both")
+    cfg = config or SatiationConfig(**settings)
+    return wrap_bonus(
+        env,
+        lambda o, a, n: Satiation(o, a, n, cfg, key_fn),
+        extrinsic_coef,
+        intrinsic_coef,
+        normalize,
+        gamma,
+    )

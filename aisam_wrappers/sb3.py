@@ -1,0 +1,53 @@
+"""The Stable-Baselines3 adapter: a ``VecEnvWrapper`` that adds an intrinsic reward.
+
+Imported only when a bonus wraps an SB3 ``VecEnv`` (SB3 comes with the "agents"
+extra), so ``aisam_wrappers`` itself never needs SB3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
+
+from aisam_wrappers.base import BonusMixer
+
+
+class IntrinsicRewardVecEnvWrapper(VecEnvWrapper):
+    """Adds an intrinsic reward to an SB3 ``VecEnv``, so any SB3 algorithm gets the bonus.
+
+    SB3 resets envs within ``step``; the true last observation of an ended episode is
+    read from ``infos[i]["terminal_observation"]``. Each ``infos[i]`` gains
+    ``"extrinsic_reward"`` and ``"intrinsic_reward"`` (floats).
+    """
+
+    def __init__(self, venv: VecEnv, mixer: BonusMixer) -> None:
+        super().__init__(venv)
+        self.mixer = mixer
+        self._obs: np.ndarray | None = None
+        self._actions: np.ndarray | None = None
+
+    def reset(self) -> VecEnvObs:
+        obs = self.venv.reset()
+        self._obs = np.array(obs)
+        return obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions)
+        self.venv.step_async(actions)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, rewards, dones, infos = self.venv.step_wait()
+        last_obs = np.asarray(obs)
+        if dones.any():
+            last_obs = last_obs.copy()
+            for i in np.flatnonzero(dones):  # only the few envs that just ended
+                last_obs[i] = infos[i]["terminal_observation"]
+        total, r_ext, r_int = self.mixer.step(
+            self._obs, self._actions, last_obs, rewards, dones, infos
+        )
+        for info, ext, intr in zip(infos, r_ext.tolist(), r_int.tolist(), strict=True):
+            info["extrinsic_reward"] = ext
+            info["intrinsic_reward"] = intr
+        self._obs = np.array(obs)
+        return obs, total.astype(np.float32), dones, infos

@@ -1,0 +1,129 @@
+"""``aisam train``: algorithms by name, bonuses, outputs, summary, bad input."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aisam_agents import train as train_mod
+from aisam_agents.cli import main
+from aisam_agents.errors import InvalidConfigError
+
+TINY = ["--steps", "256", "--n-envs", "2", "--eval-freq", "128", "--eval-episodes", "1"]
+PPO_TINY = ["--algo-kwargs", "n_steps=64", "batch_size=64", "n_epochs=1"]
+
+
+def _run(tmp_path: Path, *args: str) -> tuple[int, Path]:
+    out = tmp_path / "run"
+    return main(["train", *TINY, "--no-progress", "--out", str(out), *args]), out
+
+
+def test_default_run_trains_evaluates_saves_and_summarises(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, *PPO_TINY)
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "ppo on aisam/TransitionTable-v0" in text and "bonus=satiation" in text
+    assert "states discovered:" in text and str(out / "model.zip") in text
+    assert (out / "model.zip").is_file()
+    assert any((out / "tb").rglob("events.out.tfevents.*"))
+    evals = np.load(out / "eval" / "evaluations.npz")
+    assert len(evals["timesteps"]) >= 1
+
+
+def test_no_arguments_means_the_built_in_job() -> None:
+    parser = argparse.ArgumentParser()
+    train_mod.add_arguments(parser)
+    config = train_mod.config_from_args(parser.parse_args([]))
+    assert config.env_id == "aisam/TransitionTable-v0"
+    assert config.env_kwargs == {"n_states": 10, "n_actions": 3, "kind": "lock"}
+    assert config.algo == "ppo" and config.bonus == "satiation" and config.progress_bar
+    assert config.algo_kwargs == train_mod.DEFAULT_ALGO_KWARGS["ppo"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--bonus", "prediction-error", "--bonus-kwargs", '{"model_config": {"hidden": 16}}'],
+        ["--bonus", "entropy", "--bonus-coef", "0.5", *PPO_TINY],
+        ["--bonus", "satiation", "--bonus-kwargs", "curve=exponential", "half_life=3", *PPO_TINY],
+        ["--algo", "A2C", "--bonus", "none"],
+        ["--algo", "dqn", "--algo-kwargs", '{"learning_starts": 32}'],
+        ["--algo", "QRDQN", "--algo-kwargs", "learning_starts=32"],
+        ["--algo", "RecurrentPPO", "--steps", "64", "--algo-kwargs", "n_steps=32", "n_epochs=1"],
+        ["--algo", "ponder_ppo", *PPO_TINY],
+    ],
+    ids=["rnd", "entropy", "satiation-exp", "a2c", "dqn", "qrdqn", "recurrent", "ponder"],
+)
+def test_algorithms_and_bonuses_train(tmp_path: Path, args: list[str]) -> None:
+    code, out = _run(tmp_path, *args)
+    assert code == 0 and (out / "model.zip").is_file()
+
+
+def test_env_kwargs_reach_the_env_and_the_progress_bar_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    args = [
+        "train",
+        *TINY,
+        *PPO_TINY,
+        "--out",
+        str(out),
+        "--env-kwargs",
+        "n_states=7",
+        "kind=clusters",
+    ]
+    assert main(args) == 0
+    assert "n_states=7 kind=clusters" in capsys.readouterr().out
+
+
+def test_algorithm_names_resolve_case_insensitively() -> None:
+    from sb3_contrib import RecurrentPPO
+    from stable_baselines3 import PPO
+
+    assert train_mod.resolve_algorithm("PpO") is PPO
+    assert train_mod.resolve_algorithm("recurrentppo") is RecurrentPPO
+    assert train_mod.resolve_algorithm("ponder_ppo").__name__ == "PonderPPO"
+    names = train_mod.available_algorithms()
+    assert {"ppo", "a2c", "dqn", "sac", "td3", "ddpg", "trpo", "maskableppo", "ponder_ppo"} <= set(
+        names
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--algo", "nope"], "choose one of"),
+        (["--env", "aisam/Nope-v0"], "unknown env"),
+        (["--env-kwargs", "n_states"], "key=value"),
+        (["--env-kwargs", "{bad json"], "JSON"),
+        (["--steps", "0"], ">= 1"),
+        (["--env-kwargs", "kind=maze"], "maze"),
+        (["--bonus-kwargs", "wobble=1"], "bad --bonus-kwargs"),
+        (["--algo-kwargs", "wobble=1"], "bad --algo-kwargs"),
+        (["--bonus", "prediction-error", "--bonus-kwargs", '{"model_config": {"x": 1}}'], "x"),
+    ],
+)
+def test_bad_settings_exit_2_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _ = _run(tmp_path, *args)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    if "nope" in args:
+        assert "ppo" in err and "ponder_ppo" in err
+
+
+def test_parse_kwargs_reads_json_values() -> None:
+    assert train_mod.parse_kwargs(["a=1", "b=x", "c=[1, 2]", "d=true"]) == {
+        "a": 1, "b": "x", "c": [1, 2], "d": True,
+    }  # fmt: skip
+    assert train_mod.parse_kwargs(['{"a": 0.5}']) == {"a": 0.5}
+    with pytest.raises(InvalidConfigError):
+        train_mod.parse_kwargs(["[1]"])

@@ -1,0 +1,184 @@
+"""Predictive models (Dirichlet counts, RND, forward dynamics) and the two model bonuses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from bonus_helpers import ScriptedEnv, intrinsic_trace
+from gymnasium import spaces
+
+import aisam_envs  # noqa: F401  (registers the ids)
+from aisam_wrappers import (
+    DirichletCountModel,
+    EntropyBonus,
+    InvalidConfigError,
+    PredictionErrorBonus,
+    PredictiveModel,
+    UnsupportedSpaceError,
+)
+from aisam_wrappers.encoding import FeatureEncoder
+from aisam_wrappers.models import ForwardDynamicsModel, ModelConfig, RNDModel
+
+
+def test_count_model_is_the_exact_dirichlet_posterior() -> None:
+    model = DirichletCountModel(spaces.Discrete(4), spaces.Discrete(2), prior_mass=2.0)
+    s, a = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    assert model.predictive_entropy(s, a)[0] == pytest.approx(np.log(4))
+    model.update(np.zeros(3), np.zeros(3), np.array([1, 1, 2]))
+    p = (np.array([0, 2, 1, 0]) + 0.5) / 5.0  # counts + alpha (= 2 / 4), over 3 + 2
+    assert model.predictive_entropy(s, a)[0] == pytest.approx(-(p * np.log(p)).sum(), rel=1e-5)
+    surprise = model.prediction_error(np.zeros(4), np.zeros(4), np.arange(4))
+    np.testing.assert_allclose(surprise, -np.log(p), rtol=1e-5)
+    other = model.predictive_entropy(np.zeros(1), np.ones(1))  # (0, 1) never tried
+    assert other[0] == pytest.approx(np.log(4))
+
+
+def test_entropy_falls_to_zero_on_a_deterministic_world() -> None:
+    model = DirichletCountModel(spaces.Discrete(50), spaces.Discrete(3))
+    s = np.arange(10)
+    before = model.predictive_entropy(s, s % 3)
+    for _ in range(20):
+        model.update(s, s % 3, (s + 1) % 50)
+    after = model.predictive_entropy(s, s % 3)
+    assert np.all(before == pytest.approx(np.log(50))) and np.all(after < 0.1 * before)
+
+
+@pytest.mark.parametrize("cls", [RNDModel, ForwardDynamicsModel])
+def test_learned_models_satisfy_the_protocol_and_learn(cls: type) -> None:
+    obs_space, act_space = spaces.Box(-1, 1, (6,), dtype=np.float32), spaces.Discrete(3)
+    model = cls(obs_space, act_space, ModelConfig(hidden=32, features=8, lr=3e-3, device="cpu"))
+    assert isinstance(model, PredictiveModel)
+    rng = np.random.default_rng(0)
+    seen = rng.uniform(-1, 1, (32, 6)).astype(np.float32)
+    acts = rng.integers(0, 3, 32)
+    nxt = np.roll(seen, 1, axis=0)
+    start = model.prediction_error(seen, acts, nxt).mean()
+    for _ in range(300):
+        metrics = model.update(seen, acts, nxt)
+    assert {"mse", "nll"} <= set(metrics)
+    trained = model.prediction_error(seen, acts, nxt)
+    assert trained.dtype == np.float32 and trained.shape == (32,)
+    assert trained.mean() < 0.2 * start
+    ent = model.predictive_entropy(seen, acts)
+    assert ent.dtype == np.float32 and ent.shape == (32,) and np.all(np.isfinite(ent))
+
+
+def test_rnd_is_more_surprised_by_novel_observations() -> None:
+    space = spaces.Discrete(20)
+    model = RNDModel(space, space, ModelConfig(hidden=32, features=8, lr=3e-3, device="cpu"))
+    seen = np.arange(10)
+    for _ in range(200):
+        model.update(seen, seen, seen)
+    known = model.prediction_error(seen, seen, seen).mean()
+    novel = model.prediction_error(seen + 10, seen, seen + 10).mean()
+    assert novel > 5 * known
+
+
+def test_prediction_error_bonus_decays_on_a_repeated_transition() -> None:
+    env = PredictionErrorBonus(ScriptedEnv(), model="count", normalize=False)
+    trace = intrinsic_trace(env, [3] * 6)
+    assert np.all(np.diff(trace[1:]) < 0)  # surprise of (3, a=3) -> 3 keeps falling
+
+
+@pytest.mark.parametrize("target", ["transition", "next_state"])
+def test_entropy_bonus_pays_for_untried_transitions(target: str) -> None:
+    env = EntropyBonus(ScriptedEnv(), target=target, normalize=False)
+    trace = intrinsic_trace(env, [1, 1, 1, 2])
+    if target == "transition":  # H(. | s, a) before learning the pair
+        assert trace[0] == pytest.approx(np.log(8)) and trace[2] < trace[0] and trace[3] > trace[2]
+    else:  # mean over actions of H(. | s', a): falls as s' gets tried
+        assert trace[0] == pytest.approx(np.log(8)) and trace[2] < trace[1] <= trace[0]
+
+
+def test_world_model_style_objects_plug_in() -> None:
+    class Constant:
+        def prediction_error(self, obs, actions, next_obs):  # noqa: ANN001, ANN201
+            return np.full(len(obs), 0.25, dtype=np.float32)
+
+        def predictive_entropy(self, obs, actions):  # noqa: ANN001, ANN201
+            return np.full(len(obs), 0.5, dtype=np.float32)
+
+        def update(self, obs, actions, next_obs):  # noqa: ANN001, ANN201
+            return {"loss": 0.0}
+
+    pe = intrinsic_trace(
+        PredictionErrorBonus(ScriptedEnv(), model=Constant(), normalize=False), [1]
+    )
+    ent = intrinsic_trace(EntropyBonus(ScriptedEnv(), model=Constant(), normalize=False), [1])
+    assert pe[0] == 0.25 and ent[0] == 0.5
+    with pytest.raises(InvalidConfigError, match="not a PredictiveModel"):
+        PredictionErrorBonus(ScriptedEnv(), model=object())
+    with pytest.raises(InvalidConfigError, match="unknown model"):
+        EntropyBonus(ScriptedEnv(), model="gpt")
+
+
+def test_models_train_in_batches_of_train_batch() -> None:
+    env = PredictionErrorBonus(ScriptedEnv(), model="count", train_batch=4, normalize=False)
+    trace = intrinsic_trace(env, [3] * 6)
+    assert trace[1] == trace[2] == trace[3]  # nothing learned before 4 transitions
+    assert trace[4] < trace[3]
+    with pytest.raises(InvalidConfigError, match="train_batch"):
+        PredictionErrorBonus(ScriptedEnv(), model="count", train_batch=0)
+
+
+def test_unsupported_spaces_name_the_option_to_use() -> None:
+    box = gym.make("CartPole-v1")
+    with pytest.raises(UnsupportedSpaceError, match="model='forward'"):
+        EntropyBonus(box)
+    with pytest.raises(UnsupportedSpaceError, match="model="):
+        FeatureEncoder(spaces.Text(4))
+    with pytest.raises(UnsupportedSpaceError, match="target='transition'"):
+        EntropyBonus(gym.make("MountainCarContinuous-v0"), model="forward", target="next_state")
+    with pytest.raises(InvalidConfigError, match="target"):
+        EntropyBonus(ScriptedEnv(), target="future")
+    with pytest.raises(InvalidConfigError, match="update_proportion"):
+        ModelConfig(update_proportion=0.0)
+
+
+def test_learned_bonus_on_box_observations_runs_end_to_end() -> None:
+    env = PredictionErrorBonus(
+        gym.make("CartPole-v1"), model_config=ModelConfig(hidden=16, device="cpu"), train_batch=8
+    )
+    trace = intrinsic_trace(env, [0, 1] * 20)
+    assert np.all(np.isfinite(trace)) and np.ptp(trace) > 0
+
+
+def test_large_discrete_spaces_use_binary_codes() -> None:
+    enc = FeatureEncoder(spaces.Discrete(1_000_000))
+    x = enc(np.array([0, 5, 999_999]))
+    assert x.shape == (3, 20) and x[1, :3].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_wrappers_import_and_run_without_torch_or_sb3() -> None:
+    code = (
+        "import sys; sys.modules['torch'] = None; sys.modules['stable_baselines3'] = None\n"
+        "import gymnasium as gym, aisam_wrappers as w\n"
+        "env = w.SatiationBonus(gym.make('FrozenLake-v1')); env.reset(seed=0); env.step(1)\n"
+        "w.EntropyBonus(gym.make('FrozenLake-v1')).reset(seed=0)\n"
+        "try:\n    w.PredictionErrorBonus(gym.make('FrozenLake-v1'))\n"
+        "except w.MissingExtraError as e:\n    print('missing:', e)\n"
+        "print(sorted(m for m in ('torch', 'stable_baselines3') if sys.modules.get(m)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "aisam[agents]" in out.stdout and out.stdout.strip().endswith("[]")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["rnd", "forward"])
+def test_learned_bonuses_run_on_the_gpu(name: str) -> None:
+    env = gym.make_vec(
+        "aisam/TransitionTable-v0", num_envs=256, vectorization_mode="vector_entry_point",
+        n_states=1000, obs_type="embedding",
+    )  # fmt: skip
+    env = PredictionErrorBonus(env, model=name, model_config=ModelConfig(device="cuda"))
+    model = env.mixer.reward.model
+    assert next(model._core.predictor.parameters()).is_cuda
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        _, reward, _, _, info = env.step(rng.integers(0, 4, 256))
+        assert np.isfinite(reward).all() and info["intrinsic_reward"].dtype == np.float64
