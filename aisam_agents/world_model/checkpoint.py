@@ -1,0 +1,95 @@
+"""Checkpoints of the world model: weights, config and spaces, and no pickled code.
+
+A checkpoint is a ``torch.save`` of plain containers only (strings, numbers, lists and
+tensors), so it loads with ``torch.load(weights_only=True)``: opening one never runs code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from aisam_agents.errors import CheckpointError
+
+FORMAT = "aisam.world_model"
+VERSION = 1
+
+
+def space_to_dict(space: spaces.Space) -> dict[str, Any]:
+    """A JSON-able description of a Discrete or Box space."""
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, spaces.Box):
+        bounds = {}
+        for name in ("low", "high"):
+            arr = np.asarray(getattr(space, name), dtype=np.float64)
+            uniform = arr.size and (arr == arr.flat[0]).all()
+            bounds[name] = float(arr.flat[0]) if uniform else arr.tolist()
+        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype), **bounds}
+    raise CheckpointError(f"cannot store a {type(space).__name__} space in a checkpoint")
+
+
+def space_from_dict(data: dict[str, Any]) -> spaces.Space:
+    """Inverse of :func:`space_to_dict`."""
+    if data.get("type") == "Discrete":
+        return spaces.Discrete(data["n"], start=data.get("start", 0))
+    if data.get("type") == "Box":
+        dtype = np.dtype(data["dtype"])
+        return spaces.Box(
+            np.asarray(data["low"]).astype(dtype),
+            np.asarray(data["high"]).astype(dtype),
+            shape=tuple(data["shape"]),
+            dtype=dtype,
+        )
+    raise CheckpointError(f"unknown space description {data!r}")
+
+
+def save_checkpoint(
+    path: str | Path,
+    config_json: str,
+    observation_space: spaces.Space,
+    action_space: spaces.Space,
+    state_dict: dict[str, torch.Tensor],
+) -> None:
+    """Writes the checkpoint to ``path`` (tensors moved to the CPU)."""
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": config_json,
+        "observation_space": json.dumps(space_to_dict(observation_space)),
+        "action_space": json.dumps(space_to_dict(action_space)),
+        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
+    }
+    torch.save(payload, Path(path))
+
+
+def load_checkpoint(path: str | Path) -> tuple[str, spaces.Space, spaces.Space, dict[str, Any]]:
+    """Reads a checkpoint: config JSON, observation space, action space, state dict.
+
+    Raises:
+        CheckpointError: the file is missing, not a world-model checkpoint, or corrupt.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt files
+        raise CheckpointError(f"{path} is not a readable torch checkpoint ({exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an aisam world-model checkpoint")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint version {payload.get('version')}; this aisam reads {VERSION}"
+        )
+    try:
+        obs_space = space_from_dict(json.loads(payload["observation_space"]))
+        act_space = space_from_dict(json.loads(payload["action_space"]))
+        return payload["config"], obs_space, act_space, payload["state_dict"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} is a damaged world-model checkpoint ({exc})") from exc

@@ -1,0 +1,393 @@
+"""The world model: p(next observation, reward, termination | history, action).
+
+Observations become tokens (:mod:`~aisam_agents.world_model.tokenizers`), frames of
+tokens plus an action token go through a block-causal GPT
+(:mod:`~aisam_agents.world_model.transformer`), and three heads predict the next frame's
+tokens, the reward and the termination. The model satisfies the ``PredictiveModel``
+protocol of ``aisam_wrappers`` (``prediction_error``, ``predictive_entropy``,
+``update``), so prediction-error and entropy bonuses can use it directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from gymnasium import spaces
+from torch import nn
+
+from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.world_model.checkpoint import load_checkpoint, save_checkpoint
+from aisam_agents.world_model.config import WorldModelConfig
+from aisam_agents.world_model.imagination import (
+    Imagination,
+    NextFrameDistribution,
+    Policy,
+    check_actions,
+    imagine_tokens,
+)
+from aisam_agents.world_model.tokenizers import make_tokenizer
+from aisam_agents.world_model.transformer import WorldTransformer, adamw
+
+logger = logging.getLogger(__name__)
+ArrayLike = np.ndarray | torch.Tensor
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class WorldModel(nn.Module):
+    """Transformer world model over discrete tokens.
+
+    Args:
+        observation_space: ``Discrete`` or ``Box`` (uint8 images or vectors).
+        action_space: ``Discrete``.
+        config: hyperparameters (default: the ``tiny`` preset).
+
+    Training batches are mappings of arrays (numpy or torch):
+        ``obs`` ``(B, L + 1, *obs_shape)`` (or ``tokens`` ``(B, L + 1, T)`` to skip the
+        tokenizer), ``actions`` ``(B, L)``, optional ``rewards`` ``(B, L)``,
+        ``terminated`` ``(B, L)`` and ``mask`` ``(B, L)`` (valid transitions), with
+        ``L <= max_frames``; ``actions[:, t]`` leads from ``obs[:, t]`` to ``obs[:, t + 1]``.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        config: WorldModelConfig | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(action_space, spaces.Discrete):
+            raise InvalidConfigError(
+                f"the world model needs a Discrete action space, got {action_space}"
+            )
+        self.config = config or WorldModelConfig()
+        self.observation_space, self.action_space = observation_space, action_space
+        self.device = resolve_device(self.config.device)
+        cfg = self.config
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            self.tokenizer = make_tokenizer(observation_space, cfg)
+            self.transformer = WorldTransformer(
+                self.tokenizer.vocab_size,
+                int(action_space.n),
+                self.tokenizer.tokens_per_frame,
+                cfg.max_frames,
+                cfg.n_layer,
+                cfg.n_head,
+                cfg.n_embd,
+                cfg.dropout,
+            )
+        self.to(self.device)
+        self._amp = cfg.autocast and self.device.type == "cuda"
+        self.generator = torch.Generator(self.device).manual_seed(cfg.seed)
+        for module in self.modules():
+            if hasattr(module, "generator") and module is not self:
+                module.generator = self.generator
+        self.optimizer = adamw(
+            self, cfg.learning_rate, cfg.weight_decay, (cfg.beta1, cfg.beta2), self.device
+        )
+        self._forward = torch.compile(self.transformer) if cfg.compile else self.transformer
+        self._lr = cfg.learning_rate
+        self.steps_done = 0
+        self.obs_shape = self.tokenizer.obs_shape
+
+    # ----------------------------------------------------------------- tensors in
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self._amp:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _tensor(self, x: ArrayLike, dtype: torch.dtype | None = None) -> torch.Tensor:
+        return torch.as_tensor(
+            np.asarray(x) if not torch.is_tensor(x) else x, device=self.device, dtype=dtype
+        )
+
+    def tokenize(self, obs: ArrayLike) -> torch.Tensor:
+        """Observations ``(..., *obs_shape)`` -> tokens ``(..., T)`` int64 (no gradients)."""
+        obs = self._tensor(obs)
+        n = len(self.obs_shape)
+        if obs.dim() < n + 1 or tuple(obs.shape[obs.dim() - n :]) != self.obs_shape:
+            raise InvalidConfigError(
+                f"observations must have shape (..., *{self.obs_shape}), got {tuple(obs.shape)}"
+            )
+        lead = obs.shape[: obs.dim() - n]
+        with torch.no_grad():
+            tokens = self.tokenizer.encode(obs.reshape(-1, *self.obs_shape))
+        return tokens.view(*lead, self.tokenizer.tokens_per_frame)
+
+    def detokenize(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Tokens ``(..., T)`` -> observations (state ids, or resized frames in [0, 1])."""
+        lead = tokens.shape[:-1]
+        with torch.no_grad():
+            out = self.tokenizer.decode(tokens.reshape(-1, tokens.shape[-1]))
+        return out.view(*lead, *out.shape[1:])
+
+    # ----------------------------------------------------------------- training
+    def loss(self, batch: Mapping[str, ArrayLike]) -> dict[str, torch.Tensor]:
+        """Losses on one batch (see the class docstring for its keys).
+
+        Returns:
+            ``loss`` (the total to minimise) and its parts: ``obs_nll`` (nats per
+            observation token), ``token_acc``, ``reward_mse``, ``term_bce``,
+            ``tokenizer_loss``.
+        """
+        if "actions" not in batch or ("obs" not in batch and "tokens" not in batch):
+            raise InvalidConfigError("a batch needs 'actions' and 'obs' (or 'tokens')")
+        out: dict[str, torch.Tensor] = {}
+        if "tokens" in batch:
+            tokens = self._tensor(batch["tokens"], torch.long)
+            vocab = self.tokenizer.vocab_size
+            if tokens.dim() != 3 or tokens.shape[-1] != self.tokenizer.tokens_per_frame:
+                raise InvalidConfigError(
+                    f"tokens must be (B, L + 1, {self.tokenizer.tokens_per_frame}), "
+                    f"got {tuple(tokens.shape)}"
+                )
+            if int(tokens.min()) < 0 or int(tokens.max()) >= vocab:
+                raise InvalidConfigError(f"tokens must lie in [0, {vocab})")
+            tok_loss = torch.zeros((), device=self.device)
+        else:
+            obs = self._tensor(batch["obs"])
+            if obs.dim() != 2 + len(self.obs_shape):
+                raise InvalidConfigError(
+                    f"obs must be (B, L + 1, *{self.obs_shape}), got {tuple(obs.shape)}"
+                )
+            flat = obs.reshape(-1, *self.obs_shape)
+            with self._autocast():
+                tok_loss, _ = self.tokenizer.loss(flat)
+            with torch.no_grad():
+                tokens = self.tokenizer.encode(flat).view(*obs.shape[:2], -1)
+        b, l1, _ = tokens.shape
+        if l1 - 1 > self.config.max_frames or l1 < 2:
+            raise InvalidConfigError(
+                f"sequences need 1..{self.config.max_frames} transitions, got {l1 - 1}"
+            )
+        actions = check_actions(
+            self._tensor(batch["actions"]), (b, l1 - 1), self.transformer.n_actions
+        )
+        mask = self._tensor(batch["mask"], torch.float32) if "mask" in batch else None
+        with self._autocast():
+            logits, reward, term = self._forward(
+                self.transformer.frame_tokens(tokens[:, :-1], actions)
+            )
+        target = tokens[:, 1:]
+        nll = F.cross_entropy(logits.float().flatten(0, 2), target.flatten(), reduction="none")
+        acc = (logits.argmax(-1) == target).float()
+        out["obs_nll"] = _masked_mean(nll.view(target.shape).mean(-1), mask)
+        out["token_acc"] = _masked_mean(acc.mean(-1), mask)
+        total = out["obs_nll"] + tok_loss
+        if "rewards" in batch:
+            r = self._tensor(batch["rewards"], torch.float32)
+            out["reward_mse"] = _masked_mean((reward.float() - r) ** 2, mask)
+            total = total + self.config.reward_coef * out["reward_mse"]
+        if "terminated" in batch:
+            d = self._tensor(batch["terminated"], torch.float32)
+            bce = F.binary_cross_entropy_with_logits(term.float(), d, reduction="none")
+            out["term_bce"] = _masked_mean(bce, mask)
+            total = total + self.config.termination_coef * out["term_bce"]
+        out["tokenizer_loss"] = tok_loss.detach()
+        out["loss"] = total
+        return out
+
+    def train_step(self, batch: Mapping[str, ArrayLike]) -> dict[str, float]:
+        """One AdamW step on ``batch``; returns the losses as floats."""
+        self.train()
+        losses = self.loss(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        grad_norm = nn.utils.clip_grad_norm_(self.parameters(), self.config.grad_clip)
+        warmup = self.config.warmup_steps
+        if warmup and self.steps_done <= warmup:
+            for group in self.optimizer.param_groups:
+                group["lr"] = self._lr * min(1.0, (self.steps_done + 1) / warmup)
+        self.optimizer.step()
+        self.steps_done += 1
+        return {k: float(v.detach()) for k, v in losses.items()} | {"grad_norm": float(grad_norm)}
+
+    def distribute(self) -> None:
+        """Trains the transformer with DistributedDataParallel from now on.
+
+        Call after ``torch.distributed.init_process_group``, once per process, with the
+        model on that process's device; every process then feeds its own batches and the
+        gradients are averaged. A VQ tokenizer is not synchronised: train it first and
+        feed ``tokens`` batches, or use Discrete observations.
+        """
+        if not torch.distributed.is_initialized():
+            raise InvalidConfigError(
+                "call torch.distributed.init_process_group before distribute()"
+            )
+        ids = [self.device.index or 0] if self.device.type == "cuda" else None
+        ddp = nn.parallel.DistributedDataParallel(self.transformer, device_ids=ids)
+        self._forward = torch.compile(ddp) if self.config.compile else ddp
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Sets the optimizer's learning rate (for schedules driven by the caller; the
+        config's warmup still scales it during the first steps)."""
+        if not lr > 0:
+            raise InvalidConfigError(f"the learning rate must be > 0, got {lr}")
+        self._lr = lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    # ----------------------------------------------------------------- prediction
+    def _history(self, obs: ArrayLike, actions: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tokens ``(B, F, T)`` and actions ``(B, F)`` of a history, single frames allowed."""
+        tokens = self.tokenize(obs)
+        actions = self._tensor(actions)
+        if tokens.dim() == 2:
+            tokens = tokens[:, None]
+        if actions.dim() == 1:
+            actions = actions[:, None]
+        actions = check_actions(actions, tuple(tokens.shape[:2]), self.transformer.n_actions)
+        f = self.config.max_frames
+        return tokens[:, -f:], actions[:, -f:]
+
+    @torch.no_grad()
+    def predict_next(
+        self, obs_history: ArrayLike, action_history: ArrayLike
+    ) -> NextFrameDistribution:
+        """Distribution of the next observation, reward and termination.
+
+        Args:
+            obs_history: ``(B, F, *obs_shape)`` observations (or ``(B, *obs_shape)``: one).
+            action_history: ``(B, F)`` actions (or ``(B,)``); the last one is the action
+                whose consequence is predicted. Only the last ``max_frames`` frames count.
+        """
+        self.eval()
+        tokens, actions = self._history(obs_history, action_history)
+        with self._autocast():
+            logits, reward, term = self.transformer(self.transformer.frame_tokens(tokens, actions))
+        return NextFrameDistribution(
+            logits[:, -1].float(), reward[:, -1].float(), term[:, -1].float().sigmoid()
+        )
+
+    def predictive_entropy(self, obs: ArrayLike, actions: ArrayLike) -> np.ndarray:
+        """``(n,)`` float32 entropy (nats) of the predicted next observation after
+        ``actions`` ``(n,)`` from ``obs`` ``(n, *obs_shape)`` (or histories, as in
+        :meth:`predict_next`)."""
+        return self.predict_next(obs, actions).entropy().cpu().numpy().astype(np.float32)
+
+    def prediction_error(
+        self, obs: ArrayLike, actions: ArrayLike, next_obs: ArrayLike
+    ) -> np.ndarray:
+        """``(n,)`` float32 surprise ``-log p(next_obs | obs, action)`` in nats."""
+        dist = self.predict_next(obs, actions)
+        target = self.tokenize(next_obs)
+        if target.shape != dist.logits.shape[:2]:
+            raise InvalidConfigError(f"next_obs must be (n, *{self.obs_shape})")
+        return (-dist.log_prob(target)).cpu().numpy().astype(np.float32)
+
+    def update(
+        self,
+        obs: ArrayLike,
+        actions: ArrayLike,
+        next_obs: ArrayLike,
+        rewards: ArrayLike | None = None,
+        terminated: ArrayLike | None = None,
+    ) -> dict[str, float]:
+        """One online training step on a batch of transitions ``(n, ...)``."""
+        obs, next_obs = self._tensor(obs), self._tensor(next_obs)
+        batch: dict[str, ArrayLike] = {
+            "obs": torch.stack([obs, next_obs], dim=1),
+            "actions": self._tensor(actions).reshape(-1, 1),
+        }
+        if rewards is not None:
+            batch["rewards"] = self._tensor(rewards, torch.float32).reshape(-1, 1)
+        if terminated is not None:
+            batch["terminated"] = self._tensor(terminated, torch.float32).reshape(-1, 1)
+        return self.train_step(batch)
+
+    @torch.no_grad()
+    def imagine(
+        self,
+        start_obs: ArrayLike,
+        actions_or_policy: ArrayLike | Policy,
+        horizon: int,
+        *,
+        sample: bool = True,
+        use_cache: bool = True,
+        generator: torch.Generator | None = None,
+    ) -> Imagination:
+        """Imagined rollouts of ``horizon`` steps from ``start_obs`` ``(B, *obs_shape)``.
+
+        Args:
+            start_obs: the first observations.
+            actions_or_policy: ``(B, horizon)`` actions, or a callable mapping current
+                observation tokens ``(B, T)`` to ``(B,)`` actions (decode them with
+                :meth:`detokenize` if the policy needs observations).
+            horizon: steps to imagine (>= 1).
+            sample: sample next observations (else the most likely tokens).
+            use_cache: use the KV cache (one frame of compute per step).
+            generator: random source (default: the model's own, seeded by the config).
+        """
+        if horizon < 1:
+            raise InvalidConfigError(f"horizon must be >= 1, got {horizon}")
+        self.eval()
+        start = self.tokenize(start_obs)
+        if start.dim() != 2:
+            raise InvalidConfigError(f"start_obs must be (B, *{self.obs_shape})")
+        actions = (
+            actions_or_policy if callable(actions_or_policy) else self._tensor(actions_or_policy)
+        )
+        dtype = torch.bfloat16 if self._amp else torch.float32
+        with self._autocast():
+            return imagine_tokens(
+                self.transformer,
+                start,
+                actions,
+                horizon,
+                sample=sample,
+                generator=generator or self.generator,
+                use_cache=use_cache,
+                cache_dtype=dtype,
+            )
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> None:
+        """Writes weights, config and spaces to ``path`` (no pickled code)."""
+        save_checkpoint(
+            path,
+            self.config.to_json(),
+            self.observation_space,
+            self.action_space,
+            self.state_dict(),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> WorldModel:
+        """Rebuilds a model saved by :meth:`save` (optionally on another ``device``).
+
+        Raises:
+            CheckpointError: missing, corrupt or mismatched checkpoint.
+        """
+        config_json, obs_space, act_space, state = load_checkpoint(path)
+        try:
+            config = WorldModelConfig.from_json(config_json)
+            if device is not None:
+                config = dataclasses.replace(config, device=device)
+            model = cls(obs_space, act_space, config)
+            model.load_state_dict(state)
+        except (InvalidConfigError, RuntimeError, ValueError) as exc:
+            raise CheckpointError(f"{path} does not match its saved config ({exc})") from exc
+        return model
+
+    def num_params(self, non_embedding: bool = True) -> int:
+        """Transformer parameters (see :meth:`WorldTransformer.num_params`)."""
+        return self.transformer.num_params(non_embedding)
+
+
+def _masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    if mask is None:
+        return x.mean()
+    return (x * mask).sum() / mask.sum().clamp_min(1.0)

@@ -1,0 +1,245 @@
+"""The world model's GPT: block-causal attention over [observation tokens..., action] frames.
+
+A sequence is a run of frames; frame t is a *block* of ``T`` observation tokens followed
+by the action token ``a_t``. Attention is block-causal: a token sees every token of its
+own block and of the blocks before it, never a later one. The output at observation
+slot ``i`` of block t predicts token ``i`` of the next frame's observation (all ``T`` in
+parallel, given the whole history and ``a_t``); the output at the action slot predicts
+the reward and termination that come with entering that next frame.
+
+Imagination feeds one block at a time through a preallocated :class:`KVCache`, so each
+imagined step costs one forward pass over ``T + 1`` new tokens instead of the whole
+history. Attention is ``F.scaled_dot_product_attention`` throughout.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class KVCache:
+    """Preallocated keys and values of every layer: ``(n_layer, B, n_head, max_len, hd)``.
+
+    ``length`` tokens are filled; a forward pass with the cache appends its tokens.
+    """
+
+    k: torch.Tensor
+    v: torch.Tensor
+    length: int = 0
+
+    @classmethod
+    def empty(
+        cls,
+        n_layer: int,
+        batch: int,
+        n_head: int,
+        max_len: int,
+        head_dim: int,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> KVCache:
+        """An empty cache for ``batch`` sequences of up to ``max_len`` tokens."""
+        shape = (n_layer, batch, n_head, max_len, head_dim)
+        return cls(
+            torch.empty(shape, device=device, dtype=dtype),
+            torch.empty(shape, device=device, dtype=dtype),
+        )
+
+    @property
+    def capacity(self) -> int:
+        """Most tokens the cache holds."""
+        return self.k.shape[3]
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with an optional KV cache."""
+
+    def __init__(self, n_embd: int, n_head: int, dropout: float) -> None:
+        super().__init__()
+        self.n_head, self.dropout = n_head, dropout
+        self.qkv = nn.Linear(n_embd, 3 * n_embd, bias=False)
+        self.proj = nn.Linear(n_embd, n_embd, bias=False)
+        self.resid_drop = nn.Dropout(dropout)
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, cache: KVCache | None, layer: int
+    ) -> torch.Tensor:
+        b, n, c = x.shape
+        q, k, v = self.qkv(x).view(b, n, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)
+        if cache is not None:
+            end = cache.length + n
+            cache.k[layer, :, :, cache.length : end] = k
+            cache.v[layer, :, :, cache.length : end] = v
+            k, v = cache.k[layer, :, :, :end], cache.v[layer, :, :, :end]
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.resid_drop(self.proj(y.transpose(1, 2).reshape(b, n, c)))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: attention then a 4x GELU MLP."""
+
+    def __init__(self, n_embd: int, n_head: int, dropout: float) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(n_embd, bias=False)
+        self.attn = SelfAttention(n_embd, n_head, dropout)
+        self.ln2 = nn.LayerNorm(n_embd, bias=False)
+        self.mlp = nn.Sequential(
+            nn.Linear(n_embd, 4 * n_embd, bias=False),
+            nn.GELU(approximate="tanh"),
+            nn.Linear(4 * n_embd, n_embd, bias=False),
+            nn.Dropout(dropout),
+        )
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, cache: KVCache | None, layer: int
+    ) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), mask, cache, layer)
+        return x + self.mlp(self.ln2(x))
+
+
+def block_causal_mask(
+    start: int, n_new: int, block_len: int, device: torch.device, keys_from: int = 0
+) -> torch.Tensor | None:
+    """Boolean ``(n_new, n_keys)`` mask for tokens ``[start, start + n_new)`` attending to
+    keys ``[keys_from, start + n_new)``; ``None`` when nothing is masked (one whole block)."""
+    if n_new == block_len and start % block_len == 0:
+        return None
+    q_block = torch.arange(start, start + n_new, device=device) // block_len
+    k_block = torch.arange(keys_from, start + n_new, device=device) // block_len
+    return k_block[None, :] <= q_block[:, None]
+
+
+class WorldTransformer(nn.Module):
+    """GPT over frames of ``tokens_per_frame`` observation tokens plus one action token.
+
+    Args:
+        obs_vocab: observation vocabulary V (tokens ``0..V-1``).
+        n_actions: action vocabulary (action ``a`` is token ``V + a``).
+        tokens_per_frame: T, observation tokens per frame.
+        max_frames: longest context in frames.
+        n_layer, n_head, n_embd, dropout: the usual.
+    """
+
+    def __init__(
+        self,
+        obs_vocab: int,
+        n_actions: int,
+        tokens_per_frame: int,
+        max_frames: int,
+        n_layer: int,
+        n_head: int,
+        n_embd: int,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.obs_vocab, self.n_actions, self.tokens_per_frame = (
+            obs_vocab,
+            n_actions,
+            tokens_per_frame,
+        )
+        self.block_len, self.max_frames = tokens_per_frame + 1, max_frames
+        self.n_layer, self.n_head, self.n_embd = n_layer, n_head, n_embd
+        self.tok_emb = nn.Embedding(obs_vocab + n_actions, n_embd)
+        self.slot_emb = nn.Embedding(self.block_len, n_embd)
+        self.frame_emb = nn.Embedding(max_frames, n_embd)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(n_embd, n_head, dropout) for _ in range(n_layer))
+        self.ln_f = nn.LayerNorm(n_embd, bias=False)
+        self.obs_head = nn.Linear(n_embd, obs_vocab, bias=False)
+        self.reward_head = nn.Linear(n_embd, 1)
+        self.term_head = nn.Linear(n_embd, 1)
+        self.apply(self._init_weights)
+        for name, p in self.named_parameters():
+            if name.endswith(("attn.proj.weight", "mlp.2.weight")):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * n_layer))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear | nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def num_params(self, non_embedding: bool = True) -> int:
+        """Parameter count; ``non_embedding`` leaves out the lookup tables (no FLOPs)."""
+        n = sum(p.numel() for p in self.parameters())
+        if non_embedding:
+            n -= sum(e.weight.numel() for e in (self.tok_emb, self.slot_emb, self.frame_emb))
+        return n
+
+    def frame_tokens(self, obs_tokens: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """``(B, F, T)`` observation tokens and ``(B, F)`` actions -> ``(B, F, T + 1)``."""
+        return torch.cat([obs_tokens, (actions.long() + self.obs_vocab)[..., None]], dim=-1)
+
+    def forward(
+        self, frames: torch.Tensor, start_frame: int = 0, cache: KVCache | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Runs ``frames`` ``(B, F, T + 1)`` (from :meth:`frame_tokens`).
+
+        Args:
+            frames: the new frames' tokens.
+            start_frame: frame index of ``frames[:, 0]`` (the frames already in ``cache``).
+            cache: appended to when given; must then hold exactly ``start_frame`` frames.
+
+        Returns:
+            next-observation logits ``(B, F, T, V)``, predicted rewards ``(B, F)`` and
+            termination logits ``(B, F)``, all for the frame after each input frame.
+        """
+        b, f, bl = frames.shape
+        if start_frame + f > self.max_frames:
+            raise ValueError(f"{start_frame + f} frames exceed max_frames={self.max_frames}")
+        if cache is not None and cache.length != start_frame * bl:
+            raise ValueError(f"the cache holds {cache.length} tokens, not start_frame * {bl}")
+        device = frames.device
+        slots = torch.arange(bl, device=device)
+        frame_ids = torch.arange(start_frame, start_frame + f, device=device)
+        x = self.tok_emb(frames) + self.slot_emb(slots) + self.frame_emb(frame_ids)[:, None]
+        x = self.drop(x.view(b, f * bl, self.n_embd))
+        start = start_frame * bl
+        keys_from = 0 if cache is not None else start
+        mask = block_causal_mask(start, f * bl, bl, device, keys_from)
+        for i, block in enumerate(self.blocks):
+            x = block(x, mask, cache, i)
+        if cache is not None:
+            cache.length += f * bl
+        x = self.ln_f(x).view(b, f, bl, self.n_embd)
+        logits = self.obs_head(x[:, :, :-1])
+        act = x[:, :, -1]
+        return logits, self.reward_head(act).squeeze(-1), self.term_head(act).squeeze(-1)
+
+    def new_cache(self, batch: int, device: torch.device, dtype: torch.dtype) -> KVCache:
+        """An empty cache able to hold ``max_frames`` frames of ``batch`` sequences."""
+        return KVCache.empty(
+            self.n_layer,
+            batch,
+            self.n_head,
+            self.max_frames * self.block_len,
+            self.n_embd // self.n_head,
+            device,
+            dtype,
+        )
+
+
+def adamw(
+    module: nn.Module,
+    lr: float,
+    weight_decay: float,
+    betas: tuple[float, float],
+    device: torch.device,
+) -> torch.optim.AdamW:
+    """AdamW over ``module`` with weight decay on matrices only (nanoGPT's grouping);
+    fused on CUDA."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=device.type == "cuda")

@@ -1,0 +1,176 @@
+"""WorldModel API: batches, protocol methods, imagination, errors, determinism, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+
+from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.world_model import WorldModel, WorldModelConfig
+from aisam_agents.world_model.data import sequence_batch, transition_batch
+from aisam_envs.table.tables import make_table
+
+
+def test_protocol_methods_shapes_and_dtypes(make_model, rng) -> None:
+    model = make_model(16, 4)
+    obs, actions, nxt = rng.integers(0, 16, 8), rng.integers(0, 4, 8), rng.integers(0, 16, 8)
+    err = model.prediction_error(obs, actions, nxt)
+    ent = model.predictive_entropy(obs, actions)
+    assert err.shape == ent.shape == (8,) and err.dtype == ent.dtype == np.float32
+    assert (err > 0).all() and (ent > 0).all() and (ent <= np.log(16) + 1e-4).all()
+    metrics = model.update(obs, actions, nxt)
+    assert {"loss", "obs_nll", "token_acc"} <= set(metrics)
+    assert all(isinstance(v, float) for v in metrics.values())
+
+
+def test_update_lowers_the_prediction_error_it_trains_on(make_model, rng) -> None:
+    model = make_model(16, 4)
+    obs, actions = rng.integers(0, 16, 32), rng.integers(0, 4, 32)
+    nxt = (obs + actions) % 16
+    before = model.prediction_error(obs, actions, nxt).mean()
+    for _ in range(30):
+        model.update(obs, actions, nxt, rewards=np.zeros(32), terminated=np.zeros(32))
+    assert model.prediction_error(obs, actions, nxt).mean() < 0.5 * before
+
+
+def test_sequences_with_history_and_mask(make_model, rng) -> None:
+    table = make_table("lock", 16, 4, seed=0)
+    model = make_model(16, 4, max_frames=6)
+    batch = sequence_batch(table, 8, 6, rng)
+    assert batch["obs"].shape == (8, 7) and batch["mask"].shape == (8, 6)
+    losses = model.loss(batch)
+    assert {"reward_mse", "term_bce"} <= set(losses) and torch.isfinite(losses["loss"])
+    dist = model.predict_next(batch["obs"][:, :6], batch["actions"])  # a 6-frame history
+    assert dist.logits.shape == (8, 1, 16)
+    assert dist.reward.shape == dist.terminal_prob.shape == (8,)
+    assert ((dist.terminal_prob >= 0) & (dist.terminal_prob <= 1)).all()
+
+
+def test_imagine_with_a_policy(make_model) -> None:
+    model = make_model(16, 4)
+    policy = lambda tokens: tokens[:, 0] % 4  # noqa: E731
+    out = model.imagine(np.arange(6), policy, horizon=5)
+    assert out.obs_tokens.shape == (6, 6, 1)
+    assert torch.equal(out.actions[:, 0], torch.arange(6) % 4)
+    assert out.entropies.shape == out.rewards.shape == out.terminal_probs.shape == (6, 5)
+    with pytest.raises(InvalidConfigError, match="actions"):
+        model.imagine(np.arange(6), lambda tokens: tokens[:, 0] + 10, horizon=2)
+
+
+def test_same_seed_same_results(make_model, rng) -> None:
+    table = make_table("stochastic", 16, 4, seed=1)
+    batches = [transition_batch(table, 16, np.random.default_rng(i)) for i in range(3)]
+    runs = []
+    for _ in range(2):
+        model = make_model(16, 4, seed=3)
+        losses = [model.train_step(b)["loss"] for b in batches]
+        sample = model.imagine(np.arange(4), np.zeros((4, 3), dtype=np.int64), 3).obs_tokens
+        runs.append((losses, sample))
+    assert runs[0][0] == runs[1][0]
+    assert torch.equal(runs[0][1], runs[1][1])
+    other = make_model(16, 4, seed=4)
+    assert other.train_step(batches[0])["loss"] != runs[0][0][0]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda m: m.prediction_error(np.array([0, 16]), np.array([0, 0]), np.array([1, 1])),
+            r"\[0, 16\)",
+        ),
+        (lambda m: m.predictive_entropy(np.array([0, 1]), np.array([0, 4])), r"\[0, 4\)"),
+        (lambda m: m.predictive_entropy(np.array([0, 1]), np.array([0, 1, 2])), "shape"),
+        (lambda m: m.loss({"obs": np.zeros((2, 2))}), "actions"),
+        (
+            lambda m: m.loss(
+                {"obs": np.zeros((2, 12), dtype=np.int64), "actions": np.zeros((2, 11))}
+            ),
+            "transitions",
+        ),
+        (lambda m: m.imagine(np.arange(2), np.zeros((2, 3)), horizon=0), "horizon"),
+        (lambda m: m.set_learning_rate(0.0), "learning rate"),
+        (lambda m: m.loss({"tokens": np.full((2, 2, 1), 16), "actions": np.zeros((2, 1))}), "16"),
+        (lambda m: m.loss({"tokens": np.zeros((2, 2, 3)), "actions": np.zeros((2, 1))}), "tokens"),
+    ],
+)
+def test_bad_input_gives_clear_errors(make_model, call, match: str) -> None:
+    with pytest.raises(InvalidConfigError, match=match):
+        call(make_model(16, 4))
+
+
+def test_bad_spaces_and_configs() -> None:
+    with pytest.raises(InvalidConfigError, match="Discrete action space"):
+        WorldModel(spaces.Discrete(4), spaces.Box(-1, 1, (2,)))
+    with pytest.raises(InvalidConfigError, match="Discrete and Box"):
+        WorldModel(spaces.MultiBinary(3), spaces.Discrete(2))
+    with pytest.raises(InvalidConfigError, match="divisible"):
+        WorldModelConfig(n_embd=30, n_head=4)
+    with pytest.raises(InvalidConfigError, match="power of two"):
+        WorldModelConfig(image_size=48, grid_size=4)
+    with pytest.raises(InvalidConfigError, match="unknown preset"):
+        WorldModelConfig.preset("huge")
+    with pytest.raises(InvalidConfigError, match="unknown WorldModelConfig fields"):
+        WorldModelConfig.preset("tiny", n_layers=3)
+
+
+def test_presets_grow() -> None:
+    sizes = [WorldModelConfig.preset(p) for p in ("tiny", "small", "base")]
+    assert [c.n_layer * c.n_embd**2 for c in sizes] == sorted(
+        c.n_layer * c.n_embd**2 for c in sizes
+    )
+    assert WorldModelConfig.from_json(sizes[2].to_json()) == sizes[2]
+
+
+def test_save_load_round_trip(make_model, rng, tmp_path) -> None:
+    model = make_model(16, 4)
+    model.update(rng.integers(0, 16, 8), rng.integers(0, 4, 8), rng.integers(0, 16, 8))
+    model.save(tmp_path / "wm.pt")
+    loaded = WorldModel.load(tmp_path / "wm.pt", device="cpu")
+    obs, actions = np.arange(16), np.arange(16) % 4
+    np.testing.assert_array_equal(
+        model.predictive_entropy(obs, actions), loaded.predictive_entropy(obs, actions)
+    )
+    assert loaded.config == model.config and loaded.observation_space == model.observation_space
+
+
+def test_load_rejects_bad_checkpoints(make_model, tmp_path) -> None:
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        WorldModel.load(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable"):
+        WorldModel.load(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not an aisam world-model"):
+        WorldModel.load(tmp_path / "other.pt")
+    make_model(16, 4).save(tmp_path / "wm.pt")
+    payload = torch.load(tmp_path / "wm.pt", weights_only=True)
+    payload["config"] = payload["config"].replace('"n_embd": 64', '"n_embd": 32')
+    torch.save(payload, tmp_path / "mismatch.pt")
+    with pytest.raises(CheckpointError, match="does not match"):
+        WorldModel.load(tmp_path / "mismatch.pt")
+
+
+def test_vector_observations_go_through_the_vq_route(rng) -> None:
+    space = spaces.Box(-1.0, 1.0, (5,), dtype=np.float32)
+    model = WorldModel(space, spaces.Discrete(3), WorldModelConfig.preset("tiny", device="cpu"))
+    obs = rng.uniform(-1, 1, (8, 2, 5)).astype(np.float32)
+    metrics = model.train_step({"obs": obs, "actions": rng.integers(0, 3, (8, 1))})
+    assert metrics["tokenizer_loss"] > 0
+    assert model.prediction_error(obs[:, 0], np.zeros(8), obs[:, 1]).shape == (8,)
+    out = model.imagine(obs[:, 0], np.zeros((8, 2), dtype=np.int64), 2)
+    assert out.obs_tokens.shape == (8, 3, 4)
+    assert model.detokenize(out.obs_tokens).shape == (8, 3, 5)
+
+
+def test_image_observations_become_a_grid_of_tokens(rng) -> None:
+    space = spaces.Box(0, 255, (40, 30, 3), dtype=np.uint8)
+    model = WorldModel(space, spaces.Discrete(2), WorldModelConfig.preset("tiny", device="cpu"))
+    frames = rng.integers(0, 256, (3, 2, 40, 30, 3), dtype=np.uint8)
+    model.train_step({"obs": frames, "actions": np.zeros((3, 1), dtype=np.int64)})
+    assert model.tokenize(frames).shape == (3, 2, 16)
+    assert model.detokenize(model.tokenize(frames[:, 0])).shape == (3, 3, 32, 32)
+    with pytest.raises(InvalidConfigError, match="shape"):
+        model.tokenize(frames[:, :, :20])
