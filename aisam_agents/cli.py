@@ -18,6 +18,11 @@ from aisam_envs.errors import MissingExtraError
 COMMANDS: dict[str, tuple[str, str]] = {
     "envs": ("aisam_envs.catalog", "list the registered environments and their extras"),
     "bench": ("aisam_envs.bench", "measure steps/s of every installed environment"),
+    "scaling": (
+        "aisam_agents.world_model.scaling",
+        "sweep table size x world-model size; CSV + plot",
+    ),
+    "train": ("aisam_agents.train", "train an SB3 algorithm, optionally with an intrinsic bonus"),
 }
 
 

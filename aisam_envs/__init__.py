@@ -95,6 +95,7 @@ ENVS: tuple[EnvEntry, ...] = (
         id="aisam/Parity-v0",
         entry_point="aisam_envs.parity:ParityEnv",
         summary="PonderNet parity task as a contextual bandit (difficulty = active bits)",
+        spaces="Box(-1, 1, (n_bits,), float32) -> Discrete(2)",
     ),
     EnvEntry(
         id="aisam/PokemonRed-v0",

@@ -1,0 +1,157 @@
+"""PonderNet core: halting distribution, truncation, inference modes, gradients."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from aisam_agents.errors import InvalidConfigError
+from aisam_agents.ponder import (
+    PonderConfig,
+    PonderNet,
+    halting_trace,
+    ponder_loss,
+    select_steps,
+)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _trace(lambdas: list[list[float]], halt_epsilon: float = 0.0):
+    logits = torch.tensor([[_logit(v) for v in row] for row in lambdas]).T  # (N, B)
+    states = torch.zeros(*logits.shape, 1)
+    return halting_trace(states, logits, halt_epsilon)
+
+
+def test_halting_distribution_folds_remainder_into_last_step() -> None:
+    trace = _trace([[0.2, 0.5, 0.9]])
+    torch.testing.assert_close(trace.p[:, 0], torch.tensor([0.2, 0.4, 0.4]))
+    assert trace.halt_index.tolist() == [2]
+    torch.testing.assert_close(trace.expected_steps, torch.tensor([2.2]))
+
+
+def test_epsilon_truncates_each_element_on_its_own() -> None:
+    # not-halted mass 0.5, 0.25, 0.125 <= 0.2: element 0 stops at step 3 of 4.
+    trace = _trace([[0.5, 0.5, 0.5, 0.5], [0.1, 0.1, 0.1, 0.1]], halt_epsilon=0.2)
+    torch.testing.assert_close(trace.p[:, 0], torch.tensor([0.5, 0.25, 0.25, 0.0]))
+    assert trace.halt_index.tolist() == [2, 3]
+    assert trace.valid[:, 0].tolist() == [True, True, True, False]
+    torch.testing.assert_close(trace.p.sum(0), torch.ones(2))
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+@pytest.mark.parametrize("halt_epsilon", [0.0, 0.05])
+def test_p_sums_to_one_and_is_zero_after_halt(cell: str, halt_epsilon: float) -> None:
+    torch.manual_seed(0)
+    config = PonderConfig(input_dim=6, hidden_dim=16, max_steps=12, cell=cell,
+                          halt_epsilon=halt_epsilon, lambda_init=0.3)  # fmt: skip
+    net = PonderNet(config)
+    torch.nn.init.normal_(net.core.halt.weight, std=1.0)  # make lambdas vary per element
+    out = net(torch.randn(64, 6))
+    torch.testing.assert_close(out.trace.p.sum(0), torch.ones(64))
+    assert (out.trace.p >= 0).all()
+    assert (out.trace.p[~out.trace.valid] == 0).all()
+    assert out.y.shape == (out.trace.n_steps, 64, 1)
+    if halt_epsilon == 0.0:
+        assert out.trace.n_steps == 12
+
+
+def test_unroll_stops_early_once_every_element_halted() -> None:
+    net = PonderNet(PonderConfig(input_dim=3, max_steps=20, halt_epsilon=0.05, lambda_init=0.5))
+    out = net(torch.randn(8, 3))
+    # zero halting weights: lambda = 0.5 everywhere, 0.5**5 <= 0.05 < 0.5**4
+    assert out.trace.n_steps == 5
+    assert out.trace.halt_index.tolist() == [4] * 8
+
+
+def test_zero_epsilon_always_unrolls_max_steps() -> None:
+    net = PonderNet(PonderConfig(input_dim=3, max_steps=20, halt_epsilon=0.0, lambda_init=0.5))
+    out = net(torch.randn(8, 3))
+    assert out.trace.n_steps == 20  # a fixed unroll: what CUDA-graph training captures
+    assert out.trace.halt_index.tolist() == [19] * 8
+    assert torch.allclose(out.trace.p.sum(0), torch.ones(8))
+
+
+def test_element_result_does_not_depend_on_batch() -> None:
+    torch.manual_seed(1)
+    net = PonderNet(PonderConfig(input_dim=4, hidden_dim=8, max_steps=10, lambda_init=0.3))
+    torch.nn.init.normal_(net.core.halt.weight, std=2.0)
+    x = torch.randn(16, 4)
+    whole = net(x).trace
+    alone = net(x[3:4]).trace
+    n = alone.n_steps
+    torch.testing.assert_close(alone.p[:, 0], whole.p[:n, 3])
+    assert int(alone.halt_index[0]) == int(whole.halt_index[3])
+
+
+def test_gradients_reach_the_halting_head() -> None:
+    torch.manual_seed(0)
+    net = PonderNet(PonderConfig(input_dim=5, hidden_dim=8, max_steps=6, halt_epsilon=0.0))
+    x, target = torch.randn(32, 5), torch.randn(32, 1)
+    out = net(x)
+    step_losses = ((out.y - target) ** 2).squeeze(-1)
+    ponder_loss(step_losses, out.trace, lambda_p=0.3, beta=0.0).total.backward()
+    for param in (net.core.halt.weight, net.core.halt.bias):
+        assert param.grad is not None
+        assert torch.isfinite(param.grad).all()
+        assert param.grad.abs().sum() > 0
+
+
+def test_halting_modes() -> None:
+    trace = _trace([[0.2, 0.5, 0.9], [0.7, 0.5, 0.5]])  # p = [.2,.4,.4], [.7,.15,.15]
+    assert select_steps(trace, "mode").tolist() == [1, 0]
+    assert select_steps(trace, "threshold", threshold=0.5).tolist() == [1, 0]
+    assert select_steps(trace, "threshold", threshold=0.9).tolist() == [2, 2]
+    many = _trace([[0.2, 0.5, 0.9]] * 4000)
+    draws = select_steps(many, "sample", generator=torch.Generator().manual_seed(0))
+    freq = torch.bincount(draws, minlength=3).float() / 4000
+    torch.testing.assert_close(freq, many.p[:, 0], atol=0.03, rtol=0)
+    with pytest.raises(InvalidConfigError, match="halting mode"):
+        select_steps(trace, "greedy")
+
+
+def test_predict_returns_output_at_halting_step_and_is_seeded() -> None:
+    torch.manual_seed(0)
+    net = PonderNet(PonderConfig(input_dim=4, output_dim=2, max_steps=7, halt_epsilon=0.0))
+    x = torch.randn(10, 4)
+    y, steps = net.predict(x, "mode")
+    out = net(x)
+    index = out.trace.p.argmax(0)
+    torch.testing.assert_close(y, out.y[index, torch.arange(10)])
+    assert steps.tolist() == (index + 1).tolist()
+    a = net.predict(x, "sample", generator=torch.Generator().manual_seed(3))
+    b = net.predict(x, "sample", generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a[1], b[1])
+
+
+def test_same_seed_same_network() -> None:
+    outs = []
+    for _ in range(2):
+        torch.manual_seed(42)
+        net = PonderNet(PonderConfig(input_dim=3, max_steps=5))
+        outs.append(net(torch.ones(2, 3)).y)
+    torch.testing.assert_close(outs[0], outs[1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"max_steps": 0}, "max_steps"),
+        ({"cell": "lstm"}, "cell"),
+        ({"halt_epsilon": 1.0}, "halt_epsilon"),
+        ({"lambda_init": 0.0}, "lambda_init"),
+    ],
+)
+def test_bad_config_is_rejected(kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidConfigError, match=match):
+        PonderConfig(**kwargs)
+
+
+def test_wrong_input_shape_is_rejected() -> None:
+    net = PonderNet(PonderConfig(input_dim=3))
+    with pytest.raises(InvalidConfigError, match=r"\(batch, 3\)"):
+        net(torch.zeros(2, 4))

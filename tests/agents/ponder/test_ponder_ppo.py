@@ -1,0 +1,194 @@
+"""PonderPPO: learning, SB3 integration (save/load, evaluate_policy, callbacks, CLI)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import (
+    FakeImageEnv,
+    IdentityEnvBox,
+    IdentityEnvMultiBinary,
+    IdentityEnvMultiDiscrete,
+    SimpleMultiObsEnv,
+)
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.logger import configure
+
+import aisam_envs  # noqa: F401  (registers aisam/Parity-v0)
+from aisam_agents.errors import AisamAgentError, InvalidConfigError
+from aisam_agents.ponder.policy import PonderActorCriticPolicy
+from aisam_agents.ponder_ppo import PonderPPO
+from aisam_envs.parity import sample_parity
+
+SMALL = dict(n_steps=32, batch_size=64, n_epochs=2, device="cpu",
+             policy_kwargs=dict(hidden_dim=16, max_steps=4))  # fmt: skip
+
+
+def _parity_env(n_envs: int = 4, seed: int = 0, **env_kwargs):
+    kwargs = {"n_bits": 3, **env_kwargs}
+    return make_vec_env("aisam/Parity-v0", n_envs=n_envs, seed=seed, env_kwargs=kwargs)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_learns_xor_parity(seed: int) -> None:
+    # 2 bits, both active: the parity of the +1 entries is the XOR of the signs.
+    env = _parity_env(n_envs=8, seed=seed, n_bits=2, min_active=2)
+    model = PonderPPO("MlpPolicy", env, seed=seed, n_steps=32, batch_size=64, n_epochs=4,
+                      learning_rate=1e-3, ent_coef=0.01, device="cpu",
+                      policy_kwargs=dict(hidden_dim=32, max_steps=4))  # fmt: skip
+    model.learn(8192)
+    x, parity, _ = sample_parity(np.random.default_rng(0), 256, 2, 2, 2)
+    actions, _ = model.predict(x, deterministic=True)
+    assert (actions == parity).mean() == 1.0
+    mean_reward, _ = evaluate_policy(model, env, n_eval_episodes=64, deterministic=True)
+    assert mean_reward == 1.0
+
+
+def test_rollout_log_prob_is_the_mixture_the_update_sees() -> None:
+    model = PonderPPO("MlpPolicy", _parity_env(), seed=0, **SMALL)
+    model.learn(128)  # one rollout + one update; then collect a fresh rollout
+    model._last_obs = model.env.reset()
+    model.collect_rollouts(model.env, model._init_callback(None), model.rollout_buffer, 32)
+    data = next(model.rollout_buffer.get(None))
+    with torch.no_grad():
+        ev = model.policy.evaluate_steps(data.observations, data.actions.long().flatten())
+    torch.testing.assert_close(ev.log_prob, data.old_log_prob, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ev.value, data.old_values, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ev.trace.p.sum(0), torch.ones(len(ev.value)))
+
+
+def test_logs_ponder_metrics_and_runs_callbacks(tmp_path: Path) -> None:
+    class Count(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def _on_step(self) -> bool:
+            self.calls += 1
+            return True
+
+    model = PonderPPO("MlpPolicy", _parity_env(), seed=0, **SMALL)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    callback = Count()
+    model.learn(256, callback=callback)
+    assert callback.calls == 256 // 4
+    with open(tmp_path / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    steps = [float(r["ponder/expected_steps"]) for r in rows if r["ponder/expected_steps"]]
+    kls = [float(r["ponder/kl"]) for r in rows if r["ponder/kl"]]
+    assert steps and all(1.0 <= s <= 4.0 for s in steps)
+    assert kls and all(k >= 0.0 for k in kls)
+
+
+def test_save_load_gives_identical_actions(tmp_path: Path) -> None:
+    env = _parity_env()
+    model = PonderPPO("MlpPolicy", env, seed=0, lambda_p=0.4, ponder_beta=0.02, **SMALL)
+    model.learn(256)
+    model.save(tmp_path / "model")
+    loaded = PonderPPO.load(tmp_path / "model", env=env, device="cpu")
+    assert (loaded.lambda_p, loaded.ponder_beta) == (0.4, 0.02)
+    assert loaded.policy.max_steps == 4 and loaded.policy.lambda_init == 0.4
+    x, _, _ = sample_parity(np.random.default_rng(1), 200, 3, 1, 3)
+    a, _ = model.predict(x, deterministic=True)
+    b, _ = loaded.predict(x, deterministic=True)
+    np.testing.assert_array_equal(a, b)
+    loaded.learn(64)  # and it trains on
+
+
+def test_deterministic_predict_is_deterministic_and_same_seed_same_model() -> None:
+    models = []
+    for _ in range(2):
+        model = PonderPPO("MlpPolicy", _parity_env(), seed=3, **SMALL)
+        model.learn(128)
+        models.append(model)
+    x, _, _ = sample_parity(np.random.default_rng(2), 100, 3, 1, 3)
+    a = models[0].predict(x, deterministic=True)[0]
+    np.testing.assert_array_equal(a, models[0].predict(x, deterministic=True)[0])
+    for p, q in zip(models[0].policy.parameters(), models[1].policy.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("policy", "env"),
+    [
+        ("CnnPolicy", lambda: FakeImageEnv(screen_height=36, screen_width=36, n_channels=1)),
+        ("MultiInputPolicy", lambda: SimpleMultiObsEnv(random_start=False)),
+        ("MlpPolicy", lambda: IdentityEnvBox(eps=0.5)),
+        ("MlpPolicy", lambda: IdentityEnvMultiDiscrete(dim=3)),
+        ("MlpPolicy", lambda: IdentityEnvMultiBinary(dim=3)),
+    ],
+)
+def test_policy_aliases_and_action_spaces(policy: str, env, tmp_path: Path) -> None:
+    venv = make_vec_env(env, n_envs=2, seed=0)
+    model = PonderPPO(policy, venv, seed=0, **{**SMALL, "n_steps": 16, "batch_size": 16})
+    assert isinstance(model.policy, PonderActorCriticPolicy)
+    model.learn(32)
+    obs = venv.reset()
+    a, _ = model.predict(obs, deterministic=True)
+    model.save(tmp_path / "m")
+    b, _ = PonderPPO.load(tmp_path / "m", device="cpu").predict(obs, deterministic=True)
+    np.testing.assert_array_equal(a, b)
+    assert venv.action_space.contains(a[0])
+
+
+def test_get_distribution_is_the_mixture_for_discrete_actions() -> None:
+    model = PonderPPO("MlpPolicy", _parity_env(), seed=0, **SMALL)
+    obs = torch.as_tensor(sample_parity(np.random.default_rng(0), 8, 3, 1, 3)[0])
+    actions = torch.tensor([0, 1, 1, 0, 1, 0, 0, 1])
+    with torch.no_grad():
+        dist = model.policy.get_distribution(obs)
+        ev = model.policy.evaluate_steps(obs, actions)
+    torch.testing.assert_close(dist.log_prob(actions), ev.log_prob)
+    box = PonderPPO("MlpPolicy", make_vec_env(lambda: IdentityEnvBox(), n_envs=1), **SMALL)
+    with pytest.raises(AisamAgentError, match="Discrete"):
+        box.policy.get_distribution(torch.zeros(1, 1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lambda_p": 1.0}, "lambda_p"),
+        ({"ponder_beta": -0.1}, "beta"),
+        ({"policy_kwargs": {"net_arch": [64]}}, "net_arch"),
+        ({"policy_kwargs": {"max_steps": 0}}, "max_steps"),
+        ({"policy_kwargs": {"share_features_extractor": False}}, "share"),
+        ({"use_sde": True}, "gSDE"),
+    ],
+)
+def test_bad_settings_are_rejected(kwargs: dict, match: str) -> None:
+    env = make_vec_env(lambda: IdentityEnvBox(), n_envs=1)
+    with pytest.raises(InvalidConfigError, match=match):
+        PonderPPO("MlpPolicy", env, device="cpu", **kwargs)
+
+
+def test_plain_policy_class_is_rejected() -> None:
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    with pytest.raises(InvalidConfigError, match="PonderNet policy"):
+        PonderPPO(ActorCriticPolicy, _parity_env(), device="cpu")
+
+
+def test_aisam_train_ponder_ppo(tmp_path: Path) -> None:
+    from aisam_agents.cli import main
+
+    code = main(["train", "--env", "aisam/Parity-v0", "--env-kwargs", "n_bits=3",
+                 "--algo", "ponder_ppo", "--algo-kwargs", "n_steps=32", "batch_size=32",
+                 "n_epochs=1", "--steps", "64", "--n-envs", "2", "--eval-freq", "0",
+                 "--out", str(tmp_path), "--device", "cpu", "--no-progress"])  # fmt: skip
+    assert code == 0
+    (path,) = list(tmp_path.rglob("*.zip"))
+    model = PonderPPO.load(path, device="cpu")
+    assert isinstance(model.policy, PonderActorCriticPolicy)
+    assert model.num_timesteps >= 64
+
+
+def test_plain_ppo_is_unaffected() -> None:
+    # the aliases are PonderPPO's own: SB3's PPO keeps its MLP policy.
+    assert PPO.policy_aliases["MlpPolicy"] is not PonderActorCriticPolicy

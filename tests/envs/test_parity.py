@@ -1,0 +1,73 @@
+"""aisam/Parity-v0: spaces, parity labels, difficulty range, seeding, errors."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import aisam_envs  # noqa: F401  (registers the ids)
+from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError
+from aisam_envs.parity import ParityEnv, sample_parity
+
+
+def test_passes_gymnasium_check_env() -> None:
+    check_env(gym.make("aisam/Parity-v0", n_bits=6).unwrapped, skip_render_check=True)
+
+
+def test_sample_parity_labels_and_difficulty() -> None:
+    x, parity, n_active = sample_parity(np.random.default_rng(0), 2000, 10, 3, 7)
+    assert x.shape == (2000, 10) and x.dtype == np.float32
+    assert set(np.unique(x)) <= {-1.0, 0.0, 1.0}
+    np.testing.assert_array_equal(np.count_nonzero(x, axis=1), n_active)
+    np.testing.assert_array_equal(parity, (x == 1).sum(1) % 2)
+    assert n_active.min() == 3 and n_active.max() == 7
+    assert 0.4 < parity.mean() < 0.6
+
+
+def test_reward_is_one_for_the_right_answer_only() -> None:
+    env = ParityEnv(n_bits=5, episode_length=3)
+    obs, info = env.reset(seed=0)
+    total = 0.0
+    for t in range(3):
+        answer = int((obs == 1).sum() % 2)
+        assert np.count_nonzero(obs) == info["n_active"]
+        obs, reward, terminated, truncated, info = env.step(answer if t != 1 else 1 - answer)
+        total += reward
+        assert terminated == (t == 2) and not truncated
+        assert info["correct"] == (t != 1)
+    assert total == 2.0
+    with pytest.raises(ResetNeededError):
+        env.step(0)
+
+
+def test_extrapolation_range_and_seeding() -> None:
+    env = ParityEnv(n_bits=12, min_active=7, max_active=12)
+    first = [env.reset(seed=5)[0] for _ in range(2)]
+    np.testing.assert_array_equal(first[0], first[1])
+    counts = [env.reset()[1]["n_active"] for _ in range(300)]
+    assert min(counts) >= 7 and max(counts) == 12
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_bits": 0},
+        {"n_bits": 4, "min_active": 0},
+        {"n_bits": 4, "max_active": 5},
+        {"n_bits": 4, "min_active": 3, "max_active": 2},
+        {"episode_length": 0},
+    ],  # fmt: skip
+)
+def test_bad_config_is_rejected(kwargs: dict) -> None:
+    with pytest.raises(InvalidConfigError):
+        ParityEnv(**kwargs)
+
+
+@pytest.mark.parametrize("action", [2, -1, 0.5, True, np.array([1])])
+def test_bad_action_is_rejected(action: object) -> None:
+    env = ParityEnv()
+    env.reset(seed=0)
+    with pytest.raises(InvalidActionError):
+        env.step(action)
