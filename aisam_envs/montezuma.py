@@ -245,29 +245,19 @@ class MontezumaReducedEnv(AtariEnv):
             raise InvalidConfigError(
                 f"render_mode must be one of {_RENDER_MODES}, got {render_mode!r}"
             )
-        super().__init__(
-            GAME,
-            mode=mode,
-            difficulty=difficulty,
-            obs_type=obs_type,
-            frameskip=frameskip,
-            repeat_action_probability=repeat_action_probability,
-            max_num_frames_per_episode=max_num_frames_per_episode,
-            render_mode=render_mode,
-            sound_obs=sound_obs,
-        )
+        settings = {
+            "mode": mode,
+            "difficulty": difficulty,
+            "obs_type": obs_type,
+            "frameskip": frameskip,
+            "repeat_action_probability": repeat_action_probability,
+            "max_num_frames_per_episode": max_num_frames_per_episode,
+            "render_mode": render_mode,
+            "sound_obs": sound_obs,
+        }
+        super().__init__(GAME, **settings)
         # AtariEnv's own pickling would rebuild a plain 18-action AtariEnv.
-        utils.EzPickle.__init__(
-            self,
-            mode=mode,
-            difficulty=difficulty,
-            obs_type=obs_type,
-            frameskip=frameskip,
-            repeat_action_probability=repeat_action_probability,
-            max_num_frames_per_episode=max_num_frames_per_episode,
-            render_mode=render_mode,
-            sound_obs=sound_obs,
-        )
+        utils.EzPickle.__init__(self, **settings)
         # AtariEnv.step plays self._action_set[action]: the mapping lives here.
         self._action_set = list(REDUCED_ACTIONS)
         self.action_space = spaces.Discrete(N_ACTIONS)
