@@ -8,8 +8,11 @@ working, while ``except AisamEnvError`` catches only ours.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
+import numpy as np
 from gymnasium.error import ResetNeeded
 
 
@@ -54,3 +57,27 @@ def require_extra(module: str, extra: str) -> ModuleType:
         if exc.name is not None and module.split(".")[0] != exc.name.split(".")[0]:
             raise  # the module exists but one of *its* imports is broken: show that
         raise MissingExtraError(module, extra) from exc
+
+
+def check_action(action: Any, n: int, names: Sequence[str] = ()) -> int:
+    """``action`` as a Python int in ``[0, n)``, or a clear :class:`InvalidActionError`.
+
+    Accepts Python and numpy integers and 0-d integer arrays (not bools). ``names``,
+    the actions' meanings, are quoted in the error message.
+    """
+    if type(action) is not int:  # the common case skips the checks below
+        if isinstance(action, np.ndarray) and action.shape == ():
+            action = action[()]
+        if isinstance(action, bool | np.bool_) or not isinstance(action, int | np.integer):
+            raise InvalidActionError(
+                f"action must be an integer in [0, {n}){_meanings(names)}, got {action!r} "
+                f"({type(action).__name__}{getattr(action, 'shape', '')})"
+            )
+        action = int(action)
+    if not 0 <= action < n:
+        raise InvalidActionError(f"action {action} is out of range [0, {n}){_meanings(names)}")
+    return action
+
+
+def _meanings(names: Sequence[str]) -> str:
+    return f" ({', '.join(names)})" if names else ""

@@ -40,7 +40,12 @@ import numpy as np
 from gymnasium import spaces, utils
 from gymnasium.vector.utils import batch_space
 
-from aisam_envs.errors import InvalidActionError, InvalidConfigError, require_extra
+from aisam_envs.errors import (
+    InvalidActionError,
+    InvalidConfigError,
+    check_action,
+    require_extra,
+)
 
 ale_py = require_extra("ale_py", "atari")  # a missing ale-py names the "atari" extra
 from ale_py.env import AtariEnv  # noqa: E402
@@ -181,24 +186,6 @@ def _check_protocol(
     return int(frameskip) if fixed else frameskip
 
 
-def _check_action(action: Any) -> int:
-    """``action`` as a Python int in ``[0, 6)``, or a clear :class:`InvalidActionError`."""
-    if type(action) is not int:
-        if isinstance(action, np.ndarray) and action.shape == ():
-            action = action[()]
-        if isinstance(action, bool | np.bool_) or not isinstance(action, int | np.integer):
-            raise InvalidActionError(
-                f"action must be an integer in [0, {N_ACTIONS}) ({', '.join(ACTION_NAMES)}), "
-                f"got {action!r} ({type(action).__name__}{getattr(action, 'shape', '')})"
-            )
-        action = int(action)
-    if not 0 <= action < N_ACTIONS:
-        raise InvalidActionError(
-            f"action {action} is out of range [0, {N_ACTIONS}) ({', '.join(ACTION_NAMES)})"
-        )
-    return action
-
-
 class MontezumaReducedEnv(AtariEnv):
     """Montezuma's Revenge with actions ``NOOP, FIRE, UP, RIGHT, LEFT, DOWN``.
 
@@ -273,7 +260,7 @@ class MontezumaReducedEnv(AtariEnv):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Plays reduced action ``action`` (int in ``[0, 6)``) for ``frameskip`` frames."""
-        return super().step(_check_action(action))
+        return super().step(check_action(action, N_ACTIONS, ACTION_NAMES))
 
     def _get_info(self) -> dict[str, Any]:  # called by AtariEnv.reset and AtariEnv.step
         self.ale.getRAM(self._ram)

@@ -30,6 +30,7 @@ from collections.abc import Callable
 import ale_py
 import gymnasium as gym
 import numpy as np
+from _timing import interleaved
 
 import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_envs.montezuma import GAME, REDUCED_ACTIONS
@@ -68,14 +69,9 @@ def vector_runner(env: gym.vector.VectorEnv, actions: np.ndarray) -> Timer:
 
 def rounds(ours: Timer, raw: Timer, n: int) -> tuple[list[float], list[float]]:
     """Per-round throughput ratios (raw time / our time), wall and CPU, alternating order."""
-    wall, cpu = [], []
-    for i in range(n):
-        if i % 2:
-            t_ours, t_raw = ours(), raw()
-        else:
-            t_raw, t_ours = raw(), ours()
-        wall.append(t_raw[0] / t_ours[0])
-        cpu.append(t_raw[1] / t_ours[1])
+    t_raw, t_ours = interleaved([raw, ours], n)
+    wall = [r[0] / o[0] for r, o in zip(t_raw, t_ours, strict=True)]
+    cpu = [r[1] / o[1] for r, o in zip(t_raw, t_ours, strict=True)]
     return wall, cpu
 
 

@@ -36,6 +36,7 @@ import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_envs.pokemon.env import ACTION_MEANINGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "envs" / "pokemon"))
+from _timing import interleaved  # noqa: E402
 from homebrew_rom import build_rom  # noqa: E402
 
 ACTION_FREQ, PRESS_FRAMES = 24, 8
@@ -76,14 +77,10 @@ def paired_rounds(
     """Per round: CPU and wall ratios (anchor / env), env and anchor steps/s, overhead."""
     out: dict[str, list[float]] = {"cpu": [], "wall": [], "env": [], "raw": [], "us": []}
     for _ in range(args.rounds):
-        raw, env = [], []
-        for pair in range(args.pairs):
-            if pair % 2:
-                env.append(block_time(env_step, args.block))
-                raw.append(block_time(anchor, args.block))
-            else:
-                raw.append(block_time(anchor, args.block))
-                env.append(block_time(env_step, args.block))
+        raw, env = interleaved(
+            [lambda: block_time(anchor, args.block), lambda: block_time(env_step, args.block)],
+            args.pairs,
+        )
         (raw_cpu, raw_wall), (env_cpu, env_wall) = (
             [sum(column) for column in zip(*times, strict=True)] for times in (raw, env)
         )

@@ -25,6 +25,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one CPU core
 
 import gymnasium as gym
 import numpy as np
+from _timing import interleaved
 
 import aisam_envs  # noqa: F401
 from aisam_envs.table.tables import make_table
@@ -55,69 +56,35 @@ def rate(
 
 def paired(a: Callable[[], float], b: Callable[[], float], rounds: int) -> tuple[float, float]:
     """Medians of ``a()`` and ``b()`` over alternating rounds."""
-    ra, rb = [], []
-    for _ in range(rounds):
-        ra.append(a())
-        rb.append(b())
+    ra, rb = interleaved([a, b], rounds)
     return statistics.median(ra), statistics.median(rb)
 
 
-def numpy_vector(n: int, n_states: int, rounds: int, seconds: float) -> dict[str, float]:
-    env = gym.make_vec(ID, n, vectorization_mode="vector_entry_point", n_states=n_states)
-    env.reset(seed=0)
-    actions = np.random.default_rng(0).integers(0, 4, size=(64, n))
-    flat = env.unwrapped.table.next_states[:, :, 0].T.reshape(-1).astype(np.int64)
+def vector(
+    backend: str, n: int, n_states: int, rounds: int, seconds: float
+) -> dict[str, float | str]:
+    """Our vector env against a bare gather loop on the same table, on ``backend``.
+
+    numpy is timed in CPU time; torch on CUDA (when there is one) in synchronised wall time.
+    """
     state = np.zeros(n, dtype=np.int64)
-    it = {"i": 0}
+    if backend == "numpy":
+        device, sync = "cpu", None
+        actions = np.random.default_rng(0).integers(0, 4, size=(64, n))
+    else:
+        import torch
 
-    def env_step() -> None:
-        it["i"] = (it["i"] + 1) & 63
-        env.step(actions[it["i"]])
-
-    def gather_step() -> None:
-        nonlocal state
-        it["i"] = (it["i"] + 1) & 63
-        state = flat[actions[it["i"]] * n_states + state]
-
-    ours, anchor = paired(
-        lambda: rate(env_step, n, seconds), lambda: rate(gather_step, n, seconds), rounds
-    )
-    return {"ours": ours, "anchor": anchor}
-
-
-def frozen_lake(n: int, rounds: int, seconds: float) -> dict[str, float]:
-    lake = gym.make_vec("FrozenLake-v1", n, vectorization_mode="sync")
-    ours = gym.make_vec(ID, n, vectorization_mode="vector_entry_point", n_states=16)
-    lake.reset(seed=0)
-    ours.reset(seed=0)
-    actions = np.random.default_rng(0).integers(0, 4, size=n)
-
-    r_ours, r_lake = paired(
-        lambda: rate(lambda: ours.step(actions), n, seconds),
-        lambda: rate(lambda: lake.step(actions), n, seconds),
-        rounds,
-    )
-    return {"ours": r_ours, "anchor": r_lake}
-
-
-def torch_vector(n: int, n_states: int, rounds: int, seconds: float) -> dict[str, float]:
-    import torch
-
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    env = gym.make_vec(
-        ID,
-        n,
-        vectorization_mode="vector_entry_point",
-        n_states=n_states,
-        backend="torch",
-        device=device,
-    )
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        sync = torch.cuda.synchronize if device == "cuda" else None
+        actions = torch.randint(0, 4, (64, n), device=device)
+    kwargs = {} if backend == "numpy" else {"backend": backend, "device": device}
+    env = gym.make_vec(ID, n, vectorization_mode="vector_entry_point", n_states=n_states, **kwargs)
     env.reset(seed=0)
-    actions = torch.randint(0, 4, (64, n), device=device)
-    flat = env.unwrapped._ns
-    state = torch.zeros(n, dtype=torch.int64, device=device)
+    # the anchor's table: flat int64 indexed by a * S + s, on the backend's device
+    flat = env.unwrapped.table.next_states[:, :, 0].T.reshape(-1).astype(np.int64)
+    if backend != "numpy":
+        flat, state = torch.as_tensor(flat, device=device), torch.as_tensor(state, device=device)
     it = {"i": 0}
-    sync = torch.cuda.synchronize if device == "cuda" else None
 
     def env_step() -> None:
         it["i"] = (it["i"] + 1) & 63
@@ -136,6 +103,21 @@ def torch_vector(n: int, n_states: int, rounds: int, seconds: float) -> dict[str
     return {"ours": ours, "anchor": anchor, "device": device}
 
 
+def frozen_lake(n: int, rounds: int, seconds: float) -> dict[str, float]:
+    lake = gym.make_vec("FrozenLake-v1", n, vectorization_mode="sync")
+    ours = gym.make_vec(ID, n, vectorization_mode="vector_entry_point", n_states=16)
+    lake.reset(seed=0)
+    ours.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, 4, size=n)
+
+    r_ours, r_lake = paired(
+        lambda: rate(lambda: ours.step(actions), n, seconds),
+        lambda: rate(lambda: lake.step(actions), n, seconds),
+        rounds,
+    )
+    return {"ours": r_ours, "anchor": r_lake}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -148,7 +130,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     if not args.skip_numpy:
         for n in (4096, 65536):
-            r = numpy_vector(n, 1024, args.rounds, args.seconds)
+            r = vector("numpy", n, 1024, args.rounds, args.seconds)
             print(
                 f"| numpy vector, {n} envs, 1024x4 random table | {r['ours']:.3e} | bare numpy "
                 f"gather | {r['anchor']:.3e} | anchor/ours = {r['anchor'] / r['ours']:.2f}x |"
@@ -166,7 +148,7 @@ def main() -> None:
             f"{table.next_states.nbytes / 2**20:.0f} MiB int32 |"
         )
     if args.torch:
-        r = torch_vector(1_000_000, 1024, args.rounds, args.seconds)
+        r = vector("torch", 1_000_000, 1024, args.rounds, args.seconds)
         print(
             f"| torch vector ({r['device']}), 1M envs | {r['ours']:.3e} | bare torch gather | "
             f"{r['anchor']:.3e} | anchor/ours = {r['anchor'] / r['ours']:.2f}x |"

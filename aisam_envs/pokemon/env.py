@@ -11,7 +11,6 @@ Center); the registration truncates them.
 from __future__ import annotations
 
 import io
-import operator
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,9 +20,9 @@ import gymnasium as gym
 import numpy as np
 
 from aisam_envs.errors import (
-    InvalidActionError,
     InvalidConfigError,
     ResetNeededError,
+    check_action,
     require_extra,
 )
 from aisam_envs.pokemon.ram import (
@@ -145,17 +144,7 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
             raise ResetNeededError(
                 "Call reset() before step() (and after close(), make a new env)."
             )
-        try:
-            index = operator.index(action)
-        except TypeError:
-            raise InvalidActionError(
-                f"Action must be an integer in [0, {len(ACTION_MEANINGS)}), got {action!r}"
-            ) from None
-        if not 0 <= index < len(ACTION_MEANINGS):
-            raise InvalidActionError(
-                f"Action {index} is out of range: valid actions are 0..{len(ACTION_MEANINGS) - 1} "
-                f"({', '.join(ACTION_MEANINGS)})"
-            )
+        index = check_action(action, len(ACTION_MEANINGS), ACTION_MEANINGS)
         pyboy = self._pyboy
         pyboy.send_input(self._press[index])
         pyboy.tick(self.press_frames, False, False)

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError
+from aisam_envs.errors import InvalidConfigError, ResetNeededError, check_action
 from aisam_envs.table import rng
 from aisam_envs.table.observations import ObservationEncoder
 from aisam_envs.table.tables import TransitionTable, make_table
@@ -132,7 +132,7 @@ class TransitionTableEnv(gym.Env[Any, np.int64]):
             raise ResetNeededError(
                 "step() called on an episode that has ended or not started: call reset() first"
             )
-        a = self._check_action(action)
+        a = check_action(action, self._n_actions)
         table, s = self.table, self._state
         if table.deterministic:
             nxt = int(table.next_states[s, a, 0])
@@ -152,15 +152,3 @@ class TransitionTableEnv(gym.Env[Any, np.int64]):
         if self.render_mode != "ansi":
             return None
         return f"state {self._state}/{self.table.n_states} ({self.table.kind} table)"
-
-    def _check_action(self, action: Any) -> int:
-        if isinstance(action, np.ndarray) and action.shape == ():
-            action = action[()]
-        if isinstance(action, bool | np.bool_) or not isinstance(action, int | np.integer):
-            raise InvalidActionError(
-                f"action must be an integer in [0, {self._n_actions}), got {action!r} "
-                f"({type(action).__name__}{getattr(action, 'shape', '')})"
-            )
-        if not 0 <= action < self._n_actions:
-            raise InvalidActionError(f"action {action} is out of range [0, {self._n_actions})")
-        return int(action)

@@ -236,7 +236,12 @@ class TransitionTableVectorEnv(VectorEnv):
         super().reset(seed=seed if isinstance(seed, int | np.integer) else None)
         if seed is not None or self._keys is None:
             self._seed_keys(seed)
-        mask = self._all if mask is None else self._array(np.asarray(mask, dtype=bool))
+        if mask is None:
+            mask = self._all
+        elif self._xp is np:
+            mask = np.asarray(mask, dtype=bool)
+        else:  # e.g. ``terminated | truncated`` as returned: a tensor, maybe on the GPU
+            mask = self._xp.as_tensor(mask, dtype=self._xp.bool, device=self.device)
         starts = self._start_states(self._uniform())
         self._states = self._xp.where(mask, starts, self._states)
         self._counters[mask] += 1

@@ -245,7 +245,7 @@ def test_bad_input_gives_clear_errors(make_env, booted_state: bytes, tmp_path: P
     with pytest.raises(ResetNeededError):
         env.step(RIGHT)
     env.reset()
-    for action in (7, -1, 1.5, "A"):
+    for action in (7, -1, 1.5, "A", True):
         with pytest.raises(InvalidActionError):
             env.step(action)
     env.step(np.int64(RIGHT))  # numpy integers are fine

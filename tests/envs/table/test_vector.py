@@ -128,6 +128,25 @@ def test_torch_backend_on_cuda_keeps_everything_on_the_gpu() -> None:
     _assert_same(cpu.step(np.zeros(1024, dtype=np.int64))[0], out[0].cpu().numpy())
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def test_torch_reset_mask_takes_the_returned_flags(device: str) -> None:
+    torch = pytest.importorskip("torch")
+    env = gym.make_vec(
+        ID, 3, vectorization_mode="vector_entry_point", autoreset_mode=AutoresetMode.DISABLED,
+        kind="random", n_states=3, n_actions=1, goal_states=[2], max_episode_steps=50,
+        backend="torch", device=device,
+    )  # fmt: skip
+    env.reset(seed=0)
+    zeros = torch.zeros(3, dtype=torch.int64, device=device)
+    done = torch.zeros(3, dtype=torch.bool, device=device)
+    while not bool(done.any()):
+        _, _, term, trunc, _ = env.step(zeros)
+        done = term | trunc
+    obs, _ = env.reset(options={"reset_mask": done})  # a tensor on the env's device
+    assert obs.device.type == device and bool((obs[done] == 0).all())
+    env.step(zeros)
+
+
 @pytest.mark.parametrize(
     ("actions", "match"),
     [
