@@ -17,7 +17,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
-from aisam_wrappers.base import BonusMixer, IntrinsicReward, RowsView
+from aisam_wrappers.base import BonusMixer, IntrinsicReward
 from aisam_wrappers.errors import InvalidConfigError, require_extra
 
 #: ``(observation_space, action_space, num_envs) -> IntrinsicReward``
@@ -47,14 +47,13 @@ class IntrinsicRewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             raise gym.error.ResetNeeded("call reset() before step()")
         next_obs, reward, terminated, truncated, info = self.env.step(action)
         batch_next = np.array(next_obs)[None]
-        view = RowsView(lambda k: np.asarray([info[k]]), list(info))
         total, r_ext, r_int = self.mixer.step(
             self._obs,
             np.asarray(action)[None],
             batch_next,
             np.array([reward]),
             np.array([terminated or truncated]),
-            view,
+            [info],
         )
         self._obs = batch_next
         info = {**info, "extrinsic_reward": float(r_ext[0]), "intrinsic_reward": float(r_int[0])}

@@ -57,6 +57,7 @@ class DirichletCountModel:
         self.seen = np.zeros(pairs)  # number of distinct successors observed per (s, a)
         self.xlogx = np.zeros(pairs)  # sum over observed successors of (n + a) log(n + a)
         self.counts = KeyedArrays(pairs * self.n_states, {"n": (np.float64, 0.0)})
+        self.transitions = 0  # all transitions seen (= totals.sum(), kept so as not to sum S*A)
 
     def _pairs(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         s = np.asarray(obs).astype(np.int64).reshape(-1) - self._obs_start
@@ -98,4 +99,5 @@ class DirichletCountModel:
         np.add.at(self.xlogx, pair, gain)
         np.add.at(self.seen, pair, (before == 0).astype(np.float64))
         np.add.at(self.totals, pair, mult.astype(np.float64))
-        return {"transitions": float(self.totals.sum())}
+        self.transitions += len(p)
+        return {"transitions": float(self.transitions)}

@@ -19,7 +19,7 @@ from gymnasium import spaces
 
 from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
-from aisam_wrappers.model_bonus import ModelBonus, default_train_batch, resolve_model
+from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
 from aisam_wrappers.protocols import PredictiveModel
 
 TARGETS = ("transition", "next_state")
@@ -97,9 +97,5 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
             :class:`~aisam_wrappers.base.BonusMixer`.
     """
 
-    def factory(obs_space: Any, act_space: Any, num_envs: int) -> Entropy:
-        m = resolve_model(model, obs_space, act_space, model_config)
-        batch = default_train_batch(m) if train_batch is None else train_batch
-        return Entropy(obs_space, act_space, num_envs, m, batch, target)
-
+    factory = model_bonus_factory(Entropy, model, model_config, train_batch, target=target)
     return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma)

@@ -57,32 +57,35 @@ class KeyedArrays:
         size = self.rows * width
         return {name: np.full(size, fill, dtype=dt) for name, (dt, fill) in self._fill.items()}
 
-    def _base(self, rows: np.ndarray | None) -> np.ndarray | int:
-        return 0 if rows is None else rows * self.width
+    def _dense_slots(self, keys: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        return keys if rows is None else keys + rows * self.width
 
     def find(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Entry indices of ``keys`` (in ``rows``, default row 0), ``-1`` where absent."""
         if not self.dense:
             return self._probe(keys, rows, insert=False)
+        slots = self._dense_slots(keys, rows)
         if not self._stamped:
-            return keys if rows is None else keys + self._base(rows)
-        slots = keys + self._base(rows)
+            return slots
         live = self.columns["_stamp"][slots] == self._gen(rows)
         return np.where(live, slots, -1)
 
     def insert(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Entry indices of ``keys``, creating entries (at fill values) for new ones."""
         if not self.dense:
+            # one row takes the whole batch: grow first rather than overflow mid-batch
+            while rows is None and (int(self.live[0]) + len(keys)) * 2 > self.width:
+                self._grow()
             return self._probe(keys, rows, insert=True)
+        slots = self._dense_slots(keys, rows)
         if not self._stamped:
-            return keys if rows is None else keys + self._base(rows)
-        slots = keys + self._base(rows)
-        if self._stamped:
-            gen = self._gen(rows)
-            stale = self.columns["_stamp"][slots] != gen
-            if stale.any():
-                self._reset(slots[stale])
-                self.columns["_stamp"][slots[stale]] = gen if np.ndim(gen) == 0 else gen[stale]
+            return slots
+        gen = self._gen(rows)
+        stale = self.columns["_stamp"][slots] != gen
+        if stale.any():
+            renew = slots[stale]
+            self._reset(renew)
+            self.columns["_stamp"][renew] = gen if np.ndim(gen) == 0 else gen[stale]
         return slots
 
     def get(self, name: str, slots: np.ndarray) -> np.ndarray:
@@ -122,28 +125,35 @@ class KeyedArrays:
             hit = live & (stored[slot] == keys[todo])
             out[todo[hit]] = slot[hit]
             free = ~live
-            if free.any() and insert:
-                claim, who = slot[free], todo[free]
-                stored[claim] = keys[who]  # racing claims of one slot: the last write wins
-                won = stored[claim] == keys[who]
-                stamp[claim[won]] = gen[who[won]]
-                self._reset(np.unique(claim[won]))
-                out[who[won]] = claim[won]
-                np.add.at(self.live, np.unique(claim[won]) // self.width, 1)
-                hit[np.flatnonzero(free)[won]] = True
-            elif free.any():
-                hit |= free  # absent: stays -1
+            if free.any():
+                if insert:
+                    claim, who = slot[free], todo[free]
+                    stored[claim] = keys[who]  # racing claims of one slot: the last write wins
+                    won = stored[claim] == keys[who]
+                    # one representative per claimed slot (no sort): the tag that survives
+                    tag = np.arange(-2, -2 - claim.size, -1)
+                    stamp[claim] = tag
+                    new = claim[stamp[claim] == tag]
+                    new_rows = new // self.width
+                    stamp[new] = self.generation[new_rows]
+                    self._reset(new)
+                    np.add.at(self.live, new_rows, 1)
+                    out[who[won]] = claim[won]
+                    hit[np.flatnonzero(free)[won]] = True
+                else:
+                    hit |= free  # absent: stays -1
             pos[todo[live & ~hit]] += 1
             pos &= mask
             todo = todo[~hit]
             if todo.size == 0:
                 break
-        if insert and self.live.max() * 2 > self.width:
-            return self._rehash(keys, rows)
+        if insert and (todo.size or self.live.max() * 2 > self.width):
+            self._grow()  # a row is full or half full: double, then place the rest
+            return self._probe(keys, rows, insert=True)
         return out
 
-    def _rehash(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Doubles every row's capacity, re-inserting the live entries; new slots of ``keys``."""
+    def _grow(self) -> None:
+        """Doubles every row's capacity, re-inserting the live entries."""
         old, old_width = self.columns, self.width
         slot = np.flatnonzero(old["_stamp"] == np.repeat(self.generation, old_width))
         self.width *= 2
@@ -153,4 +163,3 @@ class KeyedArrays:
         for name in self._fill:
             if not name.startswith("_"):
                 self.columns[name][new] = old[name][slot]
-        return self._probe(keys, rows, insert=False)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from aisam_wrappers.adapters import RewardFactory
 from aisam_wrappers.base import IntrinsicReward
 from aisam_wrappers.count_model import DirichletCountModel
 from aisam_wrappers.errors import InvalidConfigError, require_extra
@@ -92,6 +93,9 @@ class ModelBonus(IntrinsicReward):
         env_ids: np.ndarray,
     ) -> dict[str, float]:
         """Buffers the transitions; trains the model when ``train_batch`` are buffered."""
+        if not self._buffer and len(obs) >= self.train_batch:  # no copies when nothing waits
+            self.metrics = self.model.update(obs, actions, next_obs)
+            return self.metrics
         self._buffer.append((np.array(obs), np.array(actions), np.array(next_obs)))
         self._buffered += len(obs)
         if self._buffered < self.train_batch:
@@ -106,3 +110,24 @@ class ModelBonus(IntrinsicReward):
 def default_train_batch(model: PredictiveModel) -> int:
     """1 for the (cheap, exact) count model, 64 for learned models."""
     return 1 if isinstance(model, DirichletCountModel) else 64
+
+
+def model_bonus_factory(
+    cls: type[ModelBonus],
+    model: str | PredictiveModel,
+    model_config: Any = None,
+    train_batch: int | None = None,
+    **kwargs: Any,
+) -> RewardFactory:
+    """The factory :func:`~aisam_wrappers.adapters.wrap_bonus` needs for a ``cls`` bonus.
+
+    It resolves ``model`` against the env's spaces and defaults ``train_batch`` to
+    :func:`default_train_batch`; ``kwargs`` go to ``cls`` (e.g. ``target``).
+    """
+
+    def factory(obs_space: spaces.Space, act_space: spaces.Space, num_envs: int) -> ModelBonus:
+        m = resolve_model(model, obs_space, act_space, model_config)
+        batch = default_train_batch(m) if train_batch is None else train_batch
+        return cls(obs_space, act_space, num_envs, m, batch, **kwargs)
+
+    return factory

@@ -102,9 +102,9 @@ class _EmbeddingPredictor:
         return mean, logvar.clamp(-10.0, 10.0)
 
     @torch.no_grad()
-    def error(self, inputs: torch.Tensor, target_obs: np.ndarray) -> np.ndarray:
+    def error(self, inputs: torch.Tensor, target_features: torch.Tensor) -> np.ndarray:
         mean, _ = self.predict(inputs)
-        target = self.embedding(self.obs_features(target_obs))
+        target = self.embedding(target_features)
         return ((mean - target) ** 2).mean(dim=-1).float().cpu().numpy()
 
     @torch.no_grad()
@@ -127,7 +127,8 @@ class _EmbeddingPredictor:
         self.optimizer.zero_grad(set_to_none=True)
         (mse + nll).backward()
         self.optimizer.step()
-        return {"mse": mse.item(), "nll": nll.item()}
+        mse_value, nll_value = torch.stack([mse, nll]).tolist()  # one device sync
+        return {"mse": mse_value, "nll": nll_value}
 
 
 class RNDModel:
@@ -153,7 +154,8 @@ class RNDModel:
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
     ) -> np.ndarray:
         """MSE of the predicted embedding of ``next_obs``, ``(n,)`` float32."""
-        return self._core.error(self._core.obs_features(next_obs), next_obs)
+        features = self._core.obs_features(next_obs)  # input and target: encode once
+        return self._core.error(features, features)
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for ``obs``'s embedding, ``(n,)`` nats."""
@@ -194,7 +196,7 @@ class ForwardDynamicsModel:
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
     ) -> np.ndarray:
         """MSE of the predicted embedding of ``next_obs``, ``(n,)`` float32."""
-        return self._core.error(self._inputs(obs, actions), next_obs)
+        return self._core.error(self._inputs(obs, actions), self._core.obs_features(next_obs))
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for the next embedding, ``(n,)`` nats."""

@@ -81,8 +81,10 @@ class ReturnNormalizer:
             ret *= self.gamma
             ret += rewards
         else:
-            self.returns[valid] = self.returns[valid] * self.gamma + rewards[valid]
             ret = self.returns[valid]
+            ret *= self.gamma
+            ret += rewards[valid]
+            self.returns[valid] = ret
         n = len(ret)
         if n:  # moments by sum and dot: twice as fast as mean() and var()
             mean = float(ret.sum()) / n

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from aisam_wrappers.adapters import wrap_bonus
-from aisam_wrappers.model_bonus import ModelBonus, default_train_batch, resolve_model
+from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
 from aisam_wrappers.protocols import PredictiveModel
 
 
@@ -58,14 +58,5 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
             :class:`~aisam_wrappers.base.BonusMixer`.
     """
 
-    def factory(obs_space: Any, act_space: Any, num_envs: int) -> PredictionError:
-        m = resolve_model(model, obs_space, act_space, model_config)
-        return PredictionError(
-            obs_space,
-            act_space,
-            num_envs,
-            m,
-            default_train_batch(m) if train_batch is None else train_batch,
-        )
-
+    factory = model_bonus_factory(PredictionError, model, model_config, train_batch)
     return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma)

@@ -118,6 +118,7 @@ class Satiation(IntrinsicReward):
                     "use per_action=False"
                 )
             self._n_actions = int(action_space.n)
+            self._action_start = int(action_space.start)
             n_keys = None if n_keys is None else n_keys * self._n_actions
         self._dense_keys = n_keys is not None
         self._episodic = cfg.memory == "episodic"
@@ -135,15 +136,17 @@ class Satiation(IntrinsicReward):
         """Memory keys of entering ``next_obs`` by ``actions``, ``(n,)`` int64."""
         keys = self.state_key(next_obs, infos)
         if self.config.per_action:
-            a = np.asarray(actions).astype(np.int64, copy=False) - int(self.action_space.start)
+            a = np.asarray(actions).astype(np.int64, copy=False)
+            if self._action_start:
+                a = a - self._action_start
             keys = keys * self._n_actions + a if self._dense_keys else mix_keys(keys, a)
         return keys
 
-    def _counts(self, slots: np.ndarray) -> np.ndarray:
-        """Effective exposure counts at ``slots`` (recovery applied; 0 where absent)."""
+    def _counts(self, slots: np.ndarray, t: int) -> np.ndarray:
+        """Effective exposure counts at ``slots`` at step ``t`` (recovery applied; 0 if absent)."""
         counts = self.memory.get("count", slots)
         if self._recovers:
-            away = self.t - self.memory.get("last", slots)
+            away = t - self.memory.get("last", slots)
             counts = counts * np.exp(-self.config.recovery_rate * away).astype(np.float32)
         return counts
 
@@ -155,10 +158,11 @@ class Satiation(IntrinsicReward):
         infos: Mapping[str, Any],
         env_ids: np.ndarray,
     ) -> np.ndarray:
-        """``curve(n)`` for each entered key, ``(n,)`` float64 in (0, 1]."""
+        """``curve(n)`` for each entered key, ``(n,)`` float32 in (0, 1]."""
         rows = env_ids if self._episodic else None
         slots = self.memory.find(self.keys(actions, next_obs, infos), rows)
-        return self.config.bonus(self._counts(slots))
+        # the batch's step is t + 1, as in update/compute (which count it before exposing)
+        return self.config.bonus(self._counts(slots, self.t + 1))
 
     def update(
         self,
@@ -197,7 +201,7 @@ class Satiation(IntrinsicReward):
         slots = self.memory.insert(self.keys(actions, next_obs, infos), rows)
         count = self.memory.columns["count"]
         if self._recovers:
-            before = self._counts(slots)
+            before = self._counts(slots, self.t)
             count[slots] = before
             self.memory.columns["last"][slots] = self.t
         else:

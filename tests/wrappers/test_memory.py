@@ -51,3 +51,19 @@ def test_key_mixing_and_simhash_are_deterministic() -> None:
     assert not np.array_equal(
         SimHashKey(space, 20, seed=1)(x, {}), SimHashKey(space, 20, seed=2)(x, {})
     )
+
+
+def test_a_batch_larger_than_the_table_is_inserted_whole() -> None:
+    # 3000 new keys into a 1024-slot row: every key gets its own entry (none lost as -1)
+    table = KeyedArrays(None, {"n": (np.float32, 0.0)})
+    keys = np.arange(3000, dtype=np.int64) * 7919 + 13
+    slots = table.insert(keys)
+    assert (slots >= 0).all() and len(np.unique(slots)) == 3000
+    np.testing.assert_array_equal(table.find(keys), slots)
+    # the same in one row of a per-row (episodic) table
+    rows = KeyedArrays(None, {"n": (np.float32, 0.0)}, rows=3, clearable=True)
+    keys, row = np.arange(200), np.ones(200, dtype=np.int64)
+    slots = rows.insert(keys, row)
+    assert (slots >= 0).all() and len(np.unique(slots)) == 200
+    np.testing.assert_array_equal(rows.find(keys, row), slots)
+    assert rows.live.tolist() == [0, 200, 0]

@@ -182,3 +182,15 @@ def test_learned_bonuses_run_on_the_gpu(name: str) -> None:
     for _ in range(20):
         _, reward, _, _, info = env.step(rng.integers(0, 4, 256))
         assert np.isfinite(reward).all() and info["intrinsic_reward"].dtype == np.float64
+
+
+def test_count_model_remembers_every_transition_of_a_large_first_batch() -> None:
+    # 10k states x 4 actions x 10k successors: hashed counts; 4096 transitions in one batch
+    model = DirichletCountModel(spaces.Discrete(10_000), spaces.Discrete(4))
+    rng = np.random.default_rng(0)
+    s, a, nxt = (rng.integers(0, hi, 4096) for hi in (10_000, 4, 10_000))
+    assert model.update(s, a, nxt)["transitions"] == model.totals.sum() == 4096
+    assert model.update(s[:10], a[:10], nxt[:10])["transitions"] == model.totals.sum() == 4106
+    n = model.counts.get("n", model.counts.find(model._triples(model._pairs(s, a), nxt)))
+    assert (n >= 1).all()
+    assert model.prediction_error(s, a, nxt).max() < np.log(10.0)  # unseen: log(2 / alpha) ~ 10

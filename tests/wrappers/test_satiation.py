@@ -196,3 +196,27 @@ def test_table_vector_env_counts_are_shared_across_envs() -> None:
         seen.append(info["state"])
     counts = env.mixer.reward.memory.columns["count"]
     assert counts.sum() == 8 and counts.max() >= 2  # 4 envs started in the same state
+
+
+def test_score_then_update_equals_compute_with_recovery() -> None:
+    def make() -> Satiation:
+        return Satiation(
+            spaces.Discrete(5), spaces.Discrete(2), config=SatiationConfig(recovery_rate=0.5)
+        )
+
+    split, fused = make(), make()
+    act, ids = np.zeros(1, dtype=np.int64), np.arange(1)
+    for state in (1, 2, 1, 1, 3, 1):
+        s = np.array([state])
+        scored = split.score(s, act, s, {}, ids)
+        split.update(s, act, s, {}, ids)
+        np.testing.assert_allclose(scored, fused.compute(s, act, s, {}, ids), rtol=1e-6)
+
+
+def test_per_action_keys_shift_actions_by_the_space_start() -> None:
+    sat = Satiation(
+        spaces.Discrete(4), spaces.Discrete(3, start=1), config=SatiationConfig(per_action=True)
+    )
+    nxt, acts = np.array([3, 3, 3]), np.array([1, 2, 3])  # the last key is the largest, 11
+    np.testing.assert_allclose(sat.compute(nxt, acts, nxt, {}, np.arange(3)), [1, 1, 1])
+    np.testing.assert_allclose(sat.score(nxt, acts, nxt, {}, np.arange(3)), [2**-0.5] * 3)
