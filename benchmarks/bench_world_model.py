@@ -31,6 +31,7 @@ import torch
 from gymnasium import spaces
 
 from aisam_agents.world_model import WorldModel, WorldModelConfig
+from aisam_wrappers.models import resolve_device
 
 DATASHEET_BF16 = 989e12
 
@@ -145,13 +146,7 @@ def main() -> None:
     parser.add_argument("--skip-fp32", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = parser.parse_args()
-    device = torch.device(
-        "cuda"
-        if args.device == "auto" and torch.cuda.is_available()
-        else "cpu"
-        if args.device == "auto"
-        else args.device
-    )
+    device = resolve_device(args.device)
     args.peak = matmul_peak(device)
     train = [train_variant(args, "bf16 + compile", compile=True), train_variant(args, "bf16 eager")]
     if not args.skip_fp32:

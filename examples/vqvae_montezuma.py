@@ -21,6 +21,7 @@ from gymnasium import spaces
 from aisam_agents.world_model import WorldModelConfig
 from aisam_agents.world_model.tokenizers import VQTokenizer
 from aisam_agents.world_model.vqvae import codebook_stats
+from aisam_wrappers.models import resolve_device
 
 
 def collect_frames(n: int, seed: int = 0) -> np.ndarray:
@@ -59,13 +60,7 @@ def main() -> None:
         frames = collect_frames(args.frames)
     if args.save_frames:
         np.savez_compressed(args.save_frames, frames=frames)
-    device = torch.device(
-        "cuda"
-        if args.device == "auto" and torch.cuda.is_available()
-        else "cpu"
-        if args.device == "auto"
-        else args.device
-    )
+    device = resolve_device(args.device)
     config = WorldModelConfig.preset(args.preset)
     torch.manual_seed(0)
     space = spaces.Box(0, 255, frames.shape[1:], dtype=np.uint8)

@@ -158,10 +158,7 @@ class WorldModelConfig:
         """The named preset (``"tiny"``, ``"small"``, ``"base"``) with ``overrides`` applied."""
         if name not in _PRESETS:
             raise InvalidConfigError(f"unknown preset {name!r}; choose one of {sorted(_PRESETS)}")
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(overrides) - fields)
-        if unknown:
-            raise InvalidConfigError(f"unknown WorldModelConfig fields {unknown}")
+        cls._check_fields(overrides, "unknown WorldModelConfig fields")
         return cls(**{**_PRESETS[name], **overrides})
 
     def to_json(self) -> str:
@@ -170,9 +167,18 @@ class WorldModelConfig:
 
     @classmethod
     def from_json(cls, text: str) -> WorldModelConfig:
-        """Inverse of :meth:`to_json`; unknown or missing fields raise InvalidConfigError."""
+        """Inverse of :meth:`to_json`; unknown fields raise InvalidConfigError, missing ones
+        take their defaults."""
         data = json.loads(text)
-        fields = {f.name for f in dataclasses.fields(cls)}
-        if not isinstance(data, dict) or set(data) - fields:
-            raise InvalidConfigError(f"not a WorldModelConfig: unexpected fields {sorted(data)}")
+        if not isinstance(data, dict):
+            raise InvalidConfigError(f"not a WorldModelConfig: a JSON {type(data).__name__}")
+        cls._check_fields(data, "not a WorldModelConfig: unexpected fields")
         return cls(**data)
+
+    @classmethod
+    def _check_fields(cls, names: Any, message: str) -> None:
+        """Raises InvalidConfigError(``message`` + the names) if some ``names`` are not
+        fields."""
+        unknown = sorted(set(names) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise InvalidConfigError(f"{message} {unknown}")

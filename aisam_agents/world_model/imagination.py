@@ -85,7 +85,7 @@ def check_actions(actions: torch.Tensor, shape: tuple[int, ...], n_actions: int)
     """``actions`` as int64 after checking its shape and range (InvalidConfigError)."""
     if tuple(actions.shape) != shape:
         raise InvalidConfigError(f"actions must have shape {shape}, got {tuple(actions.shape)}")
-    if actions.numel() and (int(actions.min()) < 0 or int(actions.max()) >= n_actions):
+    if bool(((actions < 0) | (actions >= n_actions)).any()):  # one host sync, not two
         raise InvalidConfigError(f"actions must lie in [0, {n_actions})")
     return actions.long()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,16 +33,9 @@ from aisam_agents.world_model.imagination import (
 )
 from aisam_agents.world_model.tokenizers import make_tokenizer
 from aisam_agents.world_model.transformer import WorldTransformer, adamw
+from aisam_wrappers.models import resolve_device
 
-logger = logging.getLogger(__name__)
 ArrayLike = np.ndarray | torch.Tensor
-
-
-def resolve_device(name: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 class WorldModel(nn.Module):
@@ -154,7 +146,7 @@ class WorldModel(nn.Module):
                     f"tokens must be (B, L + 1, {self.tokenizer.tokens_per_frame}), "
                     f"got {tuple(tokens.shape)}"
                 )
-            if int(tokens.min()) < 0 or int(tokens.max()) >= vocab:
+            if bool(((tokens < 0) | (tokens >= vocab)).any()):
                 raise InvalidConfigError(f"tokens must lie in [0, {vocab})")
             tok_loss = torch.zeros((), device=self.device)
         else:
@@ -163,11 +155,9 @@ class WorldModel(nn.Module):
                 raise InvalidConfigError(
                     f"obs must be (B, L + 1, *{self.obs_shape}), got {tuple(obs.shape)}"
                 )
-            flat = obs.reshape(-1, *self.obs_shape)
-            with self._autocast():
-                tok_loss, _ = self.tokenizer.loss(flat)
-            with torch.no_grad():
-                tokens = self.tokenizer.encode(flat).view(*obs.shape[:2], -1)
+            with self._autocast():  # one encoder pass gives the loss and the tokens
+                tok_loss, tokens = self.tokenizer.loss_and_tokens(obs.reshape(-1, *self.obs_shape))
+            tokens = tokens.view(*obs.shape[:2], -1)
         b, l1, _ = tokens.shape
         if l1 - 1 > self.config.max_frames or l1 < 2:
             raise InvalidConfigError(
@@ -213,7 +203,9 @@ class WorldModel(nn.Module):
                 group["lr"] = self._lr * min(1.0, (self.steps_done + 1) / warmup)
         self.optimizer.step()
         self.steps_done += 1
-        return {k: float(v.detach()) for k, v in losses.items()} | {"grad_norm": float(grad_norm)}
+        values = [v.detach().float() for v in losses.values()] + [grad_norm.float()]
+        floats = torch.stack(values).tolist()  # one device -> host copy, not one per value
+        return dict(zip([*losses, "grad_norm"], floats, strict=True))
 
     def distribute(self) -> None:
         """Trains the transformer with DistributedDataParallel from now on.
@@ -276,7 +268,7 @@ class WorldModel(nn.Module):
         """``(n,)`` float32 entropy (nats) of the predicted next observation after
         ``actions`` ``(n,)`` from ``obs`` ``(n, *obs_shape)`` (or histories, as in
         :meth:`predict_next`)."""
-        return self.predict_next(obs, actions).entropy().cpu().numpy().astype(np.float32)
+        return self.predict_next(obs, actions).entropy().cpu().numpy()
 
     def prediction_error(
         self, obs: ArrayLike, actions: ArrayLike, next_obs: ArrayLike
@@ -286,7 +278,7 @@ class WorldModel(nn.Module):
         target = self.tokenize(next_obs)
         if target.shape != dist.logits.shape[:2]:
             raise InvalidConfigError(f"next_obs must be (n, *{self.obs_shape})")
-        return (-dist.log_prob(target)).cpu().numpy().astype(np.float32)
+        return (-dist.log_prob(target)).cpu().numpy()
 
     def update(
         self,

@@ -57,6 +57,11 @@ class Tokenizer(nn.Module):
         """Training loss of the tokenizer on ``obs`` (zero when nothing is learned)."""
         return obs.new_zeros((), dtype=torch.float32), {}
 
+    def loss_and_tokens(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training loss on ``obs`` (no metrics) and its tokens ``(N, tokens_per_frame)``
+        as :meth:`encode` gives them after this training step."""
+        return obs.new_zeros((), dtype=torch.float32), self.encode(obs)
+
 
 class DiscreteTokenizer(Tokenizer):
     """``Discrete(n)``: the observation is its own token."""
@@ -70,7 +75,7 @@ class DiscreteTokenizer(Tokenizer):
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
         self.check(obs)
         tokens = obs.long() - self.start
-        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.vocab_size):
+        if bool(((tokens < 0) | (tokens >= self.vocab_size)).any()):
             raise InvalidConfigError(
                 f"observations must lie in [{self.start}, {self.start + self.vocab_size})"
             )
@@ -159,6 +164,9 @@ class VQTokenizer(Tokenizer):
 
     def loss(self, obs: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         return self.vqvae.loss(self.preprocess(obs))
+
+    def loss_and_tokens(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.vqvae.loss_and_codes(self.preprocess(obs))
 
 
 def make_tokenizer(space: spaces.Space, config: WorldModelConfig) -> Tokenizer:

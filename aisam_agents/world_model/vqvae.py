@@ -89,18 +89,17 @@ class VectorQuantizer(nn.Module):
             n = self.cluster_size.sum()
             smoothed = (self.cluster_size + 1e-5) / (n + self.codebook_size * 1e-5) * n
             self.codebook.copy_(self.embed_sum / smoothed[:, None])
+        # restart dead codes with masks, not by counting them: no host sync per step
         dead = self.usage < self.dead_threshold
-        n_dead = int(dead.sum())
-        if n_dead:
-            rows = torch.randint(
-                0, z.shape[0], (n_dead,), device=z.device, generator=self.generator
-            )
-            picks = z[rows]
-            self.codebook.data[dead] = picks
-            self.usage[dead] = 1.0
-            if self.ema:
-                self.cluster_size[dead] = 1.0
-                self.embed_sum[dead] = picks
+        rows = torch.randint(
+            0, z.shape[0], (self.codebook_size,), device=z.device, generator=self.generator
+        )
+        book = torch.where(dead[:, None], z[rows], self.codebook)
+        self.codebook.data.copy_(book)
+        self.usage.masked_fill_(dead, 1.0)
+        if self.ema:
+            self.cluster_size.masked_fill_(dead, 1.0)
+            self.embed_sum.copy_(torch.where(dead[:, None], book, self.embed_sum))
 
 
 class _ResBlock(nn.Module):
@@ -215,12 +214,31 @@ class VQVAE(nn.Module):
             return self.decoder(z)
         return self.decoder(z.reshape(z.shape[0], -1))
 
+    def _run(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Encoder outputs ``(N * n_tokens, D)``, reconstruction, codes ``(N * n_tokens,)``
+        and VQ loss of one pass."""
+        z = self._latents(x)
+        flat = z.reshape(-1, self.code_dim)
+        z_q, codes, vq_loss = self.quantizer(flat)
+        return flat, self._decode_latents(z_q.view(z.shape)), codes, vq_loss
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Returns the reconstruction, the codes ``(N, n_tokens)`` and the VQ loss."""
-        z = self._latents(x)
-        z_q, codes, vq_loss = self.quantizer(z.reshape(-1, self.code_dim))
-        recon = self._decode_latents(z_q.view(z.shape))
+        _, recon, codes, vq_loss = self._run(x)
         return recon, codes.view(x.shape[0], self.n_tokens), vq_loss
+
+    def loss_and_codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstruction MSE plus VQ loss, and the codes ``(N, n_tokens)`` that
+        :meth:`encode` gives ``x`` after this batch's codebook update, from one encoder
+        pass and with no host synchronisation (no metrics)."""
+        z, recon, codes, vq_loss = self._run(x)
+        if self.quantizer.training:  # the update moved the codebook: assign again, in fp32
+            with torch.autocast(x.device.type, enabled=False):
+                codes = self.quantizer.codes(z.detach())
+        loss = F.mse_loss(recon.float(), x.float()) + vq_loss
+        return loss, codes.view(x.shape[0], self.n_tokens)
 
     def loss(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Reconstruction MSE plus VQ loss on a batch, and its metrics."""

@@ -124,6 +124,15 @@ def test_presets_grow() -> None:
     assert WorldModelConfig.from_json(sizes[2].to_json()) == sizes[2]
 
 
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("5", "a JSON int"), ("[1]", "a JSON list"), ('{"n_layer": 2, "bogus": 1}', r"\['bogus'\]$")],
+)
+def test_config_from_json_rejects_what_is_not_a_config(text: str, match: str) -> None:
+    with pytest.raises(InvalidConfigError, match=match):
+        WorldModelConfig.from_json(text)
+
+
 def test_save_load_round_trip(make_model, rng, tmp_path) -> None:
     model = make_model(16, 4)
     model.update(rng.integers(0, 16, 8), rng.integers(0, 4, 8), rng.integers(0, 16, 8))

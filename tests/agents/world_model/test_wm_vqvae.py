@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -70,3 +72,24 @@ def test_vqvae_reconstructs_montezuma_frames() -> None:
     # black frame's error; 89% of the 64 codes in use, perplexity 36
     assert mse < 1e-3 and mse < blank / 20
     assert stats["code_usage"] >= 0.25 and stats["perplexity"] > 8
+
+
+@pytest.mark.parametrize("shape", [(16, 16, 3), (12,)])
+def test_loss_and_tokens_matches_loss_then_encode(shape: tuple[int, ...]) -> None:
+    # one encoder pass gives what the loss and a second encode after the update gave
+    image = len(shape) == 3
+    space = spaces.Box(0, 255 if image else 1, shape, dtype=np.uint8 if image else np.float32)
+    config = WorldModelConfig.preset("tiny", image_size=16, grid_size=4)
+    torch.manual_seed(0)
+    one = VQTokenizer(space, config).train()
+    two = copy.deepcopy(one)
+    for tokenizer in (one, two):  # the same codebook restarts in both
+        tokenizer.vqvae.quantizer.generator = torch.Generator().manual_seed(1)
+    high = 256 if image else 2
+    for step in range(3):  # the first step restarts every code (an unused book)
+        obs = torch.randint(0, high, (8, *shape), generator=torch.Generator().manual_seed(step))
+        obs = obs.to(torch.uint8) if image else obs.float()
+        loss, tokens = one.loss_and_tokens(obs)
+        expected_loss, _ = two.loss(obs)
+        torch.testing.assert_close(loss, expected_loss)
+        assert torch.equal(tokens, two.encode(obs))
