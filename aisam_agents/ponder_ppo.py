@@ -147,16 +147,22 @@ class PonderPPO(PPO):
         with torch.no_grad():
             p = ev.trace.p
             mix_log_ratio = ev.log_prob - data.old_log_prob
-            approx_kl = float(((mix_log_ratio.exp() - 1) - mix_log_ratio).mean())
-            stats["pg_loss"].append(float((p * pg_losses).sum(0).mean()))
-            stats["value_loss"].append(float((p * value_losses).sum(0).mean()))
-            stats["entropy_loss"].append(-float((p * entropies).sum(0).mean()))
-            clip_frac = (p * ((ratio - 1).abs() > clip_range).float()).sum(0).mean()
-            stats["clip_fraction"].append(float(clip_frac))
-            stats["expected_steps"].append(float(parts.expected_steps))
-            stats["kl"].append(float(parts.kl))
-            stats["task_loss"].append(float(parts.task))
-            stats["loss"].append(float(parts.total))
+            diagnostics = {  # all scalars, copied to the host together (one sync)
+                "approx_kl": ((mix_log_ratio.exp() - 1) - mix_log_ratio).mean(),
+                "pg_loss": (p * pg_losses).sum(0).mean(),
+                "value_loss": (p * value_losses).sum(0).mean(),
+                "entropy_loss": -(p * entropies).sum(0).mean(),
+                "clip_fraction": (p * ((ratio - 1).abs() > clip_range).float()).sum(0).mean(),
+                "expected_steps": parts.expected_steps,
+                "kl": parts.kl,
+                "task_loss": parts.task,
+                "loss": parts.total,
+            }
+            on_host = torch.stack(list(diagnostics.values())).tolist()
+        host = dict(zip(diagnostics, on_host, strict=True))
+        approx_kl = host.pop("approx_kl")
+        for key, value in host.items():
+            stats[key].append(value)
         return parts.total, approx_kl
 
     def _record(

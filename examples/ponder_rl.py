@@ -98,7 +98,8 @@ def run_one(job: tuple[str, int, argparse.Namespace]) -> dict:
                       "expected_steps": float(np.mean(ev["steps_by_k"] or [0.0]))})  # fmt: skip
     final = evaluate(model, args, seed)
     return {"algo": algo, "seed": seed, "params": n_params(model.policy), "curve": curve,
-            "seconds": time.perf_counter() - start, **final}  # fmt: skip
+            "timesteps": model.num_timesteps, "seconds": time.perf_counter() - start,
+            **final}  # fmt: skip
 
 
 def summarise(results: list[dict], args: argparse.Namespace) -> str:
@@ -185,8 +186,7 @@ def main() -> None:
     (args.out / "table.md").write_text(table + "\n")
     print(table)
     for r in results:
-        steps = r["curve"][-1]["timesteps"]
-        print(f"{r['algo']} seed {r['seed']}: {steps} steps in {r['seconds']:.0f}s")
+        print(f"{r['algo']} seed {r['seed']}: {r['timesteps']} steps in {r['seconds']:.0f}s")
 
 
 if __name__ == "__main__":

@@ -183,9 +183,8 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
         actions = step_actions[index, torch.arange(batch, device=index.device)]
         repeated = actions.unsqueeze(0).expand(n_steps, *actions.shape).flatten(0, 1)
         log_probs = dist.log_prob(repeated).reshape(n_steps, batch)
-        values = (trace.p * self.value_net(trace.states).squeeze(-1)).sum(0, keepdim=True).T
         actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[misc]
-        return actions, values, mixture_log_prob(trace, log_probs)
+        return actions, self._mixture_value(trace), mixture_log_prob(trace, log_probs)
 
     def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> torch.Tensor:
         return self.forward(observation, deterministic=deterministic)[0]  # type: ignore[arg-type]
@@ -200,7 +199,10 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
 
     def predict_values(self, obs: PyTorchObs) -> torch.Tensor:
         """``(B, 1)`` the halting-weighted value ``Σ_n p_n V_n(s)``."""
-        trace = self.unroll(obs)
+        return self._mixture_value(self.unroll(obs))
+
+    def _mixture_value(self, trace: PonderTrace) -> torch.Tensor:
+        """``(B, 1)`` ``Σ_n p_n V_n(s)`` of an unroll."""
         return (trace.p * self.value_net(trace.states).squeeze(-1)).sum(0).unsqueeze(1)
 
     def get_distribution(self, obs: PyTorchObs) -> Distribution:
@@ -214,15 +216,18 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
         n_steps, batch = trace.p.shape
         dist = self._step_distribution(trace)
         log_pi = dist.distribution.logits.reshape(n_steps, batch, -1)  # type: ignore[union-attr]
-        log_p = torch.where(trace.valid, trace.log_p, torch.full_like(trace.log_p, -torch.inf))
-        logits = torch.logsumexp(log_p.unsqueeze(-1) + log_pi, 0)
+        logits = torch.logsumexp(_valid_log_p(trace).unsqueeze(-1) + log_pi, 0)
         return CategoricalDistribution(int(self.action_space.n)).proba_distribution(logits)  # type: ignore[attr-defined]
 
 
 def mixture_log_prob(trace: PonderTrace, log_probs: torch.Tensor) -> torch.Tensor:
     """``(B,)`` ``log Σ_n p_n π_n(a|s)`` from per-step ``log π_n(a|s)`` ``(N, B)``."""
-    log_p = torch.where(trace.valid, trace.log_p, torch.full_like(trace.log_p, -torch.inf))
-    return torch.logsumexp(log_p + log_probs, 0)
+    return torch.logsumexp(_valid_log_p(trace) + log_probs, 0)
+
+
+def _valid_log_p(trace: PonderTrace) -> torch.Tensor:
+    """``(N, B)`` ``log p_n``, ``-inf`` after each element's last step (logsumexp skips it)."""
+    return torch.where(trace.valid, trace.log_p, torch.full_like(trace.log_p, -torch.inf))
 
 
 class PonderCnnPolicy(PonderActorCriticPolicy):
