@@ -24,6 +24,7 @@ from aisam_wrappers.errors import (
     AisamWrapperError,
     InvalidConfigError,
     MissingExtraError,
+    OutOfSpaceError,
     UnsupportedSpaceError,
 )
 from aisam_wrappers.keys import SimHashKey, make_state_key
@@ -42,6 +43,7 @@ __all__ = [
     "IntrinsicRewardWrapper",
     "InvalidConfigError",
     "MissingExtraError",
+    "OutOfSpaceError",
     "PredictionError",
     "PredictionErrorBonus",
     "PredictiveModel",

@@ -95,7 +95,7 @@ class IntrinsicRewardVectorWrapper(VectorWrapper):
         dones = np.logical_or(terminated, truncated)
         last_obs, valid = np.asarray(next_obs), None
         if self._mode == AutoresetMode.NEXT_STEP:
-            valid = None if not self._resetting.any() else ~self._resetting
+            valid = ~self._resetting if np.count_nonzero(self._resetting) else None
             self._resetting = dones
         elif self._mode == AutoresetMode.SAME_STEP and dones.any():
             last_obs = last_obs.copy()

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
+from aisam_wrappers._kernels import mix
 from aisam_wrappers.errors import InvalidConfigError
 from aisam_wrappers.normalize import ReturnNormalizer
 
@@ -30,42 +31,40 @@ class RowsView(Mapping[str, Any]):
     """Per-env info as a mapping of ``(n,)`` arrays, built lazily key by key.
 
     Args:
-        getter: ``key -> (num_envs, ...)`` array (raises ``KeyError`` if absent).
-        keys: the available keys.
+        infos: a gymnasium vector info dict or an SB3 list of per-env info dicts.
         rows: the env indices to keep (``None``: all).
     """
 
     def __init__(
-        self, getter: Callable[[str], Any], keys: list[str], rows: np.ndarray | None = None
+        self, infos: Mapping[str, Any] | list[dict[str, Any]], rows: np.ndarray | None = None
     ) -> None:
-        self._getter = getter
-        self._keys = keys
+        self._infos = infos
         self._rows = rows
 
     @classmethod
     def of(cls, infos: Mapping[str, Any] | list[dict[str, Any]]) -> RowsView:
         """View of a gymnasium vector info dict or an SB3 list of per-env info dicts."""
-        if isinstance(infos, RowsView):
-            return infos
-        if isinstance(infos, Mapping):
-            return cls(lambda k: np.asarray(infos[k]), list(infos))
-        keys = list(infos[0]) if infos else []
-        return cls(lambda k: np.asarray([info[k] for info in infos]), keys)
+        return infos if isinstance(infos, RowsView) else cls(infos)
 
     def take(self, rows: np.ndarray) -> RowsView:
         """The same view restricted to ``rows``."""
-        inner = rows if self._rows is None else self._rows[rows]
-        return RowsView(self._getter, self._keys, inner)
+        return RowsView(self._infos, rows if self._rows is None else self._rows[rows])
 
     def __getitem__(self, key: str) -> Any:
-        value = self._getter(key)
+        infos = self._infos
+        if isinstance(infos, Mapping):
+            value = np.asarray(infos[key])
+        else:
+            value = np.asarray([info[key] for info in infos])
         return value if self._rows is None else value[self._rows]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
+        infos = self._infos
+        return iter(infos if isinstance(infos, Mapping) else (infos[0] if infos else ()))
 
     def __len__(self) -> int:
-        return len(self._keys)
+        infos = self._infos
+        return len(infos) if isinstance(infos, Mapping) else (len(infos[0]) if infos else 0)
 
 
 class IntrinsicReward(ABC):
@@ -169,7 +168,10 @@ class BonusMixer:
         infos: Mapping[str, Any] | list[dict[str, Any]],
         valid: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Total, extrinsic and intrinsic rewards, each ``(num_envs,)`` float64.
+        """Total, extrinsic and intrinsic rewards, each ``(num_envs,)``.
+
+        The total and intrinsic rewards are float64; the extrinsic ones keep the env's
+        float dtype (other dtypes become float64).
 
         Args:
             obs, actions, next_obs: the batch of transitions, one row per env.
@@ -179,7 +181,9 @@ class BonusMixer:
             valid: rows that are real transitions (``None``: all); others (autoreset
                 steps) get no intrinsic reward and teach nothing.
         """
-        r_ext = np.asarray(rewards, dtype=np.float64)
+        r_ext = np.asarray(rewards)
+        if r_ext.dtype not in (np.float32, np.float64):  # those two are used as they are
+            r_ext = r_ext.astype(np.float64)
         view = RowsView.of(infos)
         if valid is None:
             r_int = self.reward.compute(obs, actions, next_obs, view, self._all)
@@ -193,23 +197,23 @@ class BonusMixer:
         bound = self.reward.max_abs
         if bound is None:  # unknown range: keep NaN/inf out of the running statistics
             r_int = self._finite(np.asarray(r_int, dtype=np.float64), "intrinsic")
+        raw, r_int, total = r_int, np.empty(len(r_ext)), np.empty(len(r_ext))
+        coefs = (self.extrinsic_coef, self.intrinsic_coef)
         if self.normalizer is not None:
-            r_int = self.normalizer(r_int, valid, bound)
+            norm = self.normalizer
+            checksum = norm.normalize_and_mix(r_ext, raw, valid, bound, coefs, r_int, total)
         else:
-            r_int = np.asarray(r_int, dtype=np.float64)
-        total = self._mix(r_ext, r_int)
-        if not math.isfinite(total.sum()):  # one reduction; a finite sum: all terms finite
+            checksum = mix(r_ext, raw, 1.0, math.inf, *coefs, r_int, total)
+        if not math.isfinite(checksum):
+            # a finite sum means every term is finite; otherwise zero the bad ones
             r_ext = self._finite(r_ext, "extrinsic")
             r_int = self._finite(r_int, "intrinsic")
-            total = self._finite(self._mix(r_ext, r_int), "total")
+            mix(r_ext, r_int, 1.0, math.inf, *coefs, r_int, total)
+            total = self._finite(total, "total")
         ended = np.asarray(dones, dtype=bool) if valid is None else dones & valid
-        if ended.any():
+        if np.count_nonzero(ended):  # a C call; ndarray.any() goes through Python
             self.reward.end_episodes(np.flatnonzero(ended))
         return total, r_ext, r_int
-
-    def _mix(self, r_ext: np.ndarray, r_int: np.ndarray) -> np.ndarray:
-        ext = r_ext if self.extrinsic_coef == 1.0 else self.extrinsic_coef * r_ext
-        return ext + (r_int if self.intrinsic_coef == 1.0 else self.intrinsic_coef * r_int)
 
     def _finite(self, values: np.ndarray, name: str) -> np.ndarray:
         bad = ~np.isfinite(values)

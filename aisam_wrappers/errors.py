@@ -13,6 +13,7 @@ __all__ = [
     "AisamWrapperError",
     "InvalidConfigError",
     "MissingExtraError",
+    "OutOfSpaceError",
     "UnsupportedSpaceError",
     "require_extra",
 ]
@@ -31,3 +32,7 @@ class UnsupportedSpaceError(InvalidConfigError):
 
     The message names the option to use instead (``key_fn=``, ``model=``, ...).
     """
+
+
+class OutOfSpaceError(AisamWrapperError, ValueError):
+    """An observation (or its key) outside the space the bonus was built for."""

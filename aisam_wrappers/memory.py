@@ -2,18 +2,18 @@
 
 Keys from a small dense range index flat arrays directly; arbitrary int64 keys
 (SimHash codes, user keys, large tables) go through an open-addressing hash table
-with linear probing, vectorised over the batch (each probing round is one set of
-numpy operations on the keys still unresolved), so a batch costs O(batch) whatever
-the number of keys stored. With ``rows > 1`` every row (one per env) has its own keys,
-and :meth:`KeyedArrays.clear` forgets whole rows in O(1) by bumping a generation
-stamp: that is how episodic memories reset.
+with linear probing (a compiled loop over the batch, kept at most half full), so a
+batch costs O(batch) whatever the number of keys stored. With ``rows > 1`` every row
+(one per env) has its own keys, and :meth:`KeyedArrays.clear` forgets whole rows in
+O(1) by bumping a generation stamp: that is how episodic memories reset.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from aisam_wrappers.keys import mix_keys
+from aisam_wrappers._kernels import probe
+from aisam_wrappers.errors import OutOfSpaceError
 
 #: key spaces up to this many entries (rows x keys) are stored densely
 DENSE_LIMIT = 1 << 22
@@ -58,7 +58,12 @@ class KeyedArrays:
         return {name: np.full(size, fill, dtype=dt) for name, (dt, fill) in self._fill.items()}
 
     def _dense_slots(self, keys: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-        return keys if rows is None else keys + rows * self.width
+        if rows is None:  # the caller checks the slots against the column size
+            return keys
+        if np.count_nonzero((keys < 0) | (keys >= self.width)):
+            bad = keys[(keys < 0) | (keys >= self.width)][0]
+            raise OutOfSpaceError(f"key {int(bad)} is outside 0..{self.width - 1}")
+        return keys + rows * self.width
 
     def find(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Entry indices of ``keys`` (in ``rows``, default row 0), ``-1`` where absent."""
@@ -73,9 +78,6 @@ class KeyedArrays:
     def insert(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Entry indices of ``keys``, creating entries (at fill values) for new ones."""
         if not self.dense:
-            # one row takes the whole batch: grow first rather than overflow mid-batch
-            while rows is None and (int(self.live[0]) + len(keys)) * 2 > self.width:
-                self._grow()
             return self._probe(keys, rows, insert=True)
         slots = self._dense_slots(keys, rows)
         if not self._stamped:
@@ -110,46 +112,21 @@ class KeyedArrays:
                 self.columns[name][slots] = fill
 
     def _probe(self, keys: np.ndarray, rows: np.ndarray | None, insert: bool) -> np.ndarray:
-        """Linear probing, vectorised: one round of numpy ops per probe step."""
+        """Slots of ``keys`` by :func:`~aisam_wrappers._kernels.probe`, growing when needed."""
         n = len(keys)
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
         rows = np.zeros(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
-        out = np.full(n, -1, dtype=np.int64)
-        mask = self.width - 1
-        pos = mix_keys(keys, rows) & mask
-        todo = np.arange(n)
-        stamp, stored = self.columns["_stamp"], self.columns["_key"]
-        gen = self.generation[rows]
-        for _ in range(self.width):
-            slot = rows[todo] * self.width + pos[todo]
-            live = stamp[slot] == gen[todo]
-            hit = live & (stored[slot] == keys[todo])
-            out[todo[hit]] = slot[hit]
-            free = ~live
-            if free.any():
-                if insert:
-                    claim, who = slot[free], todo[free]
-                    stored[claim] = keys[who]  # racing claims of one slot: the last write wins
-                    won = stored[claim] == keys[who]
-                    # one representative per claimed slot (no sort): the tag that survives
-                    tag = np.arange(-2, -2 - claim.size, -1)
-                    stamp[claim] = tag
-                    new = claim[stamp[claim] == tag]
-                    new_rows = new // self.width
-                    stamp[new] = self.generation[new_rows]
-                    self._reset(new)
-                    np.add.at(self.live, new_rows, 1)
-                    out[who[won]] = claim[won]
-                    hit[np.flatnonzero(free)[won]] = True
-                else:
-                    hit |= free  # absent: stays -1
-            pos[todo[live & ~hit]] += 1
-            pos &= mask
-            todo = todo[~hit]
-            if todo.size == 0:
+        out, new = np.empty(n, dtype=np.int64), np.zeros(n, dtype=bool)
+        while True:
+            stamp, stored = self.columns["_stamp"], self.columns["_key"]
+            args = (stamp, stored, self.generation, self.live, self.width, insert, out, new)
+            full = probe(keys, rows, *args)
+            if full < 0:
                 break
-        if insert and (todo.size or self.live.max() * 2 > self.width):
-            self._grow()  # a row is full or half full: double, then place the rest
-            return self._probe(keys, rows, insert=True)
+            self._reset(out[:full][new[:full]])  # entries made before the row filled up
+            new[:full] = False
+            self._grow()  # then probe again: those entries are found, the rest placed
+        self._reset(out[new])
         return out
 
     def _grow(self) -> None:

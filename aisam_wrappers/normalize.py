@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from aisam_wrappers._kernels import normalize_and_mix
+
 
 class RunningMeanStd:
     """Mean and variance of a stream of batches (Chan et al. parallel update).
@@ -48,7 +50,7 @@ class RunningMeanStd:
 
 
 class ReturnNormalizer:
-    """Divides rewards by the running std of their discounted return, per env.
+    """The running std of the discounted intrinsic return, per env, as a reward scale.
 
     Args:
         num_envs: number of parallel envs (one running return each).
@@ -65,32 +67,42 @@ class ReturnNormalizer:
         self.epsilon = float(epsilon)
         self.clip = float(clip)
         self.returns = np.zeros(num_envs, dtype=np.float64)
-        self.stats = RunningMeanStd()
+        #: ``[mean, var, count]`` of the returns seen; the count starts at a pseudo-count
+        self.stats = np.array([0.0, 1.0, 1e-4])
 
-    def __call__(
-        self, rewards: np.ndarray, valid: np.ndarray | None = None, max_abs: float | None = None
-    ) -> np.ndarray:
-        """Normalised ``rewards`` ``(num_envs,)`` float64.
+    @property
+    def std(self) -> float:
+        """Running standard deviation of the discounted intrinsic return."""
+        return math.sqrt(self.stats[1])
+
+    def normalize_and_mix(
+        self,
+        r_ext: np.ndarray,
+        r_int: np.ndarray,
+        valid: np.ndarray | None,
+        max_abs: float | None,
+        coefs: tuple[float, float],
+        out_int: np.ndarray,
+        out_total: np.ndarray,
+    ) -> float:
+        """Folds ``r_int`` into the returns, then writes the normalised and mixed rewards.
 
         Only the ``valid`` rows (default: all) update their discounted return, which is
         never reset at episode ends (RND's non-episodic intrinsic return). ``max_abs``,
-        a known bound on ``|rewards|``, skips the clipping when it cannot bite.
+        a known bound on ``|r_int|``, skips the clipping when it cannot bite. Returns
+        the sum of ``out_total`` (see :func:`aisam_wrappers._kernels.mix`).
         """
-        if valid is None:
-            ret = self.returns
-            ret *= self.gamma
-            ret += rewards
-        else:
-            ret = self.returns[valid]
-            ret *= self.gamma
-            ret += rewards[valid]
-            self.returns[valid] = ret
-        n = len(ret)
-        if n:  # moments by sum and dot: twice as fast as mean() and var()
-            mean = float(ret.sum()) / n
-            self.stats.update_moments(mean, max(float(ret @ ret) / n - mean * mean, 0.0), n)
-        scale = 1.0 / (self.stats.std + self.epsilon)
-        out = np.multiply(rewards, scale, dtype=np.float64)
-        if max_abs is None or max_abs * scale > self.clip:
-            np.clip(out, -self.clip, self.clip, out=out)
-        return out
+        return normalize_and_mix(
+            r_ext,
+            r_int,
+            valid,
+            self.returns,
+            self.stats,
+            self.gamma,
+            self.epsilon,
+            self.clip,
+            math.inf if max_abs is None else max_abs,
+            *coefs,
+            out_int,
+            out_total,
+        )

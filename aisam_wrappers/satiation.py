@@ -5,11 +5,12 @@ bonus ``curve(n)`` that starts at 1 and decays with ``n`` along the chosen satia
 curve; with ``recovery_rate > 0`` the count itself decays by ``exp(-rate * dt)`` over
 the ``dt`` vector steps spent away, so a state left alone becomes interesting again.
 Memory is lifelong (one count per key) or episodic (forgotten when an env's episode
-ends). All of it is a few vectorised numpy operations per batch.
+ends). Per batch it is a few vectorised numpy operations and one fused count update.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +18,10 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from aisam_wrappers._kernels import EXPONENTIAL, HYPERBOLIC, SIGMOID, satiation_curve, take_add
 from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.base import IntrinsicReward
-from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
+from aisam_wrappers.errors import InvalidConfigError, OutOfSpaceError, UnsupportedSpaceError
 from aisam_wrappers.keys import KeyFn, make_state_key, mix_keys
 from aisam_wrappers.memory import KeyedArrays
 
@@ -73,18 +75,19 @@ class SatiationConfig:
         if not self.recovery_rate >= 0:
             raise InvalidConfigError(f"recovery_rate must be >= 0, got {self.recovery_rate}")
 
-    def bonus(self, counts: np.ndarray) -> np.ndarray:
-        """The satiation curve at exposure counts ``counts`` (1 at 0, decreasing)."""
-        one = np.float32(1.0)
+    def curve_args(self) -> tuple[int, float, float, float]:
+        """The arguments of :func:`~aisam_wrappers._kernels.satiation_curve` after the counts."""
         if self.curve == "exponential":
-            return np.exp2(counts * np.float32(-1.0 / self.half_life))
+            return EXPONENTIAL, -1.0 / self.half_life, 0.0, 1.0
         if self.curve == "hyperbolic":
-            base = counts + one  # a new array: the in-place ops below save two allocations
-            if self.power != 0.5:
-                return np.power(base, np.float32(-self.power), out=base)
-            return np.divide(one, np.sqrt(base, out=base), out=base)
-        start = np.float32(1.0 + np.exp(-self.midpoint / self.width))
-        return start / (one + np.exp((counts - np.float32(self.midpoint)) / np.float32(self.width)))
+            return HYPERBOLIC, self.power, 0.0, 1.0
+        return SIGMOID, 1.0 + math.exp(-self.midpoint / self.width), self.midpoint, self.width
+
+    def bonus(self, counts: np.ndarray) -> np.ndarray:
+        """The satiation curve at exposure counts ``counts`` (1 at 0, decreasing), float32."""
+        out = np.array(counts, dtype=np.float32)
+        satiation_curve(out.reshape(-1), *self.curve_args())
+        return out
 
 
 class Satiation(IntrinsicReward):
@@ -109,6 +112,7 @@ class Satiation(IntrinsicReward):
     ) -> None:
         super().__init__(observation_space, action_space, num_envs)
         self.config = cfg = config or SatiationConfig()
+        self._curve = cfg.curve_args()
         self.state_key = make_state_key(observation_space, cfg.key, key_fn, cfg.hash_bits, cfg.seed)
         n_keys = self.state_key.n_keys
         if cfg.per_action:
@@ -162,7 +166,9 @@ class Satiation(IntrinsicReward):
         rows = env_ids if self._episodic else None
         slots = self.memory.find(self.keys(actions, next_obs, infos), rows)
         # the batch's step is t + 1, as in update/compute (which count it before exposing)
-        return self.config.bonus(self._counts(slots, self.t + 1))
+        counts = self._counts(slots, self.t + 1)  # a fresh float32 array: curved in place
+        satiation_curve(counts, *self._curve)
+        return counts
 
     def update(
         self,
@@ -187,7 +193,9 @@ class Satiation(IntrinsicReward):
     ) -> np.ndarray:
         """:meth:`score` then :meth:`update`, computing the keys once."""
         self.t += 1
-        return self.config.bonus(self._expose(actions, next_obs, infos, env_ids))
+        before = self._expose(actions, next_obs, infos, env_ids)
+        satiation_curve(before, *self._curve)
+        return before
 
     def _expose(
         self,
@@ -198,15 +206,19 @@ class Satiation(IntrinsicReward):
     ) -> np.ndarray:
         """Counts one exposure for each entered key; returns the counts before it."""
         rows = env_ids if self._episodic else None
-        slots = self.memory.insert(self.keys(actions, next_obs, infos), rows)
+        keys = self.keys(actions, next_obs, infos)
+        slots = self.memory.insert(keys, rows)
         count = self.memory.columns["count"]
         if self._recovers:
-            before = self._counts(slots, self.t)
-            count[slots] = before
+            count[slots] = self._counts(slots, self.t)
             self.memory.columns["last"][slots] = self.t
-        else:
-            before = count[slots]
-        np.add.at(count, slots, np.float32(1.0))
+        before = np.empty(len(slots), dtype=np.float32)
+        bad = take_add(count, slots, before)
+        if bad >= 0:
+            raise OutOfSpaceError(
+                f"state key {int(keys[bad])} is outside 0..{count.size - 1}: the observation "
+                f"is not in the observation space {self.observation_space}"
+            )
         return before
 
     def end_episodes(self, env_ids: np.ndarray) -> None:

@@ -1,0 +1,213 @@
+"""Fused per-step loops of the bonus hot path, compiled by numba.
+
+Each is one pass over a batch that numpy would do in several (a gather, an
+``add.at``, a discounted-return update and its moments, the normalise-clip-mix of
+the rewards); at 4096 envs that is the difference between a bonus that costs less
+than the env step and one that costs twice as much. Compiled once per dtype
+signature and cached on disk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: reassociation (vectorised reductions) and fused multiply-add; NaN/inf keep their
+#: IEEE meaning, which the finiteness checks rely on
+FAST = {"reassoc", "contract"}
+
+#: curve codes of :func:`satiation_curve`
+EXPONENTIAL, HYPERBOLIC, SIGMOID = 0, 1, 2
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def take_add(column: np.ndarray, slots: np.ndarray, out: np.ndarray) -> int:
+    """``out[i] = column[slots[i]]`` for all ``i``, then adds 1 at every slot.
+
+    Every row sees the value before the batch (rows sharing a slot see the same one),
+    and a slot taken ``k`` times gains ``k``. Returns the index of the first slot
+    outside ``column`` (nothing is written then), or -1.
+    """
+    size = column.shape[0]
+    for i in range(slots.shape[0]):
+        slot = slots[i]
+        if slot < 0 or slot >= size:
+            return i
+        out[i] = column[slot]
+    for i in range(slots.shape[0]):
+        column[slots[i]] += 1
+    return -1
+
+
+# fastmath=True: counts are finite and >= 0 by construction
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+def satiation_curve(counts: np.ndarray, curve: int, a: float, b: float, c: float) -> None:
+    """Replaces exposure counts by the satiation bonus, in place.
+
+    ``EXPONENTIAL``: ``2 ** (n * a)`` (``a = -1 / half_life``); ``HYPERBOLIC``:
+    ``(1 + n) ** -a`` (``a = power``, 0.5 by a square root); ``SIGMOID``:
+    ``a / (1 + exp((n - b) / c))`` (``a`` the start, ``b`` the midpoint, ``c`` the width).
+    """
+    one, fa, fb, fc = np.float32(1.0), np.float32(a), np.float32(b), np.float32(c)
+    if curve == EXPONENTIAL:
+        for i in range(counts.shape[0]):
+            counts[i] = np.exp2(counts[i] * fa)
+    elif curve == HYPERBOLIC and a == 0.5:
+        for i in range(counts.shape[0]):
+            counts[i] = one / np.sqrt(counts[i] + one)
+    elif curve == HYPERBOLIC:
+        for i in range(counts.shape[0]):
+            counts[i] = (counts[i] + one) ** -fa
+    else:
+        for i in range(counts.shape[0]):
+            counts[i] = fa / (one + np.exp((counts[i] - fb) / fc))
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
+def discount(
+    returns: np.ndarray, rewards: np.ndarray, valid: np.ndarray | None, gamma: float
+) -> tuple[int, float, float]:
+    """``returns = gamma * returns + rewards`` on the ``valid`` rows (``None``: all), in place.
+
+    Returns ``(n, sum, sum of squares)`` of the updated returns of those rows.
+    """
+    if valid is None:  # a separate compiled specialisation: the plain loop vectorises
+        total, squares = 0.0, 0.0
+        for i in range(returns.shape[0]):
+            x = returns[i] * gamma + rewards[i]
+            returns[i] = x
+            total += x
+            squares += x * x
+        return returns.shape[0], total, squares
+    n, total, squares = 0, 0.0, 0.0
+    for i in range(returns.shape[0]):  # branch-free, so that it vectorises too
+        keep = valid[i]
+        old = returns[i]
+        x = old * gamma + rewards[i] if keep else old
+        returns[i] = x
+        w = 1.0 if keep else 0.0
+        n += keep
+        total += w * x
+        squares += w * x * x
+    return n, total, squares
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
+def mix(
+    r_ext: np.ndarray,
+    r_int: np.ndarray,
+    scale: float,
+    clip: float,
+    extrinsic_coef: float,
+    intrinsic_coef: float,
+    out_int: np.ndarray,
+    out_total: np.ndarray,
+) -> float:
+    """``out_int = clip(scale * r_int)``, ``out_total = ext * r_ext + int * out_int``.
+
+    Returns the sum of ``out_total`` (finite if and only if every term is, barring
+    overflow), so the caller checks for NaN/inf with no extra pass.
+    """
+    acc = 0.0
+    for i in range(r_ext.shape[0]):
+        x = min(max(r_int[i] * scale, -clip), clip)
+        out_int[i] = x
+        t = extrinsic_coef * r_ext[i] + intrinsic_coef * x
+        out_total[i] = t
+        acc += t
+    return acc
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
+def normalize_and_mix(
+    r_ext: np.ndarray,
+    r_int: np.ndarray,
+    valid: np.ndarray | None,
+    returns: np.ndarray,
+    stats: np.ndarray,
+    gamma: float,
+    epsilon: float,
+    clip: float,
+    max_abs: float,
+    extrinsic_coef: float,
+    intrinsic_coef: float,
+    out_int: np.ndarray,
+    out_total: np.ndarray,
+) -> float:
+    """:func:`discount`, the running moments, then :func:`mix` at ``1 / (std + epsilon)``.
+
+    ``stats`` is ``[mean, var, count]`` of the discounted returns so far (Chan et al.'s
+    parallel update). The clip applies unless the bound ``max_abs`` (``inf``: unknown)
+    keeps every scaled reward inside it. Returns the sum of ``out_total``.
+    """
+    n, total, squares = discount(returns, r_int, valid, gamma)
+    if n:
+        mean, count = stats[0], stats[2]
+        b_mean = total / n
+        b_var = max(squares / n - b_mean * b_mean, 0.0)
+        delta = b_mean - mean
+        merged = count + n
+        stats[0] = mean + delta * n / merged
+        stats[1] = (stats[1] * count + b_var * n + delta * delta * count * n / merged) / merged
+        stats[2] = merged
+    scale = 1.0 / (np.sqrt(stats[1]) + epsilon)
+    limit = np.inf if max_abs * scale <= clip else clip
+    return mix(r_ext, r_int, scale, limit, extrinsic_coef, intrinsic_coef, out_int, out_total)
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def probe(
+    keys: np.ndarray,
+    rows: np.ndarray,
+    stamp: np.ndarray,
+    stored: np.ndarray,
+    generation: np.ndarray,
+    live: np.ndarray,
+    width: int,
+    insert: bool,
+    out: np.ndarray,
+    new: np.ndarray,
+) -> int:
+    """Open addressing with linear probing, one key after the other.
+
+    Row ``r`` owns slots ``r * width .. (r + 1) * width - 1`` (``width`` a power of
+    two); a slot is live when its ``stamp`` equals its row's ``generation``. Each key
+    starts at a splitmix64 hash of ``(key, row)``. ``out[i]`` gets the key's slot, or
+    -1 when it is absent and ``insert`` is false; with ``insert`` an absent key takes
+    the first free slot (``new[i] = True``, ``live`` counts it), so a key repeated in
+    the batch shares the entry of its first occurrence. Returns -1, or the index of the
+    first key whose row would pass half full: nothing is done from that key on (the
+    caller grows the table and probes again).
+    """
+    mask = np.uint64(width - 1)
+    for i in range(keys.shape[0]):
+        key, row = keys[i], rows[i]
+        gen, base = generation[row], row * width
+        x = (np.uint64(key) * _GOLDEN) ^ np.uint64(row)
+        x ^= x >> np.uint64(30)
+        x *= _MIX1
+        x ^= x >> np.uint64(27)
+        x *= _MIX2
+        x ^= x >> np.uint64(31)
+        pos = x & mask
+        while True:
+            slot = base + np.int64(pos)
+            if stamp[slot] != gen:  # a free slot: the key is absent
+                if not insert:
+                    out[i] = -1
+                    break
+                if 2 * (live[row] + 1) > width:
+                    return i
+                stamp[slot], stored[slot] = gen, key
+                live[row] += 1
+                out[i], new[i] = slot, True
+                break
+            if stored[slot] == key:
+                out[i] = slot
+                break
+            pos = (pos + np.uint64(1)) & mask
+    return -1

@@ -1,0 +1,73 @@
+"""The fused numba loops against plain numpy references."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig
+from aisam_wrappers._kernels import discount, mix, normalize_and_mix, take_add
+
+
+def test_take_add_returns_counts_before_and_adds_duplicates() -> None:
+    column = np.array([0.0, 5.0, 2.0], dtype=np.float32)
+    out = np.empty(4, dtype=np.float32)
+    assert take_add(column, np.array([1, 2, 1, 1]), out) == -1
+    np.testing.assert_array_equal(out, [5.0, 2.0, 5.0, 5.0])
+    np.testing.assert_array_equal(column, [0.0, 8.0, 3.0])
+
+
+@pytest.mark.parametrize("bad", [3, -1])
+def test_take_add_reports_a_slot_outside_the_column_and_writes_nothing(bad: int) -> None:
+    column = np.zeros(3, dtype=np.float32)
+    assert take_add(column, np.array([0, bad, 1]), np.empty(3, dtype=np.float32)) == 1
+    np.testing.assert_array_equal(column, 0.0)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_discount_updates_only_valid_rows_and_returns_their_moments(masked: bool) -> None:
+    rng = np.random.default_rng(0)
+    returns, rewards = rng.normal(size=50), rng.normal(size=50).astype(np.float32)
+    valid = rng.random(50) < 0.7 if masked else None
+    keep = np.ones(50, bool) if valid is None else valid
+    expected = np.where(keep, 0.9 * returns + rewards, returns)
+    n, total, squares = discount(returns, rewards, valid, 0.9)
+    np.testing.assert_allclose(returns, expected, rtol=1e-12)
+    assert n == keep.sum()
+    assert math.isclose(total, expected[keep].sum(), rel_tol=1e-9)
+    assert math.isclose(squares, (expected[keep] ** 2).sum(), rel_tol=1e-9)
+
+
+def test_mix_scales_clips_and_sums() -> None:
+    r_ext, r_int = np.array([1.0, 0.0, -2.0]), np.array([0.5, 4.0, -4.0], dtype=np.float32)
+    out_int, total = np.empty(3), np.empty(3)
+    checksum = mix(r_ext, r_int, 2.0, 5.0, 0.5, 3.0, out_int, total)
+    np.testing.assert_allclose(out_int, [1.0, 5.0, -5.0])
+    np.testing.assert_allclose(total, [3.5, 15.0, -16.0])
+    assert checksum == pytest.approx(2.5)
+    assert math.isnan(mix(np.array([np.nan]), r_int[:1], 1.0, 5.0, 1.0, 1.0, out_int, total))
+
+
+def test_normalize_and_mix_merges_batches_into_the_running_moments() -> None:
+    rng = np.random.default_rng(1)
+    returns, stats = np.zeros(8), np.array([0.0, 1.0, 1e-4])
+    seen = []
+    for _ in range(30):
+        r = rng.uniform(0, 1, 8)
+        normalize_and_mix(np.zeros(8), r, None, returns, stats, 0.9, 1e-8, 1e9, math.inf,
+                          1.0, 1.0, np.empty(8), np.empty(8))  # fmt: skip
+        seen.append(returns.copy())
+    seen = np.concatenate(seen)
+    np.testing.assert_allclose(stats[:2], [seen.mean(), seen.var()], rtol=1e-3)
+
+
+def test_satiation_rejects_observations_outside_its_space() -> None:
+    space = spaces.Discrete(10)
+    for memory in ("lifelong", "episodic"):
+        sat = Satiation(space, spaces.Discrete(2), 2, SatiationConfig(memory=memory))
+        with pytest.raises(OutOfSpaceError, match="12"):
+            sat.compute(np.zeros(2), np.zeros(2), np.array([3, 12]), {}, np.arange(2))
+        np.testing.assert_array_equal(sat.memory.columns["count"], 0.0)  # nothing counted
