@@ -14,6 +14,10 @@ likely step; accuracy and the expected number of ponder steps are printed and wr
 
     python examples/ponder_parity.py --task interpolation --minutes 5 --device cuda
     python examples/ponder_parity.py --task extrapolation --minutes 5 --device cuda
+
+On a GPU add ``--cuda-graph`` (about 10x the iterations per second). ``--checkpoint FILE``
+resumes from FILE when it exists and saves there at the end, so that several short runs
+add up to one long one.
 """
 
 from __future__ import annotations
@@ -96,14 +100,17 @@ def accuracy_by_n_active(
 
 
 def make_train_step(
-    net: PonderNet, opt: torch.optim.Optimizer, args: argparse.Namespace, batch_shape: tuple
+    net: PonderNet,
+    opt: torch.optim.Optimizer,
+    args: argparse.Namespace,
+    sample: Callable[[], tuple[torch.Tensor, torch.Tensor]],
 ) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], str]:
     """One training iteration ``step(x, target) -> loss``; a replayed CUDA graph if asked.
 
     With a graph the model unrolls a fixed ``max_steps`` (``halt_epsilon=0``), so the
     iteration has no host sync and is captured whole (forward, backward, clipping, Adam):
-    eager CUDA is launch-bound at these sizes (~66 iterations/s measured on an H200). The
-    graph path has not been run on a GPU yet (see docs/ponder.md).
+    eager CUDA is launch-bound at these sizes (~50-66 iterations/s on an H100/H200, against
+    ~640 replayed). ``sample()`` gives the real batches of the three warm-up updates.
     """
 
     def step(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -124,13 +131,12 @@ def make_train_step(
 
     if not args.cuda_graph:
         return eager, "eager"
-    static_x = torch.zeros(batch_shape, device=args.device)
-    static_t = torch.zeros(batch_shape[0], device=args.device)
+    static_x, static_t = sample()
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):  # warm-up outside the graph, as CUDA graphs require
         for _ in range(3):
-            eager(static_x, static_t)
+            eager(*sample())
     torch.cuda.current_stream().wait_stream(side)
     graph = torch.cuda.CUDAGraph()
     opt.zero_grad(set_to_none=True)
@@ -144,6 +150,24 @@ def make_train_step(
         return static_loss
 
     return replay, "cuda-graph"
+
+
+def resume(
+    path: Path,
+    net: PonderNet,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    config: PonderConfig,
+) -> tuple[list, int, float]:
+    """Loads a ``--checkpoint``; returns its history, iteration count and training seconds."""
+    state = torch.load(path, map_location=next(net.parameters()).device, weights_only=False)
+    saved = state["config"]
+    if saved != config:
+        raise SystemExit(f"{path} was trained with {saved}, not {config}: use another --checkpoint")
+    net.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    gen.set_state(state["generator"])
+    return state["history"], state["iteration"], state["seconds"]
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -164,18 +188,31 @@ def train(args: argparse.Namespace) -> dict:
     )
     net = PonderNet(config).to(args.device)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr, capturable=args.cuda_graph)
-    train_step, mode = make_train_step(net, opt, args, (args.batch, n_bits))
-    history, start, it = [], time.perf_counter(), 0
-    while it < args.iterations and time.perf_counter() - start < args.minutes * 60:
-        x, target, _ = parity_batch(args.batch, n_bits, train_range, gen, args.device)
-        loss = train_step(x, target)
+    history, it, done_seconds = [], 0, 0.0
+    if args.checkpoint is not None and args.checkpoint.exists():
+        history, it, done_seconds = resume(args.checkpoint, net, opt, gen, config)
+        log.info("resumed from %s at iteration %d", args.checkpoint, it)
+
+    def sample() -> tuple[torch.Tensor, torch.Tensor]:
+        return parity_batch(args.batch, n_bits, train_range, gen, args.device)[:2]
+
+    train_step, mode = make_train_step(net, opt, args, sample)
+    start, stop = time.perf_counter(), it + args.iterations
+    while it < stop and time.perf_counter() - start < args.minutes * 60:
+        loss = train_step(*sample())
         it += 1
         if it % args.eval_every == 0:
-            row = {"iteration": it, "seconds": time.perf_counter() - start,
-                   "train_loss": loss.item(), **evaluate(net, test, gen)}  # fmt: skip
+            seconds = done_seconds + time.perf_counter() - start
+            row = {"iteration": it, "seconds": seconds, "train_loss": loss.item(),
+                   **evaluate(net, test, gen)}  # fmt: skip
             history.append(row)
             log.info("%s", {k: round(v, 4) for k, v in row.items()})
-    final = {"iteration": it, "seconds": time.perf_counter() - start, **evaluate(net, test, gen)}
+    done_seconds += time.perf_counter() - start
+    if args.checkpoint is not None:
+        torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
+                    "seconds": done_seconds, "history": history, "generator": gen.get_state(),
+                    "config": config}, args.checkpoint)  # fmt: skip
+    final = {"iteration": it, "seconds": done_seconds, **evaluate(net, test, gen)}
     final["by_n_active"] = accuracy_by_n_active(net, test, gen)
     return {"task": args.task, "config": vars(args), "train_step": mode, "final": final,
             "history": history, "paper": PAPER[args.task]}  # fmt: skip
@@ -192,7 +229,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--beta", type=float, default=0.01)
     parser.add_argument("--lambda-p", type=float, default=0.1)
-    parser.add_argument("--iterations", type=int, default=10**9)
+    parser.add_argument("--iterations", type=int, default=10**9, help="iterations in this run")
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--eval-every", type=int, default=1000)
     parser.add_argument("--test-size", type=int, default=8192)
@@ -200,6 +237,12 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--cuda-graph", action="store_true", help="CUDA-graph training steps")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="resume from this file if it exists, and save to it at the end (runs add up)",
+    )
     args = parser.parse_args()
     if args.cuda_graph and not str(args.device).startswith("cuda"):
         parser.error("--cuda-graph needs --device cuda")
