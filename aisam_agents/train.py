@@ -289,16 +289,22 @@ def train(config: TrainConfig) -> TrainResult:
         )
         callbacks.append(evaluator)
     start = time.perf_counter()
-    with warnings.catch_warnings():  # evaluating without the bonus is the point, not a slip
-        warnings.filterwarnings("ignore", "Training and eval env are not of the same type")
-        warnings.filterwarnings("ignore", "rich is experimental")  # tqdm's note on its bar
-        model.learn(
-            config.total_steps, callback=CallbackList(callbacks), progress_bar=config.progress_bar
-        )
+    try:
+        with warnings.catch_warnings():  # evaluating without the bonus is the point, not a slip
+            warnings.filterwarnings("ignore", "Training and eval env are not of the same type")
+            warnings.filterwarnings("ignore", "rich is experimental")  # tqdm's note on its bar
+            model.learn(
+                config.total_steps,
+                callback=CallbackList(callbacks),
+                progress_bar=config.progress_bar,
+            )
+    finally:
+        venv.close()
+        if evaluator is not None:
+            evaluator.eval_env.close()
     seconds = time.perf_counter() - start
     model_path = out / "model.zip"
     model.save(model_path)
-    venv.close()
     eval_reward = float(evaluator.last_mean_reward) if evaluator and evaluator.n_calls else np.nan
     if not np.isfinite(eval_reward):
         eval_reward = float("nan")

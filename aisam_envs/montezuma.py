@@ -326,7 +326,7 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
                 f"unknown AtariVectorEnv options {unknown}; valid: {sorted(_VECTOR_OPTIONS)} "
                 "(single-env options such as obs_type do not apply to the vector env)"
             )
-        if not isinstance(num_envs, int | np.integer) or num_envs < 1:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise InvalidConfigError(f"num_envs must be a positive int, got {num_envs!r}")
         self.ale_kwargs: dict[str, Any] = {
             "frameskip": frameskip,

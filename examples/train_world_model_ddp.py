@@ -36,7 +36,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="sequences per rank and step")
     parser.add_argument("--frames", type=int, default=8, help="transitions per sequence")
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--device", default="cuda")
+    parser.add_argument(
+        "--device", choices=["cuda", "cpu"], default="cuda", help="cuda: rank r uses GPU LOCAL_RANK"
+    )
     parser.add_argument("--compile", action="store_true")
     args = parser.parse_args()
 

@@ -178,6 +178,12 @@ def test_bad_vector_config_is_refused(kwargs: dict[str, Any]) -> None:
         gym.make_vec(IDS[0], num_envs=2, vectorization_mode=VEC, **kwargs)
 
 
+@pytest.mark.parametrize("num_envs", [0, True, 2.0, "2"])
+def test_vector_num_envs_must_be_a_positive_int(num_envs: Any) -> None:
+    with pytest.raises(InvalidConfigError, match="num_envs must be a positive int"):
+        MontezumaReducedVectorEnv(num_envs)
+
+
 def test_full_action_space_error_says_what_to_do() -> None:
     with pytest.raises(InvalidConfigError, match="ALE/MontezumaRevenge-v5"):
         MontezumaReducedEnv(full_action_space=True)
