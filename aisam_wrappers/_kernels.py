@@ -1,9 +1,9 @@
 """Fused per-step loops of the bonus hot path, compiled by numba.
 
-Each is one pass over a batch that numpy would do in several (a gather, an
+Each is one pass over a batch that numpy would do in several (a gather and an
 ``add.at``, a discounted-return update and its moments, the normalise-clip-mix of
-the rewards); at 4096 envs that is the difference between a bonus that costs less
-than the env step and one that costs twice as much. Compiled once per dtype
+the rewards, hash-table probing); at 4096 envs that is the difference between a
+bonus that costs less than the env step and one that costs twice as much. Compiled once per dtype
 signature and cached on disk.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 #: reassociation (vectorised reductions) and fused multiply-add; NaN/inf keep their
 #: IEEE meaning, which the finiteness checks rely on
@@ -18,6 +19,25 @@ FAST = {"reassoc", "contract"}
 
 #: curve codes of :func:`satiation_curve`
 EXPONENTIAL, HYPERBOLIC, SIGMOID = 0, 1, 2
+
+
+@register_jitable
+def merge_moments(
+    mean: np.ndarray | float,
+    var: np.ndarray | float,
+    count: float,
+    b_mean: np.ndarray | float,
+    b_var: np.ndarray | float,
+    n: float,
+) -> tuple[np.ndarray | float, np.ndarray | float, float]:
+    """``(mean, var, count)`` of two samples merged (Chan et al.'s parallel update).
+
+    Plain Python when called from Python (floats or arrays), inlined in the kernels.
+    """
+    delta = b_mean - mean
+    total = count + n
+    merged_var = (var * count + b_var * n + delta * delta * (count * n / total)) / total
+    return mean + delta * (n / total), merged_var, total
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -124,8 +144,8 @@ def normalize_and_mix(
     r_int: np.ndarray,
     valid: np.ndarray | None,
     returns: np.ndarray,
-    stats: np.ndarray,
     gamma: float,
+    moments: tuple[float, float, float],
     epsilon: float,
     clip: float,
     max_abs: float,
@@ -133,36 +153,28 @@ def normalize_and_mix(
     intrinsic_coef: float,
     out_int: np.ndarray,
     out_total: np.ndarray,
-) -> float:
-    """:func:`discount`, the running moments, then :func:`mix` at ``1 / (std + epsilon)``.
+) -> tuple[float, tuple[float, float, float]]:
+    """:func:`discount`, :func:`merge_moments`, then :func:`mix` at ``1 / (std + epsilon)``.
 
-    ``stats`` is ``[mean, var, count]`` of the discounted returns so far (Chan et al.'s
-    parallel update). The clip applies unless the bound ``max_abs`` (``inf``: unknown)
-    keeps every scaled reward inside it. Returns the sum of ``out_total``.
+    ``moments`` is ``(mean, var, count)`` of the discounted returns so far. The clip
+    applies unless the bound ``max_abs`` (``inf``: unknown) keeps every scaled reward
+    inside it. Returns the sum of ``out_total`` and the updated moments.
     """
     n, total, squares = discount(returns, r_int, valid, gamma)
     if n:
-        mean, count = stats[0], stats[2]
         b_mean = total / n
-        b_var = max(squares / n - b_mean * b_mean, 0.0)
-        delta = b_mean - mean
-        merged = count + n
-        stats[0] = mean + delta * n / merged
-        stats[1] = (stats[1] * count + b_var * n + delta * delta * count * n / merged) / merged
-        stats[2] = merged
-    scale = 1.0 / (np.sqrt(stats[1]) + epsilon)
+        moments = merge_moments(*moments, b_mean, max(squares / n - b_mean * b_mean, 0.0), n)
+    scale = 1.0 / (np.sqrt(moments[1]) + epsilon)
     limit = np.inf if max_abs * scale <= clip else clip
-    return mix(r_ext, r_int, scale, limit, extrinsic_coef, intrinsic_coef, out_int, out_total)
-
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+    checksum = mix(r_ext, r_int, scale, limit, extrinsic_coef, intrinsic_coef, out_int, out_total)
+    return checksum, moments
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def probe(
     keys: np.ndarray,
     rows: np.ndarray,
+    hashes: np.ndarray,
     stamp: np.ndarray,
     stored: np.ndarray,
     generation: np.ndarray,
@@ -176,26 +188,21 @@ def probe(
 
     Row ``r`` owns slots ``r * width .. (r + 1) * width - 1`` (``width`` a power of
     two); a slot is live when its ``stamp`` equals its row's ``generation``. Each key
-    starts at a splitmix64 hash of ``(key, row)``. ``out[i]`` gets the key's slot, or
-    -1 when it is absent and ``insert`` is false; with ``insert`` an absent key takes
-    the first free slot (``new[i] = True``, ``live`` counts it), so a key repeated in
-    the batch shares the entry of its first occurrence. Returns -1, or the index of the
+    starts at its ``hashes`` entry (``mix_keys(key, row)``) modulo ``width``. ``out[i]``
+    gets the key's slot, or -1 when it is absent and ``insert`` is false; with
+    ``insert`` an absent key takes the first free slot (``new[i] = True``, ``live``
+    counts it), so a key repeated in the batch shares the entry of its first
+    occurrence. Returns -1, or the index of the
     first key whose row would pass half full: nothing is done from that key on (the
     caller grows the table and probes again).
     """
-    mask = np.uint64(width - 1)
+    mask = width - 1
     for i in range(keys.shape[0]):
         key, row = keys[i], rows[i]
         gen, base = generation[row], row * width
-        x = (np.uint64(key) * _GOLDEN) ^ np.uint64(row)
-        x ^= x >> np.uint64(30)
-        x *= _MIX1
-        x ^= x >> np.uint64(27)
-        x *= _MIX2
-        x ^= x >> np.uint64(31)
-        pos = x & mask
+        pos = hashes[i] & mask
         while True:
-            slot = base + np.int64(pos)
+            slot = base + pos
             if stamp[slot] != gen:  # a free slot: the key is absent
                 if not insert:
                     out[i] = -1
@@ -209,5 +216,5 @@ def probe(
             if stored[slot] == key:
                 out[i] = slot
                 break
-            pos = (pos + np.uint64(1)) & mask
+            pos = (pos + 1) & mask
     return -1

@@ -14,6 +14,7 @@ import numpy as np
 
 from aisam_wrappers._kernels import probe
 from aisam_wrappers.errors import OutOfSpaceError
+from aisam_wrappers.keys import mix_keys
 
 #: key spaces up to this many entries (rows x keys) are stored densely
 DENSE_LIMIT = 1 << 22
@@ -116,11 +117,12 @@ class KeyedArrays:
         n = len(keys)
         keys = np.ascontiguousarray(keys, dtype=np.int64)
         rows = np.zeros(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        hashes = mix_keys(keys, rows)
         out, new = np.empty(n, dtype=np.int64), np.zeros(n, dtype=bool)
         while True:
             stamp, stored = self.columns["_stamp"], self.columns["_key"]
             args = (stamp, stored, self.generation, self.live, self.width, insert, out, new)
-            full = probe(keys, rows, *args)
+            full = probe(keys, rows, hashes, *args)
             if full < 0:
                 break
             self._reset(out[:full][new[:full]])  # entries made before the row filled up

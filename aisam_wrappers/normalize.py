@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from aisam_wrappers._kernels import normalize_and_mix
+from aisam_wrappers._kernels import merge_moments, normalize_and_mix
 
 
 class RunningMeanStd:
@@ -36,12 +36,9 @@ class RunningMeanStd:
 
     def update_moments(self, b_mean: np.ndarray | float, b_var: np.ndarray | float, n: int) -> None:
         """Folds in a batch given by its mean, variance and size ``n``."""
-        delta = b_mean - self.mean
-        total = self.count + n
-        self.mean = self.mean + delta * (n / total)
-        m2 = self.var * self.count + b_var * n + delta * delta * (self.count * n / total)
-        self.var = m2 / total
-        self.count = total
+        self.mean, self.var, self.count = merge_moments(
+            self.mean, self.var, self.count, b_mean, b_var, n
+        )
 
     @property
     def std(self) -> np.ndarray | float:
@@ -67,13 +64,7 @@ class ReturnNormalizer:
         self.epsilon = float(epsilon)
         self.clip = float(clip)
         self.returns = np.zeros(num_envs, dtype=np.float64)
-        #: ``[mean, var, count]`` of the returns seen; the count starts at a pseudo-count
-        self.stats = np.array([0.0, 1.0, 1e-4])
-
-    @property
-    def std(self) -> float:
-        """Running standard deviation of the discounted intrinsic return."""
-        return math.sqrt(self.stats[1])
+        self.stats = RunningMeanStd()
 
     def normalize_and_mix(
         self,
@@ -92,13 +83,14 @@ class ReturnNormalizer:
         a known bound on ``|r_int|``, skips the clipping when it cannot bite. Returns
         the sum of ``out_total`` (see :func:`aisam_wrappers._kernels.mix`).
         """
-        return normalize_and_mix(
+        stats = self.stats
+        checksum, (stats.mean, stats.var, stats.count) = normalize_and_mix(
             r_ext,
             r_int,
             valid,
             self.returns,
-            self.stats,
             self.gamma,
+            (stats.mean, stats.var, stats.count),
             self.epsilon,
             self.clip,
             math.inf if max_abs is None else max_abs,
@@ -106,3 +98,4 @@ class ReturnNormalizer:
             out_int,
             out_total,
         )
+        return checksum

@@ -9,7 +9,8 @@ import pytest
 from gymnasium import spaces
 
 from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig
-from aisam_wrappers._kernels import discount, mix, normalize_and_mix, take_add
+from aisam_wrappers._kernels import discount, mix, take_add
+from aisam_wrappers.normalize import ReturnNormalizer
 
 
 def test_take_add_returns_counts_before_and_adds_duplicates() -> None:
@@ -53,15 +54,16 @@ def test_mix_scales_clips_and_sums() -> None:
 
 def test_normalize_and_mix_merges_batches_into_the_running_moments() -> None:
     rng = np.random.default_rng(1)
-    returns, stats = np.zeros(8), np.array([0.0, 1.0, 1e-4])
+    norm = ReturnNormalizer(8, gamma=0.9, clip=1e9)
     seen = []
     for _ in range(30):
         r = rng.uniform(0, 1, 8)
-        normalize_and_mix(np.zeros(8), r, None, returns, stats, 0.9, 1e-8, 1e9, math.inf,
-                          1.0, 1.0, np.empty(8), np.empty(8))  # fmt: skip
-        seen.append(returns.copy())
+        norm.normalize_and_mix(np.zeros(8), r, None, None, (1.0, 1.0), np.empty(8), np.empty(8))
+        seen.append(norm.returns.copy())
     seen = np.concatenate(seen)
-    np.testing.assert_allclose(stats[:2], [seen.mean(), seen.var()], rtol=1e-3)
+    np.testing.assert_allclose(
+        [norm.stats.mean, norm.stats.var], [seen.mean(), seen.var()], rtol=1e-3
+    )
 
 
 def test_satiation_rejects_observations_outside_its_space() -> None:
