@@ -20,12 +20,13 @@ def _example():  # noqa: ANN202  (a module loaded from a path)
     return module
 
 
-def _args(checkpoint: Path, hidden: int = 16) -> argparse.Namespace:
-    return argparse.Namespace(
+def _args(checkpoint: Path, hidden: int = 16, **changes: object) -> argparse.Namespace:
+    args = argparse.Namespace(
         task="interpolation", n_bits=4, cell="gru", hidden=hidden, max_steps=5, batch=8,
         lr=1e-3, beta=0.01, lambda_p=0.3, iterations=10, minutes=5.0, eval_every=5,
         test_size=32, seed=0, device="cpu", cuda_graph=False, out=None, checkpoint=checkpoint,
     )  # fmt: skip
+    return argparse.Namespace(**{**vars(args), **changes})
 
 
 def test_runs_resume_from_the_checkpoint_and_add_up(tmp_path: Path) -> None:
@@ -37,3 +38,23 @@ def test_runs_resume_from_the_checkpoint_and_add_up(tmp_path: Path) -> None:
     assert second["final"]["seconds"] > first["final"]["seconds"]
     with pytest.raises(SystemExit, match="use another --checkpoint"):
         example.train(_args(ckpt, hidden=32))
+
+
+def test_a_resumed_run_trains_with_its_own_learning_rate(tmp_path: Path) -> None:
+    import torch
+
+    example, ckpt = _example(), tmp_path / "parity.pt"
+    example.train(_args(ckpt, lr=1e-3))
+    example.train(_args(ckpt, lr=2.5e-4))
+    state = torch.load(ckpt, weights_only=False)
+    assert [group["lr"] for group in state["optimizer"]["param_groups"]] == [2.5e-4]
+    assert state["optimizer"]["state"], "the Adam moments carry over"
+
+
+@pytest.mark.gpu
+def test_cuda_graph_runs_resume_on_the_gpu(tmp_path: Path) -> None:
+    example, ckpt = _example(), tmp_path / "parity.pt"
+    gpu = {"device": "cuda", "cuda_graph": True, "batch": 64}
+    first = example.train(_args(ckpt, **gpu))
+    second = example.train(_args(ckpt, **gpu))  # the generator state comes back on the CPU
+    assert second["final"]["iteration"] == 2 * first["final"]["iteration"] == 20
