@@ -17,7 +17,8 @@ likely step; accuracy and the expected number of ponder steps are printed and wr
 
 On a GPU add ``--cuda-graph`` (about 10x the iterations per second). ``--checkpoint FILE``
 resumes from FILE when it exists and saves there at the end, so that several short runs
-add up to one long one; a resumed run trains with its own ``--lr``.
+add up to one long one; a resumed run trains with its own ``--lr``, and ``--iterations 0``
+only evaluates (a CUDA-graph checkpoint also loads on the CPU).
 
 The defaults are the paper's (batch 128, lr 3e-4). At 64 bits they stayed at chance for
 356k updates here; ``--batch 2048 --lr 3e-3`` (then ``--lr 1e-3`` on resume) leaves chance
@@ -27,6 +28,7 @@ after about 25k updates. docs/ponder.md has the runs and their numbers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import time
@@ -86,11 +88,13 @@ def evaluate(
 def accuracy_by_n_active(
     net: PonderNet, data: tuple[torch.Tensor, torch.Tensor, torch.Tensor], gen: torch.Generator
 ) -> list[dict[str, float]]:
-    """Sampled-halting accuracy and expected steps in 8 bins of the number of non-zero entries."""
+    """Per bin of the number of non-zero entries (8 bins): sampled-halting accuracy, expected
+    steps, and the accuracy of each step's own output (which step first gets it right)."""
     x, target, n_active = data
     out = net(x)
     y, _ = net.predict(x, "sample", generator=gen)
     correct = ((y.squeeze(-1) > 0).float() == target).float()
+    step_correct = ((out.y.squeeze(-1) > 0).float() == target).float()  # (N, B)
     steps = out.trace.expected_steps
     lo, hi = int(n_active.min()), int(n_active.max())
     edges = torch.linspace(lo, hi + 1, 9).floor().long().tolist()
@@ -99,7 +103,8 @@ def accuracy_by_n_active(
         sel = (n_active >= a) & (n_active < b)
         if bool(sel.any()):
             rows.append({"n_active": f"{a}-{b - 1}", "accuracy": correct[sel].mean().item(),
-                         "expected_steps": steps[sel].mean().item()})  # fmt: skip
+                         "expected_steps": steps[sel].mean().item(),
+                         "accuracy_per_step": step_correct[:, sel].mean(1).tolist()})  # fmt: skip
     return rows
 
 
@@ -171,13 +176,19 @@ def resume(
     """
     state = torch.load(path, map_location=next(net.parameters()).device, weights_only=False)
     saved = state["config"]
-    if saved != config:
+    # The unrolling rule (fixed with --cuda-graph, ε-truncated without) is not in the
+    # weights, so a CUDA-graph run's checkpoint resumes or evaluates eagerly and back.
+    if dataclasses.replace(saved, halt_epsilon=config.halt_epsilon) != config:
         raise SystemExit(f"{path} was trained with {saved}, not {config}: use another --checkpoint")
     net.load_state_dict(state["model"])
     opt.load_state_dict(state["optimizer"])
     for group in opt.param_groups:
         group["lr"] = lr
-    gen.set_state(state["generator"].cpu())  # map_location moved it to the device
+    saved_gen = state["generator"].cpu()  # map_location moved it to the device
+    if saved_gen.numel() == gen.get_state().numel():
+        gen.set_state(saved_gen)
+    else:  # a CPU and a CUDA generator's states differ: the stream cannot continue here
+        log.info("%s was saved on another kind of device: fresh training batches", path)
     return state["history"], state["iteration"], state["seconds"]
 
 
@@ -207,7 +218,10 @@ def train(args: argparse.Namespace) -> dict:
     def sample() -> tuple[torch.Tensor, torch.Tensor]:
         return parity_batch(args.batch, n_bits, train_range, gen, args.device)[:2]
 
-    train_step, mode = make_train_step(net, opt, args, sample)
+    if args.iterations > 0:
+        train_step, mode = make_train_step(net, opt, args, sample)
+    else:  # evaluation only: no graph warm-up updates either
+        train_step, mode = None, "none"
     start, stop = time.perf_counter(), it + args.iterations
     while it < stop and time.perf_counter() - start < args.minutes * 60:
         loss = train_step(*sample())

@@ -36,6 +36,9 @@ def test_runs_resume_from_the_checkpoint_and_add_up(tmp_path: Path) -> None:
     assert first["final"]["iteration"] == 10 and second["final"]["iteration"] == 20
     assert [row["iteration"] for row in second["history"]] == [5, 10, 15, 20]
     assert second["final"]["seconds"] > first["final"]["seconds"]
+    for row in second["final"]["by_n_active"]:
+        assert len(row["accuracy_per_step"]) <= 5
+        assert all(0.0 <= a <= 1.0 for a in row["accuracy_per_step"])
     with pytest.raises(SystemExit, match="use another --checkpoint"):
         example.train(_args(ckpt, hidden=32))
 
@@ -58,3 +61,21 @@ def test_cuda_graph_runs_resume_on_the_gpu(tmp_path: Path) -> None:
     first = example.train(_args(ckpt, **gpu))
     second = example.train(_args(ckpt, **gpu))  # the generator state comes back on the CPU
     assert second["final"]["iteration"] == 2 * first["final"]["iteration"] == 20
+
+
+def test_a_cuda_graph_checkpoint_resumes_eagerly_on_the_cpu(tmp_path: Path) -> None:
+    import dataclasses
+
+    import torch
+
+    example, ckpt = _example(), tmp_path / "parity.pt"
+    example.train(_args(ckpt))
+    state = torch.load(ckpt, weights_only=False)
+    assert state["config"].halt_epsilon == 0.05
+    state["config"] = dataclasses.replace(state["config"], halt_epsilon=0.0)  # as --cuda-graph
+    state["generator"] = torch.zeros(16, dtype=torch.uint8)  # a CUDA generator's state size
+    torch.save(state, ckpt)
+    resumed = example.train(_args(ckpt, iterations=0))  # evaluation only
+    assert resumed["final"]["iteration"] == 10
+    after = torch.load(ckpt, weights_only=False)["model"]
+    assert all(torch.equal(after[name], value) for name, value in state["model"].items())
