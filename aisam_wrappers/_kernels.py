@@ -4,10 +4,15 @@ Each is one pass over a batch that numpy would do in several (a gather and an
 ``add.at``, a discounted-return update and its moments, the normalise-clip-mix of
 the rewards, hash-table probing); at 4096 envs that is the difference between a
 bonus that costs less than the env step and one that costs twice as much. Compiled once per dtype
-signature and cached on disk.
+signature and cached on disk where numba finds a writable place (next to the package, or the
+user's cache folder); elsewhere they compile in each process.
 """
 
 from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -19,6 +24,32 @@ FAST = {"reassoc", "contract"}
 
 #: curve codes of :func:`satiation_curve`
 EXPONENTIAL, HYPERBOLIC, SIGMOID = 0, 1, 2
+
+_warned_no_cache = False
+
+
+def _jit(**options: Any) -> Callable[[Callable], Callable]:
+    """``njit(cache=True, **options)``, or uncached where numba has nowhere to write a cache
+    (a read-only install and home folder): importing must not fail there."""
+
+    def compile_lazily(func: Callable) -> Callable:
+        global _warned_no_cache
+        try:
+            return njit(cache=True, **options)(func)
+        except RuntimeError as err:
+            if "cannot cache" not in str(err):
+                raise
+            if not _warned_no_cache:
+                _warned_no_cache = True
+                warnings.warn(
+                    f"numba has no writable cache folder ({err}); aisam's wrapper kernels will "
+                    "compile in each process (about a second). Set NUMBA_CACHE_DIR to cache them.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            return njit(**options)(func)
+
+    return compile_lazily
 
 
 @register_jitable
@@ -40,7 +71,7 @@ def merge_moments(
     return mean + delta * (n / total), merged_var, total
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@_jit(nogil=True, error_model="numpy")
 def take_add(column: np.ndarray, slots: np.ndarray, out: np.ndarray) -> int:
     """``out[i] = column[slots[i]]`` for all ``i``, then adds 1 at every slot.
 
@@ -60,7 +91,7 @@ def take_add(column: np.ndarray, slots: np.ndarray, out: np.ndarray) -> int:
 
 
 # fastmath=True: counts are finite and >= 0 by construction
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+@_jit(nogil=True, error_model="numpy", fastmath=True)
 def satiation_curve(counts: np.ndarray, curve: int, a: float, b: float, c: float) -> None:
     """Replaces exposure counts by the satiation bonus, in place.
 
@@ -83,7 +114,7 @@ def satiation_curve(counts: np.ndarray, curve: int, a: float, b: float, c: float
             counts[i] = fa / (one + np.exp((counts[i] - fb) / fc))
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
+@_jit(nogil=True, error_model="numpy", fastmath=FAST)
 def discount(
     returns: np.ndarray, rewards: np.ndarray, valid: np.ndarray | None, gamma: float
 ) -> tuple[int, float, float]:
@@ -112,7 +143,7 @@ def discount(
     return n, total, squares
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
+@_jit(nogil=True, error_model="numpy", fastmath=FAST)
 def mix(
     r_ext: np.ndarray,
     r_int: np.ndarray,
@@ -138,7 +169,7 @@ def mix(
     return acc
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
+@_jit(nogil=True, error_model="numpy", fastmath=FAST)
 def normalize_and_mix(
     r_ext: np.ndarray,
     r_int: np.ndarray,
@@ -170,7 +201,7 @@ def normalize_and_mix(
     return checksum, moments
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@_jit(nogil=True, error_model="numpy")
 def probe(
     keys: np.ndarray,
     rows: np.ndarray,

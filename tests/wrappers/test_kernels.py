@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,3 +78,30 @@ def test_satiation_rejects_observations_outside_its_space() -> None:
         with pytest.raises(OutOfSpaceError, match="12"):
             sat.compute(np.zeros(2), np.zeros(2), np.array([3, 12]), {}, np.arange(2))
         np.testing.assert_array_equal(sat.memory.columns["count"], 0.0)  # nothing counted
+
+
+def test_kernels_import_and_run_where_numba_cannot_write_a_cache(tmp_path: Path) -> None:
+    """A read-only install with no writable home: numba has no cache folder (even for root,
+    a file where ``__pycache__`` would go stops it). Importing must still work."""
+    package = Path(__file__).parents[2] / "aisam_wrappers"
+    shutil.copytree(
+        package, tmp_path / "aisam_wrappers", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "aisam_wrappers" / "__pycache__").touch()
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(HOME="/dev/null/home", XDG_CACHE_HOME="/dev/null/cache", PYTHONDONTWRITEBYTECODE="1")
+    code = (
+        "import warnings, numpy as np\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from aisam_wrappers import _kernels\n"
+        f"assert _kernels.__file__.startswith({str(tmp_path)!r}), _kernels.__file__\n"
+        "assert sum('NUMBA_CACHE_DIR' in str(w.message) for w in caught) == 1\n"
+        "column = np.zeros(3)\n"
+        "assert _kernels.take_add(column, np.array([1, 1]), np.empty(2)) == -1\n"
+        "assert column.tolist() == [0.0, 2.0, 0.0]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
