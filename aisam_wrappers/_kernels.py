@@ -249,3 +249,53 @@ def probe(
                 break
             pos = (pos + 1) & mask
     return -1
+
+
+@_jit(nogil=True, error_model="numpy")
+def count_transitions(
+    slots: np.ndarray,
+    pairs: np.ndarray,
+    counts: np.ndarray,
+    totals: np.ndarray,
+    seen: np.ndarray,
+    xlogx: np.ndarray,
+    alpha: float,
+) -> None:
+    """Adds one to ``counts[slots[i]]`` (the entry of a (state, action, next) triple) for
+    every ``i``, keeping the sums per (state, action) ``pairs[i]`` of the Dirichlet count
+    model: ``totals`` (transitions), ``seen`` (distinct successors) and ``xlogx`` (the sum
+    over successors of ``(n + alpha) log(n + alpha)``). One row after the other, so a
+    triple repeated in the batch counts once per occurrence.
+    """
+    for i in range(slots.shape[0]):
+        slot, pair = slots[i], pairs[i]
+        before = counts[slot]
+        after = before + 1.0
+        counts[slot] = after
+        gain = (after + alpha) * np.log(after + alpha)
+        if before > 0.0:
+            gain -= (before + alpha) * np.log(before + alpha)
+        else:
+            seen[pair] += 1.0
+        xlogx[pair] += gain
+        totals[pair] += 1.0
+
+
+@_jit(nogil=True, error_model="numpy")
+def dirichlet_entropy(
+    pairs: np.ndarray,
+    totals: np.ndarray,
+    seen: np.ndarray,
+    xlogx: np.ndarray,
+    alpha: float,
+    n_states: int,
+    out: np.ndarray,
+) -> None:
+    """``out[i]``: entropy of the Dirichlet posterior predictive of (state, action)
+    ``pairs[i]``, from the sums :func:`count_transitions` keeps (unseen successors each
+    hold ``alpha``)."""
+    unseen_term = alpha * np.log(alpha)
+    for i in range(pairs.shape[0]):
+        pair = pairs[i]
+        z = totals[pair] + n_states * alpha
+        out[i] = np.log(z) - (xlogx[pair] + (n_states - seen[pair]) * unseen_term) / z

@@ -13,12 +13,9 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from aisam_wrappers._kernels import count_transitions, dirichlet_entropy
 from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
 from aisam_wrappers.memory import KeyedArrays
-
-
-def _xlogx(x: np.ndarray) -> np.ndarray:
-    return x * np.log(x)
 
 
 class DirichletCountModel:
@@ -71,9 +68,9 @@ class DirichletCountModel:
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the posterior predictive over next states, ``(n,)`` float32 nats."""
         p = self._pairs(obs, actions)
-        z = self.totals[p] + self.n_states * self.alpha
-        unseen = (self.n_states - self.seen[p]) * _xlogx(np.float64(self.alpha))
-        return (np.log(z) - (self.xlogx[p] + unseen) / z).astype(np.float32)
+        out = np.empty(len(p), dtype=np.float32)
+        dirichlet_entropy(p, self.totals, self.seen, self.xlogx, self.alpha, self.n_states, out)
+        return out
 
     def prediction_error(
         self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
@@ -89,15 +86,8 @@ class DirichletCountModel:
     ) -> dict[str, float]:
         """Adds the batch's transitions to the counts (exact Bayesian update)."""
         p = self._pairs(obs, actions)
-        triples, mult = np.unique(self._triples(p, next_obs), return_counts=True)
-        slots = self.counts.insert(triples)
-        before = self.counts.columns["n"][slots]
-        after = before + mult
-        self.counts.columns["n"][slots] = after
-        pair = triples // self.n_states
-        gain = _xlogx(after + self.alpha) - np.where(before > 0, _xlogx(before + self.alpha), 0.0)
-        np.add.at(self.xlogx, pair, gain)
-        np.add.at(self.seen, pair, (before == 0).astype(np.float64))
-        np.add.at(self.totals, pair, mult.astype(np.float64))
+        slots = self.counts.insert(self._triples(p, next_obs))
+        n, totals, seen, xlogx = self.counts.columns["n"], self.totals, self.seen, self.xlogx
+        count_transitions(slots, p, n, totals, seen, xlogx, self.alpha)
         self.transitions += len(p)
         return {"transitions": float(self.transitions)}

@@ -14,7 +14,7 @@ import pytest
 from gymnasium import spaces
 
 from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig
-from aisam_wrappers._kernels import discount, mix, take_add
+from aisam_wrappers._kernels import count_transitions, discount, mix, take_add
 from aisam_wrappers.normalize import ReturnNormalizer
 
 
@@ -78,6 +78,26 @@ def test_satiation_rejects_observations_outside_its_space() -> None:
         with pytest.raises(OutOfSpaceError, match="12"):
             sat.compute(np.zeros(2), np.zeros(2), np.array([3, 12]), {}, np.arange(2))
         np.testing.assert_array_equal(sat.memory.columns["count"], 0.0)  # nothing counted
+
+
+def test_count_transitions_matches_the_batched_numpy_update() -> None:
+    rng, alpha = np.random.default_rng(0), 0.25
+    counts, totals, seen, xlogx = np.zeros(12), np.zeros(4), np.zeros(4), np.zeros(4)
+    ref = [a.copy() for a in (counts, totals, seen, xlogx)]
+    for _ in range(5):  # repeats within and across batches
+        slots = rng.integers(0, 12, 40)
+        pairs = slots // 3
+        count_transitions(slots, pairs, counts, totals, seen, xlogx, alpha)
+        uniq, mult = np.unique(slots, return_counts=True)
+        before = ref[0][uniq]
+        ref[0][uniq] = after = before + mult
+        gain = (after + alpha) * np.log(after + alpha)
+        gain -= np.where(before > 0, (before + alpha) * np.log(before + alpha), 0.0)
+        np.add.at(ref[1], uniq // 3, mult)
+        np.add.at(ref[2], uniq // 3, (before == 0).astype(float))
+        np.add.at(ref[3], uniq // 3, gain)
+    for got, want in zip((counts, totals, seen, xlogx), ref, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_kernels_import_and_run_where_numba_cannot_write_a_cache(tmp_path: Path) -> None:
