@@ -299,3 +299,13 @@ def dirichlet_entropy(
         pair = pairs[i]
         z = totals[pair] + n_states * alpha
         out[i] = np.log(z) - (xlogx[pair] + (n_states - seen[pair]) * unseen_term) / z
+
+
+@_jit(nogil=True, error_model="numpy")
+def first_outside(values: np.ndarray, n: int) -> int:
+    """Index of the first value outside ``0 .. n-1``, or -1 (one pass, for bounds checks
+    before kernels that index unchecked)."""
+    for i in range(values.shape[0]):
+        if values[i] < 0 or values[i] >= n:
+            return i
+    return -1

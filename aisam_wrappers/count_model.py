@@ -13,9 +13,23 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from aisam_wrappers._kernels import count_transitions, dirichlet_entropy
-from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
+from aisam_wrappers._kernels import count_transitions, dirichlet_entropy, first_outside
+from aisam_wrappers.errors import InvalidConfigError, OutOfSpaceError, UnsupportedSpaceError
 from aisam_wrappers.memory import KeyedArrays
+
+
+def _index(values: np.ndarray, start: int, n: int, what: str) -> np.ndarray:
+    """``values - start`` as flat int64, checked to lie in ``0 .. n-1`` (the compiled
+    updates index with it unchecked)."""
+    index = np.asarray(values).reshape(-1).astype(np.int64, copy=False)
+    if start:
+        index = index - start
+    bad = first_outside(index, n)
+    if bad >= 0:
+        raise OutOfSpaceError(
+            f"{what} {index[bad] + start} is outside Discrete({n}, start={start})"
+        )
+    return index
 
 
 class DirichletCountModel:
@@ -57,12 +71,12 @@ class DirichletCountModel:
         self.transitions = 0  # all transitions seen (= totals.sum(), kept so as not to sum S*A)
 
     def _pairs(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        s = np.asarray(obs).astype(np.int64).reshape(-1) - self._obs_start
-        a = np.asarray(actions).astype(np.int64).reshape(-1) - self._act_start
+        s = _index(obs, self._obs_start, self.n_states, "observation")
+        a = _index(actions, self._act_start, self.n_actions, "action")
         return s * self.n_actions + a
 
     def _triples(self, pairs: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
-        nxt = np.asarray(next_obs).astype(np.int64).reshape(-1) - self._obs_start
+        nxt = _index(next_obs, self._obs_start, self.n_states, "next observation")
         return pairs * self.n_states + nxt
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:

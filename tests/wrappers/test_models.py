@@ -17,6 +17,7 @@ from aisam_wrappers import (
     DirichletCountModel,
     EntropyBonus,
     InvalidConfigError,
+    OutOfSpaceError,
     PredictionErrorBonus,
     PredictiveModel,
     UnsupportedSpaceError,
@@ -36,6 +37,21 @@ def test_count_model_is_the_exact_dirichlet_posterior() -> None:
     np.testing.assert_allclose(surprise, -np.log(p), rtol=1e-5)
     other = model.predictive_entropy(np.zeros(1), np.ones(1))  # (0, 1) never tried
     assert other[0] == pytest.approx(np.log(4))
+
+
+@pytest.mark.parametrize(
+    "obs, action, nxt",
+    [([4], [0], [1]), ([-1], [0], [1]), ([0], [2], [1]), ([0], [0], [4]), ([0, 9], [0, 0], [1, 1])],
+)
+def test_count_model_rejects_values_outside_its_spaces_and_counts_nothing(
+    obs: list[int], action: list[int], nxt: list[int]
+) -> None:
+    model = DirichletCountModel(spaces.Discrete(4), spaces.Discrete(2))
+    with pytest.raises(OutOfSpaceError, match="outside Discrete"):
+        model.update(np.array(obs), np.array(action), np.array(nxt))
+    with pytest.raises(OutOfSpaceError):
+        model.prediction_error(np.array(obs), np.array(action), np.array(nxt))
+    assert model.transitions == 0 and not model.totals.any()
 
 
 def test_entropy_falls_to_zero_on_a_deterministic_world() -> None:
