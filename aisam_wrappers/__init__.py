@@ -25,6 +25,7 @@ from aisam_wrappers.errors import (
     InvalidConfigError,
     MissingExtraError,
     OutOfSpaceError,
+    RewardShapeError,
     UnsupportedSpaceError,
 )
 from aisam_wrappers.keys import SimHashKey, make_state_key
@@ -44,6 +45,7 @@ __all__ = [
     "InvalidConfigError",
     "MissingExtraError",
     "OutOfSpaceError",
+    "RewardShapeError",
     "PredictionError",
     "PredictionErrorBonus",
     "PredictiveModel",

@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aisam_wrappers._kernels import mix
-from aisam_wrappers.errors import InvalidConfigError
+from aisam_wrappers.errors import InvalidConfigError, RewardShapeError
 from aisam_wrappers.normalize import ReturnNormalizer
 
 logger = logging.getLogger(__name__)
@@ -182,17 +182,24 @@ class BonusMixer:
                 steps) get no intrinsic reward and teach nothing.
         """
         r_ext = np.asarray(rewards)
+        if r_ext.shape != self._all.shape:
+            raise RewardShapeError(
+                f"the env's rewards must be one per env {self._all.shape}, got {r_ext.shape}"
+            )
         if r_ext.dtype not in (np.float32, np.float64):  # those two are used as they are
             r_ext = r_ext.astype(np.float64)
         view = RowsView.of(infos)
         if valid is None:
-            r_int = self.reward.compute(obs, actions, next_obs, view, self._all)
+            r_int = self._checked(self.reward.compute(obs, actions, next_obs, view, self._all))
         else:
             r_int = np.zeros(len(r_ext), dtype=np.float64)
             rows = np.flatnonzero(valid)
             if rows.size:
-                r_int[rows] = self.reward.compute(
-                    obs[rows], actions[rows], next_obs[rows], view.take(rows), rows
+                r_int[rows] = self._checked(
+                    self.reward.compute(
+                        obs[rows], actions[rows], next_obs[rows], view.take(rows), rows
+                    ),
+                    len(rows),
                 )
         bound = self.reward.max_abs
         if bound is None:  # unknown range: keep NaN/inf out of the running statistics
@@ -214,6 +221,18 @@ class BonusMixer:
         if np.count_nonzero(ended):  # a C call; ndarray.any() goes through Python
             self.reward.end_episodes(np.flatnonzero(ended))
         return total, r_ext, r_int
+
+    def _checked(self, r_int: np.ndarray, n: int | None = None) -> np.ndarray:
+        """``r_int`` if it is one reward per transition (``n``, default all envs)."""
+        r_int = np.asarray(r_int)
+        n = len(self._all) if n is None else n
+        if r_int.shape != (n,):
+            raise RewardShapeError(
+                f"{type(self.reward).__name__}.compute returned shape {r_int.shape} for {n} "
+                "transitions: an intrinsic reward (and a PredictiveModel's scores) must be "
+                "one float per transition"
+            )
+        return r_int
 
     def _finite(self, values: np.ndarray, name: str) -> np.ndarray:
         bad = ~np.isfinite(values)

@@ -14,6 +14,7 @@ __all__ = [
     "InvalidConfigError",
     "MissingExtraError",
     "OutOfSpaceError",
+    "RewardShapeError",
     "UnsupportedSpaceError",
     "require_extra",
 ]
@@ -36,3 +37,8 @@ class UnsupportedSpaceError(InvalidConfigError):
 
 class OutOfSpaceError(AisamWrapperError, ValueError):
     """An observation (or its key) outside the space the bonus was built for."""
+
+
+class RewardShapeError(AisamWrapperError, ValueError):
+    """Rewards that are not one float per transition ``(n,)``: from the env, or from an
+    intrinsic reward or predictive model (the compiled mixing loops index them unchecked)."""

@@ -11,7 +11,9 @@ from aisam_wrappers import (
     BonusMixer,
     IntrinsicReward,
     InvalidConfigError,
+    PredictionError,
     PredictionErrorBonus,
+    RewardShapeError,
     SatiationBonus,
 )
 from aisam_wrappers.normalize import ReturnNormalizer, RunningMeanStd
@@ -142,3 +144,28 @@ def test_normaliser_clips_early_outliers_unless_the_bound_makes_it_needless() ->
 def test_bad_mixer_settings_are_rejected(kwargs: dict) -> None:
     with pytest.raises(InvalidConfigError):
         BonusMixer(FixedReward([[0.0]]), **kwargs)
+
+
+class ShortModel(NanModel):
+    """A PredictiveModel that scores one transition too few."""
+
+    def prediction_error(self, obs, actions, next_obs):  # noqa: ANN001, ANN201
+        return np.ones(len(obs) - 1, dtype=np.float32)
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_rewards_of_the_wrong_shape_are_refused_before_the_mixing_loops(normalize: bool) -> None:
+    mixer = BonusMixer(FixedReward([[0.0, 0.0, 0.0]] * 3), normalize=normalize)
+    with pytest.raises(RewardShapeError, match=r"one per env \(3,\), got \(2,\)"):
+        _step(mixer, [1.0, 1.0])
+    z = np.zeros(3, dtype=np.int64)
+    with pytest.raises(RewardShapeError, match=r"got \(3, 1\)"):
+        mixer.step(z, z, z, np.ones((3, 1)), np.zeros(3, dtype=bool), {})
+    short = BonusMixer(
+        PredictionError(spaces.Discrete(4), spaces.Discrete(4), 3, model=ShortModel()),
+        normalize=normalize,
+    )
+    with pytest.raises(RewardShapeError, match="PredictionError.compute returned shape"):
+        _step(short, [1.0, 1.0, 1.0])
+    with pytest.raises(RewardShapeError, match="for 2 transitions"):
+        _step(short, [1.0, 1.0, 1.0], valid=np.array([True, False, True]))
