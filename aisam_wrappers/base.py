@@ -190,7 +190,8 @@ class BonusMixer:
             r_ext = r_ext.astype(np.float64)
         view = RowsView.of(infos)
         if valid is None:
-            r_int = self._checked(self.reward.compute(obs, actions, next_obs, view, self._all))
+            r_int = self.reward.compute(obs, actions, next_obs, view, self._all)
+            r_int = self._checked(r_int, len(r_ext))
         else:
             r_int = np.zeros(len(r_ext), dtype=np.float64)
             rows = np.flatnonzero(valid)
@@ -222,10 +223,9 @@ class BonusMixer:
             self.reward.end_episodes(np.flatnonzero(ended))
         return total, r_ext, r_int
 
-    def _checked(self, r_int: np.ndarray, n: int | None = None) -> np.ndarray:
-        """``r_int`` if it is one reward per transition (``n``, default all envs)."""
+    def _checked(self, r_int: np.ndarray, n: int) -> np.ndarray:
+        """``r_int`` if it is one reward per transition (``n`` of them)."""
         r_int = np.asarray(r_int)
-        n = len(self._all) if n is None else n
         if r_int.shape != (n,):
             raise RewardShapeError(
                 f"{type(self.reward).__name__}.compute returned shape {r_int.shape} for {n} "

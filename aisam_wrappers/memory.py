@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aisam_wrappers._kernels import probe
+from aisam_wrappers._kernels import first_outside, probe
 from aisam_wrappers.errors import OutOfSpaceError
 from aisam_wrappers.keys import mix_keys
 
@@ -61,9 +61,9 @@ class KeyedArrays:
     def _dense_slots(self, keys: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
         if rows is None:  # the caller checks the slots against the column size
             return keys
-        if np.count_nonzero((keys < 0) | (keys >= self.width)):
-            bad = keys[(keys < 0) | (keys >= self.width)][0]
-            raise OutOfSpaceError(f"key {int(bad)} is outside 0..{self.width - 1}")
+        bad = first_outside(keys, self.width)
+        if bad >= 0:
+            raise OutOfSpaceError(f"key {int(keys[bad])} is outside 0..{self.width - 1}")
         return keys + rows * self.width
 
     def find(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
