@@ -18,11 +18,14 @@ likely step; accuracy and the expected number of ponder steps are printed and wr
 On a GPU add ``--cuda-graph`` (about 10x the iterations per second). ``--checkpoint FILE``
 resumes from FILE when it exists and saves there at the end, so that several short runs
 add up to one long one; a resumed run trains with its own ``--lr``, and ``--iterations 0``
-only evaluates (a CUDA-graph checkpoint also loads on the CPU).
+only evaluates (a CUDA-graph checkpoint also loads on the CPU). Beside FILE the chain keeps
+the state of its most accurate evaluation (``a.pt`` -> ``a.best.pt``), itself a checkpoint
+to resume from, so that a run that diverges late loses nothing.
 
 The defaults are the paper's (batch 128, lr 3e-4). At 64 bits they stayed at chance for
-356k updates here; ``--batch 2048 --lr 3e-3`` (then ``--lr 1e-3`` on resume) leaves chance
-after about 25k updates. docs/ponder.md has the runs and their numbers.
+356k updates here; ``--batch 2048 --lr 3e-3`` (then ``--lr 1e-3`` and ``3e-4`` on resume)
+leaves chance after about 25k updates and reaches 0.72 by 468k. docs/ponder.md has the runs
+and their numbers.
 """
 
 from __future__ import annotations
@@ -161,6 +164,11 @@ def make_train_step(
     return replay, "cuda-graph"
 
 
+def best_path(checkpoint: Path) -> Path:
+    """Where a ``--checkpoint`` chain keeps its most accurate state (``a.pt`` -> ``a.best.pt``)."""
+    return checkpoint.with_suffix(".best" + checkpoint.suffix)
+
+
 def resume(
     path: Path,
     net: PonderNet,
@@ -168,8 +176,9 @@ def resume(
     gen: torch.Generator,
     config: PonderConfig,
     lr: float,
-) -> tuple[list, int, float]:
-    """Loads a ``--checkpoint``; returns its history, iteration count and training seconds.
+) -> tuple[list, int, float, float]:
+    """Loads a ``--checkpoint``; returns its history, iteration count, training seconds and
+    the chain's best evaluated accuracy so far.
 
     The optimiser keeps its moments but takes ``lr`` (this run's ``--lr``), so chained runs
     can lower the learning rate.
@@ -189,7 +198,8 @@ def resume(
         gen.set_state(saved_gen)
     else:  # a CPU and a CUDA generator's states differ: the stream cannot continue here
         log.info("%s was saved on another kind of device: fresh training batches", path)
-    return state["history"], state["iteration"], state["seconds"]
+    best = state.get("best_accuracy", -1.0)  # checkpoints saved before best-keeping: none
+    return state["history"], state["iteration"], state["seconds"], best
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -210,10 +220,15 @@ def train(args: argparse.Namespace) -> dict:
     )
     net = PonderNet(config).to(args.device)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr, capturable=args.cuda_graph)
-    history, it, done_seconds = [], 0, 0.0
+    history, it, done_seconds, best = [], 0, 0.0, -1.0
     if args.checkpoint is not None and args.checkpoint.exists():
-        history, it, done_seconds = resume(args.checkpoint, net, opt, gen, config, args.lr)
+        history, it, done_seconds, best = resume(args.checkpoint, net, opt, gen, config, args.lr)
         log.info("resumed from %s at iteration %d", args.checkpoint, it)
+
+    def save(path: Path, seconds: float) -> None:
+        torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
+                    "seconds": seconds, "history": history, "generator": gen.get_state(),
+                    "config": config, "best_accuracy": best}, path)  # fmt: skip
 
     def sample() -> tuple[torch.Tensor, torch.Tensor]:
         return parity_batch(args.batch, n_bits, train_range, gen, args.device)[:2]
@@ -232,11 +247,12 @@ def train(args: argparse.Namespace) -> dict:
                    **evaluate(net, test, gen)}  # fmt: skip
             history.append(row)
             log.info("%s", {k: round(v, 4) for k, v in row.items()})
+            if args.checkpoint is not None and row["accuracy_sample"] > best:
+                best = row["accuracy_sample"]
+                save(best_path(args.checkpoint), seconds)
     done_seconds += time.perf_counter() - start
     if args.checkpoint is not None:
-        torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
-                    "seconds": done_seconds, "history": history, "generator": gen.get_state(),
-                    "config": config}, args.checkpoint)  # fmt: skip
+        save(args.checkpoint, done_seconds)
     final = {"iteration": it, "seconds": done_seconds, **evaluate(net, test, gen)}
     final["by_n_active"] = accuracy_by_n_active(net, test, gen)
     return {"task": args.task, "config": vars(args), "train_step": mode, "final": final,
@@ -266,7 +282,8 @@ def main() -> None:
         "--checkpoint",
         type=Path,
         default=None,
-        help="resume from this file if it exists, and save to it at the end (runs add up)",
+        help="resume from this file if it exists, and save to it at the end (runs add up); "
+        "the most accurate evaluation's state is kept beside it (a.pt -> a.best.pt)",
     )
     args = parser.parse_args()
     if args.cuda_graph and not str(args.device).startswith("cuda"):

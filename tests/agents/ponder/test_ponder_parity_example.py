@@ -43,6 +43,29 @@ def test_runs_resume_from_the_checkpoint_and_add_up(tmp_path: Path) -> None:
         example.train(_args(ckpt, hidden=32))
 
 
+def test_the_chain_keeps_its_most_accurate_state_beside_the_checkpoint(tmp_path: Path) -> None:
+    import torch
+
+    example, ckpt = _example(), tmp_path / "parity.pt"
+    best_file = tmp_path / "parity.best.pt"
+    result = example.train(_args(ckpt, iterations=20, eval_every=2))
+    accuracies = [row["accuracy_sample"] for row in result["history"]]
+    assert len(set(accuracies)) > 1, "the evaluations must differ for the test to mean anything"
+    best = torch.load(best_file, weights_only=False)
+    assert best["best_accuracy"] == max(accuracies)
+    assert best["iteration"] == result["history"][accuracies.index(max(accuracies))]["iteration"]
+    assert torch.load(ckpt, weights_only=False)["best_accuracy"] == max(accuracies)
+    resumed = example.train(_args(best_file, iterations=0))  # the best state is a checkpoint
+    assert resumed["final"]["iteration"] == best["iteration"]
+
+    state = torch.load(ckpt, weights_only=False)  # a later run must beat the chain's best
+    state["best_accuracy"] = 1.5
+    torch.save(state, ckpt)
+    before = best_file.read_bytes()
+    example.train(_args(ckpt, iterations=10, eval_every=2))
+    assert best_file.read_bytes() == before
+
+
 def test_a_resumed_run_trains_with_its_own_learning_rate(tmp_path: Path) -> None:
     import torch
 
