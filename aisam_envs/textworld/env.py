@@ -30,7 +30,10 @@ logger = logging.getLogger(__name__)
 MAX_COMMAND_BYTES = 190
 """Jericho's input buffer holds 198 bytes; longer commands are cut (on a character boundary)."""
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")  # a newline would send a second command
+_UNPLAYABLE = re.compile(r"[\x00-\x1f\x7f\\]+")
+"""Characters a command must not pass to Jericho: a newline would send a second command, and
+dumb-frotz reads a backslash as the start of its own escape command (``\\help`` printed its
+help in an endless loop; random commands with one crashed the process in ``jericho.step``)."""
 
 OUT_OF_WORLD = frozenset(
     {"quit", "q", "die", "restart", "save", "restore", "script", "transcript", "unscript"}
@@ -293,7 +296,7 @@ class TextWorldEnv(gym.Env[Any, Any]):
                 raise InvalidActionError(
                     f"action_mode='text' takes a command string, got {type(action).__name__}"
                 )
-            command = _CONTROL.sub(" ", action).strip()
+            command = _UNPLAYABLE.sub(" ", action).strip()
             return command.encode("utf-8")[:MAX_COMMAND_BYTES].decode("utf-8", errors="ignore")
         if isinstance(action, np.ndarray) and action.shape == ():
             action = action[()]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +136,33 @@ def test_text_mode_any_command_gets_the_games_reply(tmp_path: Path, monkeypatch)
         env.step(3)
     total, steps = play(env, info["walkthrough"])  # refusals kept TextWorld's tracking in sync
     assert total == info["max_score"] and steps[-1][4]["won"]
+
+
+def test_backslashes_never_reach_the_interpreter() -> None:
+    """dumb-frotz reads ``\\`` as its own escape: ``\\help`` printed its help in an endless
+    loop, and random commands with a backslash crashed the process in ``jericho.step``
+    (``check_env``'s random actions did, in 2 of 4 full test runs)."""
+    script = f"""
+import gymnasium as gym, aisam_envs
+env = gym.make({ENV_ID!r}, **{SMALL!r}, render_mode="ansi")
+env.reset(seed=0)
+space = env.unwrapped.action_space
+space.seed(3)
+commands = ["\\\\help", "look \\\\x", "\\\\s", "\\\\"] + [space.sample() for _ in range(200)]
+for command in commands:
+    if env.step(command)[2]:
+        env.reset()
+    played = env.render().splitlines()[0]  # "> command", or the reply to an empty one
+    assert "\\\\" not in played, played
+print("played", len(commands), file=sys.stderr)
+"""
+    done = subprocess.run(  # stdout dropped: \help made the old code print its help forever
+        [sys.executable, "-c", "import sys" + script],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.split()[-2:] == ["played", "204"]
 
 
 def test_index_mode_rejects_indices_past_the_list() -> None:
