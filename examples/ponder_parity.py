@@ -176,9 +176,8 @@ def resume(
     gen: torch.Generator,
     config: PonderConfig,
     lr: float,
-) -> tuple[list, int, float, float]:
-    """Loads a ``--checkpoint``; returns its history, iteration count, training seconds and
-    the chain's best evaluated accuracy so far.
+) -> tuple[list, int, float]:
+    """Loads a ``--checkpoint``; returns its history, iteration count and training seconds.
 
     The optimiser keeps its moments but takes ``lr`` (this run's ``--lr``), so chained runs
     can lower the learning rate.
@@ -198,8 +197,7 @@ def resume(
         gen.set_state(saved_gen)
     else:  # a CPU and a CUDA generator's states differ: the stream cannot continue here
         log.info("%s was saved on another kind of device: fresh training batches", path)
-    best = state.get("best_accuracy", -1.0)  # checkpoints saved before best-keeping: none
-    return state["history"], state["iteration"], state["seconds"], best
+    return state["history"], state["iteration"], state["seconds"]
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -220,15 +218,16 @@ def train(args: argparse.Namespace) -> dict:
     )
     net = PonderNet(config).to(args.device)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr, capturable=args.cuda_graph)
-    history, it, done_seconds, best = [], 0, 0.0, -1.0
+    history, it, done_seconds = [], 0, 0.0
     if args.checkpoint is not None and args.checkpoint.exists():
-        history, it, done_seconds, best = resume(args.checkpoint, net, opt, gen, config, args.lr)
+        history, it, done_seconds = resume(args.checkpoint, net, opt, gen, config, args.lr)
         log.info("resumed from %s at iteration %d", args.checkpoint, it)
+    best = max((row["accuracy_sample"] for row in history), default=-1.0)  # the chain's best
 
     def save(path: Path, seconds: float) -> None:
         torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "iteration": it,
                     "seconds": seconds, "history": history, "generator": gen.get_state(),
-                    "config": config, "best_accuracy": best}, path)  # fmt: skip
+                    "config": config}, path)  # fmt: skip
 
     def sample() -> tuple[torch.Tensor, torch.Tensor]:
         return parity_batch(args.batch, n_bits, train_range, gen, args.device)[:2]
