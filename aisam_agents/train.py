@@ -101,6 +101,8 @@ class TrainResult:
         episodes_solved: training episodes with a positive extrinsic return.
         first_solve_step: env steps before the first solved episode (-1: none).
         seconds: wall-clock training time.
+        steps: env steps trained; SB3 collects whole rollouts, so this can exceed
+            ``total_steps``.
     """
 
     model_path: Path
@@ -110,6 +112,7 @@ class TrainResult:
     episodes_solved: int
     first_solve_step: int
     seconds: float
+    steps: int
 
 
 class ExplorationStats(BaseCallback):
@@ -192,10 +195,14 @@ def parse_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
 
 
 def built(what: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``factory(*args, **kwargs)``, reporting an unknown keyword as bad ``what``."""
+    """``factory(*args, **kwargs)``, reporting a rejected setting as bad ``what``.
+
+    SB3 checks its settings with ``assert`` and type errors surface as ``TypeError``;
+    both name the setting in their message, which is passed on.
+    """
     try:
         return factory(*args, **kwargs)
-    except TypeError as exc:
+    except (TypeError, AssertionError) as exc:
         raise InvalidConfigError(f"bad {what}: {exc}") from exc
 
 
@@ -207,6 +214,8 @@ def add_bonus(venv: Any, bonus: str, coef: float, kwargs: dict[str, Any], seed: 
     """
     wrappers = importlib.import_module("aisam_wrappers")
     if bonus == "none":
+        if kwargs:
+            raise InvalidConfigError(f"--bonus-kwargs {sorted(kwargs)} given with --bonus none")
         return venv
     if bonus == "satiation":
         return wrappers.SatiationBonus(venv, intrinsic_coef=coef, **kwargs)
@@ -214,6 +223,11 @@ def add_bonus(venv: Any, bonus: str, coef: float, kwargs: dict[str, Any], seed: 
     if kwargs.get("model", "rnd" if bonus == "prediction-error" else "count") in ("rnd", "forward"):
         models = importlib.import_module("aisam_wrappers.models")
         settings = kwargs.get("model_config") or {}  # a dict from the command line
+        if not isinstance(settings, dict | models.ModelConfig):
+            raise InvalidConfigError(
+                f"--bonus-kwargs model_config must be a JSON object of ModelConfig fields, "
+                f"got {settings!r}"
+            )
         if isinstance(settings, dict):
             kwargs["model_config"] = built(
                 "--bonus-kwargs model_config", models.ModelConfig, **{"seed": seed, **settings}
@@ -242,20 +256,46 @@ def make_vec_env(env_id: str, env_kwargs: dict[str, Any], n_envs: int, seed: int
 
 
 def _policy(algo_cls: type, policy: str, venv: Any) -> str:
-    if policy != "auto":
-        return policy
     from gymnasium import spaces
 
+    is_dict = isinstance(venv.observation_space, spaces.Dict)
+    if policy != "auto":
+        if policy.startswith("MultiInput") != is_dict:  # SB3 fails deep inside otherwise
+            raise InvalidConfigError(
+                f"--policy {policy} does not fit the observation space "
+                f"{venv.observation_space}: MultiInput policies are for Dict spaces only"
+            )
+        return policy
     aliases = getattr(algo_cls, "policy_aliases", {})
-    if isinstance(venv.observation_space, spaces.Dict) and "MultiInputPolicy" in aliases:
+    if is_dict and "MultiInputPolicy" in aliases:
         return "MultiInputPolicy"
     return next((a for a in ("MlpPolicy", "MlpLstmPolicy") if a in aliases), "MlpPolicy")
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it."""
+def _check_run_settings(config: TrainConfig) -> None:
+    """Rejects impossible run settings before any env or model is built."""
+    import torch
+
     if config.total_steps < 1 or config.n_envs < 1:
         raise InvalidConfigError("total_steps and n_envs must be >= 1")
+    if config.eval_freq < 0 or (config.eval_freq > 0 and config.eval_episodes < 1):
+        raise InvalidConfigError(
+            f"eval_freq must be >= 0 and eval_episodes >= 1 (got {config.eval_freq} and "
+            f"{config.eval_episodes})"
+        )
+    if config.device != "auto":
+        try:
+            torch.device(config.device)
+        except RuntimeError as exc:
+            raise InvalidConfigError(f"bad --device {config.device!r}: {exc}") from exc
+    out = Path(config.out)
+    if out.exists() and not out.is_dir():
+        raise InvalidConfigError(f"--out {out} exists and is not a folder")
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it."""
+    _check_run_settings(config)
     algo_cls = resolve_algorithm(config.algo)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -265,7 +305,7 @@ def train(config: TrainConfig) -> TrainResult:
         config.seed,
     )  # fmt: skip
     model = built(
-        "--algo-kwargs",
+        f"settings for {config.algo} (--algo-kwargs, --policy or the env's spaces)",
         algo_cls,
         _policy(algo_cls, config.policy, venv),
         venv,
@@ -316,6 +356,7 @@ def train(config: TrainConfig) -> TrainResult:
         stats.solved,
         stats.first_solve_step,
         seconds,
+        model.num_timesteps,
     )
 
 
@@ -389,8 +430,9 @@ def run(args: argparse.Namespace) -> int:
     kwargs = " ".join(f"{k}={v}" for k, v in config.env_kwargs.items())
     print(f"aisam train: {config.algo} on {config.env_id} {kwargs}, bonus={config.bonus}")
     print(
-        f"  {config.total_steps:,} steps in {result.seconds:.0f} s "
-        f"({config.total_steps / max(result.seconds, 1e-9):,.0f} steps/s)"
+        f"  {result.steps:,} steps in {result.seconds:.0f} s "
+        f"({result.steps / max(result.seconds, 1e-9):,.0f} steps/s)"
+        + (f", asked for {config.total_steps:,}" if result.steps != config.total_steps else "")
     )
     if result.states_discovered:
         print(f"  states discovered: {result.states_discovered}")

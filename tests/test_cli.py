@@ -41,3 +41,10 @@ def test_console_script_help_and_bad_command() -> None:
         [sys.executable, "-m", "aisam_agents.cli", "fly"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_our_errors_end_a_command_with_exit_2_and_a_message_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["scaling", "--steps", "0", "--no-progress"]) == 2
+    assert "aisam scaling: --steps must be >= 1" in capsys.readouterr().err

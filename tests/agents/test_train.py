@@ -105,7 +105,15 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
         (["--steps", "0"], ">= 1"),
         (["--env-kwargs", "kind=maze"], "maze"),
         (["--bonus-kwargs", "wobble=1"], "bad --bonus-kwargs"),
-        (["--algo-kwargs", "wobble=1"], "bad --algo-kwargs"),
+        (["--algo-kwargs", "wobble=1"], "--algo-kwargs"),
+        (["--algo-kwargs", "n_steps=0"], "n_steps"),
+        (["--algo", "sac"], "action spaces"),
+        (["--policy", "CnnPolicy"], "Box"),
+        (["--policy", "MultiInputPolicy"], "Dict spaces only"),
+        (["--device", "bogus"], "bad --device"),
+        (["--eval-episodes", "0"], "eval_episodes >= 1"),
+        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "--bonus none"),
+        (["--bonus", "prediction-error", "--bonus-kwargs", "model_config=5"], "JSON object"),
         (["--bonus", "prediction-error", "--bonus-kwargs", '{"model_config": {"x": 1}}'], "x"),
     ],
 )
@@ -118,6 +126,25 @@ def test_bad_settings_exit_2_with_a_clear_message(
     assert message in err
     if "nope" in args:
         assert "ppo" in err and "ponder_ppo" in err
+
+
+def test_an_out_path_that_is_a_file_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "run").write_text("not a folder")
+    code, _ = _run(tmp_path)
+    assert code == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_the_summary_reports_the_steps_trained_not_the_steps_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SB3 trains whole rollouts: 100 asked with 2 envs x 64 steps per rollout is 128
+    code, _ = _run(tmp_path, *PPO_TINY, "--steps", "100", "--eval-freq", "0")
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "  128 steps in" in text and "asked for 100" in text
 
 
 def test_parse_kwargs_reads_json_values() -> None:
