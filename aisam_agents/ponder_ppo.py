@@ -15,8 +15,10 @@ weight) and through the KL to the truncated geometric prior.
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -24,11 +26,13 @@ from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.buffers import RolloutBufferSamples
 from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.save_util import load_from_zip_file
 from stable_baselines3.common.type_aliases import GymEnv
 from stable_baselines3.common.utils import explained_variance
 
-from aisam_agents.errors import InvalidConfigError
+from aisam_agents.errors import CheckpointError, InvalidConfigError
 from aisam_agents.ponder.loss import check_prior, ponder_loss
+from aisam_agents.ponder.module import check_positive_int
 from aisam_agents.ponder.policy import (
     PonderActorCriticPolicy,
     PonderCnnPolicy,
@@ -37,9 +41,14 @@ from aisam_agents.ponder.policy import (
 
 __all__ = ["PonderPPO"]
 
+SelfPonderPPO = TypeVar("SelfPonderPPO", bound="PonderPPO")
+
 # r_n = π_n / μ_old can only be huge for a step that barely took part in acting; capping
 # its log keeps exp() finite (and gradients NaN-free) without touching ordinary ratios.
 _MAX_LOG_RATIO = 20.0
+
+# The state dicts SB3's PPO saves, all of which its load() needs.
+_SAVED_STATE_DICTS = ("policy", "policy.optimizer")
 
 
 class PonderPPO(PPO):
@@ -76,6 +85,8 @@ class PonderPPO(PPO):
         **kwargs: Any,
     ) -> None:
         check_prior(lambda_p, ponder_beta)
+        if "n_epochs" in kwargs:  # SB3's PPO would train on nothing, then fail on its logs
+            check_positive_int("n_epochs", kwargs["n_epochs"])
         if not isinstance(policy, str) and not (
             isinstance(policy, type) and issubclass(policy, PonderActorCriticPolicy)
         ):
@@ -100,10 +111,10 @@ class PonderPPO(PPO):
         stats: dict[str, list[float]] = defaultdict(list)
         continue_training = True
         for _epoch in range(self.n_epochs):
-            approx_kls = []
+            stats["approx_kl"] = []  # logged for the last epoch only, as SB3's PPO does
             for data in self.rollout_buffer.get(self.batch_size):
                 loss, approx_kl = self._minibatch_loss(data, clip_range, clip_range_vf, stats)
-                approx_kls.append(approx_kl)
+                stats["approx_kl"].append(approx_kl)
                 if self.target_kl is not None and approx_kl > 1.5 * self.target_kl:
                     continue_training = False
                     break
@@ -114,8 +125,36 @@ class PonderPPO(PPO):
             self._n_updates += 1
             if not continue_training:
                 break
-        stats["approx_kl"] = approx_kls
         self._record(stats, clip_range, clip_range_vf)
+
+    @classmethod
+    def load(
+        cls: type[SelfPonderPPO],
+        path: str | Path | io.BufferedIOBase,
+        env: GymEnv | None = None,
+        device: torch.device | str = "auto",
+        custom_objects: dict[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
+        **kwargs: Any,
+    ) -> SelfPonderPPO:
+        """SB3's ``load``, but a missing, damaged or foreign file raises :class:`CheckpointError`.
+
+        As with SB3, a path that does not exist is retried with ``.zip`` appended. The file
+        is read once more beforehand to check it (a model file is small).
+        """
+        if isinstance(path, str | Path):
+            path = _model_file(Path(path))
+        _check_model_file(path, custom_objects)
+        return super().load(
+            path,
+            env=env,
+            device=device,
+            custom_objects=custom_objects,
+            print_system_info=print_system_info,
+            force_reset=force_reset,
+            **kwargs,
+        )
 
     def _minibatch_loss(
         self,
@@ -183,3 +222,43 @@ class PonderPPO(PPO):
             self.logger.record("train/clip_range_vf", clip_range_vf)
         for key in ("expected_steps", "kl", "task_loss"):
             self.logger.record(f"ponder/{key}", float(np.mean(stats[key])))
+
+
+def _model_file(path: Path) -> Path:
+    """``path``, else ``path.zip`` (where SB3's save puts a path with no suffix)."""
+    for candidate in (path, Path(f"{path}.zip")):
+        if candidate.is_file():
+            return candidate
+    also = f" or {path}.zip" if not path.suffix else ""
+    raise CheckpointError(f"no saved model at {path}{also}")
+
+
+def _check_model_file(
+    path: Path | io.BufferedIOBase, custom_objects: dict[str, Any] | None
+) -> None:
+    """Raise :class:`CheckpointError` unless ``path`` holds a whole PonderPPO model."""
+    try:
+        data, params, _ = load_from_zip_file(path, device="cpu", custom_objects=custom_objects)
+    except Exception as exc:  # the file exists, so whatever fails decoding it is the file's fault
+        raise CheckpointError(
+            f"{path} is not a readable SB3 model file ({type(exc).__name__}: {exc})"
+        ) from exc
+    if data is None:
+        raise CheckpointError(f"{path} is damaged or truncated: it has no model data")
+    if "policy_class" not in data:
+        raise CheckpointError(
+            f"{path}: its policy class could not be deserialized (see the warning above)"
+        )
+    policy_class = data["policy_class"]
+    ponder_policy = isinstance(policy_class, type) and issubclass(
+        policy_class, PonderActorCriticPolicy
+    )
+    if not ponder_policy or "lambda_p" not in data:
+        name = getattr(policy_class, "__name__", repr(policy_class))
+        raise CheckpointError(
+            f"{path} was saved by another algorithm (its policy is {name}), not by PonderPPO: "
+            "load it with the class that saved it"
+        )
+    missing = [f"{name}.pth" for name in _SAVED_STATE_DICTS if name not in params]
+    if missing:
+        raise CheckpointError(f"{path} is damaged or truncated: it lacks {', '.join(missing)}")

@@ -15,19 +15,20 @@ from dataclasses import dataclass
 import torch
 
 from aisam_agents.errors import InvalidConfigError
-from aisam_agents.ponder.module import PonderTrace
+from aisam_agents.ponder.module import PonderTrace, check_real
 
 __all__ = ["PonderLoss", "check_prior", "geometric_log_prior", "kl_to_geometric", "ponder_loss"]
 
 
 def check_prior(lambda_p: float, beta: float) -> None:
-    """Raise :class:`InvalidConfigError` unless ``0 < lambda_p < 1`` and ``beta >= 0``."""
-    if not 0.0 < lambda_p < 1.0:
+    """Raise :class:`InvalidConfigError` unless ``0 < lambda_p < 1`` and ``beta`` is finite
+    and ``>= 0`` (both real numbers; a NaN or infinite ``beta`` would make every weight NaN)."""
+    if not 0.0 < check_real("lambda_p", lambda_p) < 1.0:
         raise InvalidConfigError(
             f"lambda_p must be in (0, 1) (prior mean 1/lambda_p steps), got {lambda_p}"
         )
-    if beta < 0.0:
-        raise InvalidConfigError(f"beta must be >= 0, got {beta}")
+    if not 0.0 <= check_real("beta", beta) < math.inf:
+        raise InvalidConfigError(f"beta must be finite and >= 0, got {beta}")
 
 
 def geometric_log_prior(lambda_p: float, halt_index: torch.Tensor, n_steps: int) -> torch.Tensor:

@@ -13,8 +13,11 @@ depends on that element alone, so the same input gives the same ``p`` in any bat
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,6 +31,8 @@ __all__ = [
     "PonderNet",
     "PonderOutput",
     "PonderTrace",
+    "check_positive_int",
+    "check_real",
     "halting_trace",
     "select_steps",
 ]
@@ -62,19 +67,36 @@ class PonderConfig:
 
     def __post_init__(self) -> None:
         for name in ("input_dim", "hidden_dim", "output_dim", "max_steps"):
-            if int(getattr(self, name)) < 1:
-                raise InvalidConfigError(
-                    f"PonderConfig.{name} must be >= 1, got {getattr(self, name)}"
-                )
+            check_positive_int(f"PonderConfig.{name}", getattr(self, name))
         _check_core_args(self.cell, self.halt_epsilon, self.lambda_init)
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """``value`` as an ``int``; :class:`InvalidConfigError` naming ``name`` unless it is an
+    integer ``>= 1``.
+
+    Python and numpy integers pass; bools and floats do not (``int(2.9)`` would silently
+    make a size 2).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value: Any) -> float:
+    """``value`` as a ``float``; :class:`InvalidConfigError` naming ``name`` unless it is a
+    real number (not a bool or a string). Ranges, and so NaN, are the caller's to check."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidConfigError(f"{name} must be a real number, got {value!r}")
+    return float(value)
 
 
 def _check_core_args(cell: str, halt_epsilon: float, lambda_init: float) -> None:
     if cell not in CELLS:
         raise InvalidConfigError(f"cell must be one of {CELLS}, got {cell!r}")
-    if not 0.0 <= halt_epsilon < 1.0:
+    if not 0.0 <= check_real("halt_epsilon", halt_epsilon) < 1.0:
         raise InvalidConfigError(f"halt_epsilon must be in [0, 1), got {halt_epsilon}")
-    if not 0.0 < lambda_init < 1.0:
+    if not 0.0 < check_real("lambda_init", lambda_init) < 1.0:
         raise InvalidConfigError(f"lambda_init must be in (0, 1), got {lambda_init}")
 
 
@@ -132,8 +154,9 @@ class PonderCore(nn.Module):
     ) -> None:
         super().__init__()
         _check_core_args(cell, halt_epsilon, lambda_init)
-        if min(input_dim, hidden_dim, max_steps) < 1:
-            raise InvalidConfigError("input_dim, hidden_dim and max_steps must all be >= 1")
+        input_dim = check_positive_int("input_dim", input_dim)
+        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
+        max_steps = check_positive_int("max_steps", max_steps)
         cell_class = nn.GRUCell if cell == "gru" else nn.RNNCell
         self.cell = cell_class(input_dim, hidden_dim)
         self.halt = nn.Linear(hidden_dim, 1)
@@ -253,10 +276,29 @@ class PonderNet(nn.Module):
         self.head = nn.Linear(c.hidden_dim, c.output_dim)
 
     def forward(self, x: torch.Tensor) -> PonderOutput:
-        """All steps' outputs for ``x`` ``(B, input_dim)``."""
+        """All steps' outputs for ``x`` ``(B, input_dim)``.
+
+        ``x`` must be a tensor of the model's dtype (float32 unless the model was cast), as
+        for ``nn.Linear``: other dtypes, and numpy arrays, raise :class:`InvalidConfigError`
+        rather than being converted (under autocast any float dtype passes). Values are not
+        checked here (that would sync the GPU every training step); :meth:`predict` does.
+        """
+        if not isinstance(x, torch.Tensor):
+            raise InvalidConfigError(
+                f"expected a torch.Tensor, got {type(x).__name__} "
+                "(convert with torch.as_tensor(x, dtype=torch.float32))"
+            )
         if x.dim() != 2 or x.shape[1] != self.config.input_dim:
             raise InvalidConfigError(
                 f"expected input of shape (batch, {self.config.input_dim}), got {tuple(x.shape)}"
+            )
+        dtype = self.head.weight.dtype
+        if not x.is_floating_point() or (
+            x.dtype != dtype and not torch.is_autocast_enabled(x.device.type)
+        ):
+            raise InvalidConfigError(
+                f"expected input of dtype {dtype} (the model's), got {x.dtype}; "
+                f"convert with x.to({dtype})"
             )
         trace = self.core(x)
         return PonderOutput(y=self.head(trace.states), trace=trace)
@@ -272,9 +314,13 @@ class PonderNet(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The output at the halting step: ``(y (B, output_dim), steps (B,) 1-based)``.
 
-        ``mode`` is a halting mode of :func:`select_steps`.
+        ``mode`` is a halting mode of :func:`select_steps`. ``x`` is checked as in
+        :meth:`forward` and must also be finite (NaN or inf raise
+        :class:`InvalidConfigError`: they would give a meaningless halting step).
         """
         out = self.forward(x)
+        if not bool(torch.isfinite(x).all()):
+            raise InvalidConfigError("input x contains NaN or inf")
         index = select_steps(out.trace, mode, threshold=threshold, generator=generator)
         y = out.y[index, torch.arange(x.shape[0], device=x.device)]
         return y, index + 1

@@ -26,7 +26,13 @@ from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 
 from aisam_agents.errors import AisamAgentError, InvalidConfigError
-from aisam_agents.ponder.module import PonderCore, PonderTrace, select_steps
+from aisam_agents.ponder.module import (
+    PonderCore,
+    PonderTrace,
+    check_positive_int,
+    check_real,
+    select_steps,
+)
 
 __all__ = [
     "PonderActorCriticPolicy",
@@ -110,11 +116,11 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
                 "PonderNet policies share one core between actor and critic: "
                 "use share_features_extractor=True"
             )
-        self.hidden_dim = int(hidden_dim)
-        self.max_steps = int(max_steps)
+        self.hidden_dim = check_positive_int("hidden_dim", hidden_dim)
+        self.max_steps = check_positive_int("max_steps", max_steps)
         self.cell = cell
-        self.halt_epsilon = float(halt_epsilon)
-        self.lambda_init = float(lambda_init)
+        self.halt_epsilon = check_real("halt_epsilon", halt_epsilon)
+        self.lambda_init = check_real("lambda_init", lambda_init)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:

@@ -84,9 +84,21 @@ def test_kl_term_pulls_expected_steps_toward_prior_mean() -> None:
     assert target == pytest.approx(1 / lambda_p, abs=0.01)
 
 
-@pytest.mark.parametrize(("lambda_p", "beta"), [(0.0, 0.1), (1.0, 0.1), (0.5, -1.0)])
-def test_bad_prior_is_rejected(lambda_p: float, beta: float) -> None:
-    with pytest.raises(InvalidConfigError):
+@pytest.mark.parametrize(
+    ("lambda_p", "beta", "match"),
+    [
+        (0.0, 0.1, "lambda_p must be in"),
+        (1.0, 0.1, "lambda_p must be in"),
+        (float("nan"), 0.1, "lambda_p must be in"),
+        ("0.5", 0.1, "lambda_p must be a real number"),
+        (0.5, -1.0, "beta must be finite and >= 0"),
+        (0.5, float("nan"), "beta must be finite and >= 0"),
+        (0.5, float("inf"), "beta must be finite and >= 0"),
+        (0.5, None, "beta must be a real number"),
+    ],
+)
+def test_bad_prior_is_rejected(lambda_p: float, beta: float, match: str) -> None:
+    with pytest.raises(InvalidConfigError, match=match):
         ponder_loss(torch.zeros(3, 1), _trace([0.5, 0.5, 0.5]), lambda_p, beta)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from aisam_agents.errors import InvalidConfigError
 from aisam_agents.ponder import (
     PonderConfig,
+    PonderCore,
     PonderNet,
     halting_trace,
     ponder_loss,
@@ -141,9 +143,16 @@ def test_same_seed_same_network() -> None:
     ("kwargs", "match"),
     [
         ({"max_steps": 0}, "max_steps"),
+        ({"max_steps": 3.9}, "PonderConfig.max_steps must be a positive int"),
+        ({"max_steps": "abc"}, "PonderConfig.max_steps"),
+        ({"input_dim": 2.5}, "PonderConfig.input_dim"),
+        ({"hidden_dim": True}, "PonderConfig.hidden_dim"),
+        ({"output_dim": np.float64(2.0)}, "PonderConfig.output_dim"),
         ({"cell": "lstm"}, "cell"),
         ({"halt_epsilon": 1.0}, "halt_epsilon"),
+        ({"halt_epsilon": "0.1"}, "halt_epsilon must be a real number"),
         ({"lambda_init": 0.0}, "lambda_init"),
+        ({"lambda_init": float("nan")}, "lambda_init"),
     ],
 )
 def test_bad_config_is_rejected(kwargs: dict, match: str) -> None:
@@ -151,7 +160,48 @@ def test_bad_config_is_rejected(kwargs: dict, match: str) -> None:
         PonderConfig(**kwargs)
 
 
-def test_wrong_input_shape_is_rejected() -> None:
+def test_core_rejects_non_integer_sizes_and_takes_numpy_ints() -> None:
+    with pytest.raises(InvalidConfigError, match="input_dim must be a positive int, got 2.5"):
+        PonderCore(2.5, 4, 3)
+    with pytest.raises(InvalidConfigError, match="max_steps must be a positive int, got True"):
+        PonderCore(2, 4, True)
+    config = PonderConfig(input_dim=np.int64(3), hidden_dim=np.int32(4), max_steps=np.int64(5))
+    out = PonderNet(config)(torch.zeros(2, 3))
+    assert out.trace.n_steps == 5 and out.trace.states.shape[-1] == 4
+    assert type(PonderNet(config).core.max_steps) is int
+
+
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (torch.zeros(2, 4), r"\(batch, 3\)"),
+        (torch.zeros(3), r"\(batch, 3\)"),
+        (np.zeros((2, 3), np.float32), "torch.Tensor, got ndarray"),
+        (torch.zeros(2, 3, dtype=torch.float64), "dtype torch.float32 .* got torch.float64"),
+        (torch.zeros(2, 3, dtype=torch.int64), "dtype torch.float32 .* got torch.int64"),
+    ],
+)
+def test_wrong_input_is_rejected(x: object, match: str) -> None:
     net = PonderNet(PonderConfig(input_dim=3))
-    with pytest.raises(InvalidConfigError, match=r"\(batch, 3\)"):
-        net(torch.zeros(2, 4))
+    with pytest.raises(InvalidConfigError, match=match):
+        net(x)
+    with pytest.raises(InvalidConfigError, match=match):
+        net.predict(x, "mode")
+
+
+def test_input_of_the_model_dtype_or_under_autocast_is_accepted() -> None:
+    net = PonderNet(PonderConfig(input_dim=3, max_steps=4)).double()
+    assert net(torch.zeros(2, 3, dtype=torch.float64)).y.dtype == torch.float64
+    net = PonderNet(PonderConfig(input_dim=3, max_steps=4))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert net(torch.zeros(2, 3, dtype=torch.bfloat16)).y.dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize("mode", ["sample", "mode", "threshold"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_predict_rejects_non_finite_input(mode: str, bad: float) -> None:
+    net = PonderNet(PonderConfig(input_dim=3, max_steps=4))
+    x = torch.zeros(4, 3)
+    x[2, 1] = bad
+    with pytest.raises(InvalidConfigError, match="NaN or inf"):
+        net.predict(x, mode)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
 
 import aisam_envs  # noqa: F401  (registers aisam/Parity-v0)
-from aisam_agents.errors import AisamAgentError, InvalidConfigError
+from aisam_agents.errors import AisamAgentError, CheckpointError, InvalidConfigError
 from aisam_agents.ponder.policy import PonderActorCriticPolicy
 from aisam_agents.ponder_ppo import PonderPPO
 from aisam_envs.parity import sample_parity
@@ -155,9 +157,19 @@ def test_get_distribution_is_the_mixture_for_discrete_actions() -> None:
     ("kwargs", "match"),
     [
         ({"lambda_p": 1.0}, "lambda_p"),
+        ({"lambda_p": "0.5"}, "lambda_p must be a real number"),
         ({"ponder_beta": -0.1}, "beta"),
+        ({"ponder_beta": float("nan")}, "beta must be finite"),
+        ({"ponder_beta": float("inf")}, "beta must be finite"),
+        ({"n_epochs": 0}, "n_epochs must be a positive int"),
+        ({"n_epochs": 2.5}, "n_epochs must be a positive int"),
         ({"policy_kwargs": {"net_arch": [64]}}, "net_arch"),
         ({"policy_kwargs": {"max_steps": 0}}, "max_steps"),
+        ({"policy_kwargs": {"max_steps": 2.9}}, "max_steps must be a positive int, got 2.9"),
+        ({"policy_kwargs": {"max_steps": True}}, "max_steps must be a positive int, got True"),
+        ({"policy_kwargs": {"max_steps": "abc"}}, "max_steps must be a positive int"),
+        ({"policy_kwargs": {"hidden_dim": 1.7}}, "hidden_dim must be a positive int"),
+        ({"policy_kwargs": {"halt_epsilon": "0"}}, "halt_epsilon must be a real number"),
         ({"policy_kwargs": {"share_features_extractor": False}}, "share"),
         ({"use_sde": True}, "gSDE"),
     ],
@@ -166,6 +178,75 @@ def test_bad_settings_are_rejected(kwargs: dict, match: str) -> None:
     env = make_vec_env(lambda: IdentityEnvBox(), n_envs=1)
     with pytest.raises(InvalidConfigError, match=match):
         PonderPPO("MlpPolicy", env, device="cpu", **kwargs)
+
+
+def test_numpy_int_sizes_are_accepted() -> None:
+    kwargs = {**SMALL, "n_epochs": np.int64(1), "policy_kwargs": {"max_steps": np.int64(3)}}
+    model = PonderPPO("MlpPolicy", _parity_env(n_envs=2), **kwargs)
+    assert type(model.policy.max_steps) is int and model.policy.max_steps == 3
+    model.learn(64)
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("saved") / "model.zip"
+    PonderPPO("MlpPolicy", _parity_env(n_envs=1), seed=0, **SMALL).save(path)
+    return path
+
+
+def _rewrite(good: Path, bad: Path, change: Callable[[str, bytes], bytes | None]) -> None:
+    """Copy the zip ``good`` to ``bad``, each member through ``change`` (None drops it)."""
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = change(info.filename, src.read(info.filename))
+            if data is not None:
+                dst.writestr(info, data)
+
+
+_DAMAGE: dict[str, Callable[[Path, Path], None]] = {
+    "truncated": lambda good, bad: bad.write_bytes(good.read_bytes()[:100]),
+    "truncated_end": lambda good, bad: bad.write_bytes(good.read_bytes()[:-200]),
+    "random_bytes": lambda good, bad: bad.write_bytes(np.random.default_rng(0).bytes(4096)),
+    "no_policy": lambda good, bad: _rewrite(
+        good, bad, lambda n, b: None if n == "policy.pth" else b
+    ),
+    "bad_data": lambda good, bad: _rewrite(good, bad, lambda n, b: b"{oops" if n == "data" else b),
+    "plain_ppo": lambda good, bad: PPO(
+        "MlpPolicy", _parity_env(n_envs=1), n_steps=8, device="cpu"
+    ).save(bad),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize(
+    ("damage", "match"),
+    [
+        ("truncated", "not a readable SB3 model file .*wasn't a zip-file"),
+        ("truncated_end", "damaged or truncated: it has no model data"),
+        ("random_bytes", "not a readable SB3 model file"),
+        ("no_policy", r"damaged or truncated: it lacks policy\.pth"),
+        ("bad_data", "not a readable SB3 model file .*JSONDecodeError"),
+        ("plain_ppo", "saved by another algorithm .*ActorCriticPolicy.*not by PonderPPO"),
+    ],
+)
+def test_load_of_a_bad_file_says_what_is_wrong(
+    damage: str, match: str, saved_model: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.zip"
+    _DAMAGE[damage](saved_model, bad)
+    with pytest.raises(CheckpointError, match=match) as info:
+        PonderPPO.load(bad, device="cpu")
+    assert str(bad) in str(info.value)
+
+
+def test_load_of_a_missing_file_names_it(saved_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match=r"no saved model at \S*nope or \S*nope\.zip$"):
+        PonderPPO.load(tmp_path / "nope", device="cpu")
+    with pytest.raises(CheckpointError, match=r"no saved model at \S*nope\.zip$"):
+        PonderPPO.load(str(tmp_path / "nope.zip"), device="cpu")
+    for path in (saved_model, saved_model.with_suffix(""), str(saved_model.with_suffix(""))):
+        assert isinstance(PonderPPO.load(path, device="cpu").policy, PonderActorCriticPolicy)
+    with saved_model.open("rb") as file:  # file objects pass through, as in SB3
+        assert PonderPPO.load(file, device="cpu").lambda_p == 0.25
 
 
 def test_plain_policy_class_is_rejected() -> None:
