@@ -43,8 +43,18 @@ def test_console_script_help_and_bad_command() -> None:
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--steps", "0"], "--steps must be >= 1"),
+        (["--batch-size", "0"], "--batch-size must be >= 1"),
+        (["--lr", "nan"], "--lr finite"),
+        (["--out", __file__], "is not a folder"),
+    ],
+)
 def test_our_errors_end_a_command_with_exit_2_and_a_message_not_a_traceback(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    assert main(["scaling", "--steps", "0", "--no-progress"]) == 2
-    assert "aisam scaling: --steps must be >= 1" in capsys.readouterr().err
+    assert main(["scaling", "--no-progress", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aisam scaling: ") and message in err

@@ -27,25 +27,26 @@ def space_to_dict(space: spaces.Space) -> dict[str, Any]:
     if isinstance(space, spaces.Box):
         bounds = {}
         for name in ("low", "high"):
-            arr = np.asarray(getattr(space, name), dtype=np.float64)
+            # values of the space's own dtype (exact: int64 bounds do not go through floats);
+            # one number when all are equal (an image's 0 and 255), else the nested list
+            arr = getattr(space, name)
             uniform = arr.size and (arr == arr.flat[0]).all()
-            bounds[name] = float(arr.flat[0]) if uniform else arr.tolist()
+            bounds[name] = arr.flat[0].item() if uniform else arr.tolist()
         return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype), **bounds}
     raise CheckpointError(f"cannot store a {type(space).__name__} space in a checkpoint")
 
 
 def space_from_dict(data: dict[str, Any]) -> spaces.Space:
     """Inverse of :func:`space_to_dict`."""
-    if data.get("type") == "Discrete":
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind == "Discrete":
         return spaces.Discrete(data["n"], start=data.get("start", 0))
-    if data.get("type") == "Box":
-        dtype = np.dtype(data["dtype"])
-        return spaces.Box(
-            np.asarray(data["low"]).astype(dtype),
-            np.asarray(data["high"]).astype(dtype),
-            shape=tuple(data["shape"]),
-            dtype=dtype,
-        )
+    if kind == "Box":
+        dtype, shape = np.dtype(data["dtype"]), tuple(data["shape"])
+        low, high = (np.asarray(data[name], dtype=dtype) for name in ("low", "high"))
+        # gymnasium broadcasts Python scalars but not 0-d arrays, so expand a single bound
+        low, high = (np.full(shape, b, dtype) if b.ndim == 0 else b for b in (low, high))
+        return spaces.Box(low, high, shape=shape, dtype=dtype)
     raise CheckpointError(f"unknown space description {data!r}")
 
 
@@ -83,13 +84,23 @@ def load_checkpoint(path: str | Path) -> tuple[str, spaces.Space, spaces.Space, 
         raise CheckpointError(f"{path} is not a readable torch checkpoint ({exc})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an aisam world-model checkpoint")
-    if payload.get("version") != VERSION:
+    version = payload.get("version")
+    if type(version) is not int or version != VERSION:  # type(): True == 1 and 1.0 == 1
         raise CheckpointError(
-            f"{path} has checkpoint version {payload.get('version')}; this aisam reads {VERSION}"
+            f"{path} has checkpoint version {version!r}; this aisam reads {VERSION!r}"
         )
     try:
         obs_space = space_from_dict(json.loads(payload["observation_space"]))
         act_space = space_from_dict(json.loads(payload["action_space"]))
-        return payload["config"], obs_space, act_space, payload["state_dict"]
+        config, state = payload["config"], payload["state_dict"]
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path} is a damaged world-model checkpoint ({exc})") from exc
+    if not isinstance(config, str):
+        raise CheckpointError(
+            f"{path} is damaged: its config should be a JSON string, got {type(config).__name__}"
+        )
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise CheckpointError(f"{path} is damaged: its state_dict is not a dict of tensors")
+    return config, obs_space, act_space, state

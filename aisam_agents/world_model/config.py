@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 from aisam_agents.errors import InvalidConfigError
+
+# the values each annotation of WorldModelConfig accepts (a bool is no number here)
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "int": int,
+    "float": (int, float),
+    "bool": bool,
+    "str": str,
+}
 
 _PRESETS: dict[str, dict[str, Any]] = {
     # CPU tests: learns a 256 x 6 table in seconds.
@@ -74,7 +85,9 @@ class WorldModelConfig:
         reward_coef, termination_coef: weights of the reward (MSE) and termination
             (binary cross-entropy) losses next to the next-token loss.
     Runtime:
-        device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:i]"``.
+        device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:i]"``; a CUDA
+            device this machine lacks is refused when a model is built
+            (:meth:`torch_device`).
         autocast: bf16 autocast on CUDA (ignored on CPU).
         compile: ``torch.compile`` the transformer's training forward.
         seed: seeds the initial weights and the codebook restarts.
@@ -110,6 +123,13 @@ class WorldModelConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value, kind = getattr(self, field.name), field.type  # "int", "float", "bool", "str"
+            if not isinstance(value, _TYPES[kind]) or (isinstance(value, bool) and kind != "bool"):
+                raise InvalidConfigError(f"{field.name} must be of type {kind}, got {value!r}")
+            # NaN fails the comparison; a huge int compares without overflowing
+            if kind == "float" and not abs(value) <= sys.float_info.max:
+                raise InvalidConfigError(f"{field.name} must be finite, got {value!r}")
         positive = (
             "n_layer",
             "n_head",
@@ -124,9 +144,8 @@ class WorldModelConfig:
             "vq_hidden",
         )
         for name in positive:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
+            if getattr(self, name) < 1:
+                raise InvalidConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if self.n_embd % self.n_head:
             raise InvalidConfigError(
                 f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})"
@@ -137,21 +156,53 @@ class WorldModelConfig:
                 f"image_size ({self.image_size}) must be grid_size ({self.grid_size}) times a "
                 "power of two"
             )
-        for name in ("dropout", "vq_decay"):
+        for name in ("dropout", "vq_decay", "beta1", "beta2"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise InvalidConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
-        if (
-            isinstance(self.warmup_steps, bool)
-            or not isinstance(self.warmup_steps, int)
-            or (self.warmup_steps < 0)
-        ):
-            raise InvalidConfigError(f"warmup_steps must be an int >= 0, got {self.warmup_steps!r}")
-        if self.learning_rate <= 0 or self.grad_clip <= 0:
-            raise InvalidConfigError("learning_rate and grad_clip must be positive")
-        if self.device != "auto" and not self.device.startswith(("cpu", "cuda")):
+        for name in ("learning_rate", "grad_clip"):
+            if getattr(self, name) <= 0:
+                raise InvalidConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        non_negative = (
+            "warmup_steps",
+            "weight_decay",
+            "vq_beta",
+            "dead_code_threshold",
+            "reward_coef",
+            "termination_coef",
+        )
+        for name in non_negative:
+            if getattr(self, name) < 0:
+                raise InvalidConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.seed < 2**63:  # what torch.manual_seed takes
+            raise InvalidConfigError(f"seed must be in [0, 2**63), got {self.seed}")
+        try:
+            kind = "auto" if self.device == "auto" else torch.device(self.device).type
+        except RuntimeError:
+            kind = None
+        if kind not in ("auto", "cpu", "cuda"):
             raise InvalidConfigError(
                 f"device must be 'auto', 'cpu' or 'cuda[:i]', got {self.device!r}"
             )
+
+    def torch_device(self) -> torch.device:
+        """The device to build on (``"auto"`` resolved); raises InvalidConfigError for a
+        CUDA device this machine lacks. Checked here rather than in ``__post_init__``, so
+        that a config (or checkpoint) made for a GPU can be read and edited anywhere."""
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = torch.device(self.device)
+        if device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise InvalidConfigError(
+                    f"device is {self.device!r} but CUDA is not available to this torch "
+                    "(use 'cpu' or 'auto')"
+                )
+            if device.index is not None and device.index >= torch.cuda.device_count():
+                raise InvalidConfigError(
+                    f"device is {self.device!r} but this machine has "
+                    f"{torch.cuda.device_count()} CUDA device(s)"
+                )
+        return device
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> WorldModelConfig:

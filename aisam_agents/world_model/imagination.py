@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from aisam_agents.errors import InvalidConfigError
+from aisam_agents.world_model.tokenizers import check_ids
 from aisam_agents.world_model.transformer import KVCache, WorldTransformer
 
 Policy = Callable[[torch.Tensor], torch.Tensor]
@@ -82,12 +83,11 @@ def _distribution(
 
 
 def check_actions(actions: torch.Tensor, shape: tuple[int, ...], n_actions: int) -> torch.Tensor:
-    """``actions`` as int64 after checking its shape and range (InvalidConfigError)."""
+    """``actions`` as int64 after checking its shape and that it holds integers in
+    ``[0, n_actions)`` (InvalidConfigError)."""
     if tuple(actions.shape) != shape:
         raise InvalidConfigError(f"actions must have shape {shape}, got {tuple(actions.shape)}")
-    if bool(((actions < 0) | (actions >= n_actions)).any()):  # one host sync, not two
-        raise InvalidConfigError(f"actions must lie in [0, {n_actions})")
-    return actions.long()
+    return check_ids(actions, n_actions, "actions")
 
 
 def _actions_at(

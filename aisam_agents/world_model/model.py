@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import numbers
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,9 +33,8 @@ from aisam_agents.world_model.imagination import (
     check_actions,
     imagine_tokens,
 )
-from aisam_agents.world_model.tokenizers import make_tokenizer
+from aisam_agents.world_model.tokenizers import check_ids, make_tokenizer
 from aisam_agents.world_model.transformer import WorldTransformer, adamw
-from aisam_wrappers.models import resolve_device
 
 ArrayLike = np.ndarray | torch.Tensor
 
@@ -66,7 +67,7 @@ class WorldModel(nn.Module):
             )
         self.config = config or WorldModelConfig()
         self.observation_space, self.action_space = observation_space, action_space
-        self.device = resolve_device(self.config.device)
+        self.device = self.config.torch_device()
         cfg = self.config
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
@@ -139,15 +140,14 @@ class WorldModel(nn.Module):
             raise InvalidConfigError("a batch needs 'actions' and 'obs' (or 'tokens')")
         out: dict[str, torch.Tensor] = {}
         if "tokens" in batch:
-            tokens = self._tensor(batch["tokens"], torch.long)
-            vocab = self.tokenizer.vocab_size
+            tokens = self._tensor(batch["tokens"])
             if tokens.dim() != 3 or tokens.shape[-1] != self.tokenizer.tokens_per_frame:
                 raise InvalidConfigError(
                     f"tokens must be (B, L + 1, {self.tokenizer.tokens_per_frame}), "
                     f"got {tuple(tokens.shape)}"
                 )
-            if bool(((tokens < 0) | (tokens >= vocab)).any()):
-                raise InvalidConfigError(f"tokens must lie in [0, {vocab})")
+            self._check_sequences(tokens.shape)
+            tokens = check_ids(tokens, self.tokenizer.vocab_size, "tokens")
             tok_loss = torch.zeros((), device=self.device)
         else:
             obs = self._tensor(batch["obs"])
@@ -155,18 +155,14 @@ class WorldModel(nn.Module):
                 raise InvalidConfigError(
                     f"obs must be (B, L + 1, *{self.obs_shape}), got {tuple(obs.shape)}"
                 )
+            self._check_sequences(obs.shape)
             with self._autocast():  # one encoder pass gives the loss and the tokens
                 tok_loss, tokens = self.tokenizer.loss_and_tokens(obs.reshape(-1, *self.obs_shape))
             tokens = tokens.view(*obs.shape[:2], -1)
         b, l1, _ = tokens.shape
-        if l1 - 1 > self.config.max_frames or l1 < 2:
-            raise InvalidConfigError(
-                f"sequences need 1..{self.config.max_frames} transitions, got {l1 - 1}"
-            )
-        actions = check_actions(
-            self._tensor(batch["actions"]), (b, l1 - 1), self.transformer.n_actions
-        )
-        mask = self._tensor(batch["mask"], torch.float32) if "mask" in batch else None
+        shape = (b, l1 - 1)
+        actions = check_actions(self._tensor(batch["actions"]), shape, self.transformer.n_actions)
+        mask = self._targets(batch["mask"], "mask", shape, unit=True) if "mask" in batch else None
         with self._autocast():
             logits, reward, term = self._forward(
                 self.transformer.frame_tokens(tokens[:, :-1], actions)
@@ -178,17 +174,42 @@ class WorldModel(nn.Module):
         out["token_acc"] = _masked_mean(acc.mean(-1), mask)
         total = out["obs_nll"] + tok_loss
         if "rewards" in batch:
-            r = self._tensor(batch["rewards"], torch.float32)
+            r = self._targets(batch["rewards"], "rewards", shape)
             out["reward_mse"] = _masked_mean((reward.float() - r) ** 2, mask)
             total = total + self.config.reward_coef * out["reward_mse"]
         if "terminated" in batch:
-            d = self._tensor(batch["terminated"], torch.float32)
+            d = self._targets(batch["terminated"], "terminated", shape, unit=True)
             bce = F.binary_cross_entropy_with_logits(term.float(), d, reduction="none")
             out["term_bce"] = _masked_mean(bce, mask)
             total = total + self.config.termination_coef * out["term_bce"]
         out["tokenizer_loss"] = tok_loss.detach()
         out["loss"] = total
         return out
+
+    def _check_sequences(self, shape: torch.Size) -> None:
+        """Raises InvalidConfigError unless ``shape`` starts with ``(B, L + 1)``, ``B >= 1``
+        and ``1 <= L <= max_frames``."""
+        if shape[0] < 1:
+            raise InvalidConfigError(
+                f"a batch needs at least one sequence, got shape {tuple(shape)}"
+            )
+        if not 2 <= shape[1] <= self.config.max_frames + 1:
+            raise InvalidConfigError(
+                f"sequences need 1..{self.config.max_frames} transitions, got {shape[1] - 1}"
+            )
+
+    def _targets(
+        self, values: ArrayLike, name: str, shape: tuple[int, int], unit: bool = False
+    ) -> torch.Tensor:
+        """``values`` as float32 after checking that it is ``shape`` (it would broadcast)
+        and finite, or in [0, 1] if ``unit`` (a NaN target would spoil every weight)."""
+        x = self._tensor(values, torch.float32)
+        if tuple(x.shape) != shape:
+            raise InvalidConfigError(f"{name} must have shape {shape}, got {tuple(x.shape)}")
+        valid = ((x >= 0) & (x <= 1)).all() if unit else torch.isfinite(x).all()
+        if not bool(valid):
+            raise InvalidConfigError(f"{name} must be {'in [0, 1]' if unit else 'finite'}")
+        return x
 
     def train_step(self, batch: Mapping[str, ArrayLike]) -> dict[str, float]:
         """One AdamW step on ``batch``; returns the losses as floats."""
@@ -226,8 +247,13 @@ class WorldModel(nn.Module):
     def set_learning_rate(self, lr: float) -> None:
         """Sets the optimizer's learning rate (for schedules driven by the caller; the
         config's warmup still scales it during the first steps)."""
-        if not lr > 0:
-            raise InvalidConfigError(f"the learning rate must be > 0, got {lr}")
+        # NaN fails the comparison; a huge int compares without overflowing
+        if (
+            isinstance(lr, bool)
+            or not isinstance(lr, numbers.Real)
+            or not 0 < lr <= sys.float_info.max
+        ):
+            raise InvalidConfigError(f"the learning rate must be a finite number > 0, got {lr!r}")
         self._lr = lr
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -290,6 +316,11 @@ class WorldModel(nn.Module):
     ) -> dict[str, float]:
         """One online training step on a batch of transitions ``(n, ...)``."""
         obs, next_obs = self._tensor(obs), self._tensor(next_obs)
+        if obs.shape != next_obs.shape:
+            raise InvalidConfigError(
+                f"obs and next_obs must have the same shape, got {tuple(obs.shape)} and "
+                f"{tuple(next_obs.shape)}"
+            )
         batch: dict[str, ArrayLike] = {
             "obs": torch.stack([obs, next_obs], dim=1),
             "actions": self._tensor(actions).reshape(-1, 1),
@@ -362,12 +393,18 @@ class WorldModel(nn.Module):
 
         Raises:
             CheckpointError: missing, corrupt or mismatched checkpoint.
+            InvalidConfigError: a bad ``device``, or the saved one is a GPU this machine
+                lacks (pass ``device="cpu"``).
         """
         config_json, obs_space, act_space, state = load_checkpoint(path)
         try:
             config = WorldModelConfig.from_json(config_json)
-            if device is not None:
-                config = dataclasses.replace(config, device=device)
+        except ValueError as exc:  # bad JSON, or an InvalidConfigError
+            raise CheckpointError(f"{path} has an invalid config ({exc})") from exc
+        if device is not None:
+            config = dataclasses.replace(config, device=device)
+        config.torch_device()  # the device is the caller's to fix, not the file's
+        try:
             model = cls(obs_space, act_space, config)
             model.load_state_dict(state)
         except (InvalidConfigError, RuntimeError, ValueError) as exc:

@@ -258,6 +258,13 @@ def run(args: argparse.Namespace) -> int:
     """Runs the sweep and writes ``scaling.csv`` and ``scaling.png`` into ``--out``."""
     if args.steps < 1 or args.evals < 1 or args.evals > args.steps:
         raise InvalidConfigError("--steps must be >= 1 and --evals in [1, --steps]")
+    if args.batch_size < 1 or not 0.0 < args.lr < math.inf:
+        raise InvalidConfigError(
+            f"--batch-size must be >= 1 and --lr finite and > 0, got {args.batch_size} and "
+            f"{args.lr}"
+        )
+    if args.out.exists() and not args.out.is_dir():  # found out now, not after the sweep
+        raise InvalidConfigError(f"--out {args.out} exists and is not a folder")
     points = [
         SweepPoint(
             n_states=s,

@@ -20,6 +20,20 @@ from aisam_agents.world_model.config import WorldModelConfig
 from aisam_agents.world_model.vqvae import VQVAE
 
 
+def check_ids(x: torch.Tensor, n: int, name: str, start: int = 0) -> torch.Tensor:
+    """``x - start`` as int64 after checking that ``x`` holds integers in
+    ``[start, start + n)`` (InvalidConfigError; one host sync, not one per element)."""
+    ids = x if x.is_floating_point() else x.long()  # long first: uint8 - start wraps around
+    if start:
+        ids = ids - start
+    bad = (ids < 0) | (ids >= n)
+    if ids.is_floating_point():  # 1.5 is no id; NaN fails this too
+        bad |= ids != ids.trunc()
+    if bool(bad.any()):
+        raise InvalidConfigError(f"{name} must be integers in [{start}, {start + n})")
+    return ids.long()
+
+
 class Tokenizer(nn.Module):
     """Base class: ``encode`` observations into ``(N, tokens_per_frame)`` int64 tokens.
 
@@ -74,12 +88,7 @@ class DiscreteTokenizer(Tokenizer):
 
     def encode(self, obs: torch.Tensor) -> torch.Tensor:
         self.check(obs)
-        tokens = obs.long() - self.start
-        if bool(((tokens < 0) | (tokens >= self.vocab_size)).any()):
-            raise InvalidConfigError(
-                f"observations must lie in [{self.start}, {self.start + self.vocab_size})"
-            )
-        return tokens[:, None]
+        return check_ids(obs, self.vocab_size, "observations", self.start)[:, None]
 
     def decode(self, tokens: torch.Tensor) -> torch.Tensor:
         return tokens[:, 0] + self.start
@@ -140,6 +149,8 @@ class VQTokenizer(Tokenizer):
     def preprocess(self, obs: torch.Tensor) -> torch.Tensor:
         """Observations -> the VQ-VAE's input: ``(N, C, S, S)`` in [0, 1] or ``(N, D)``."""
         self.check(obs)
+        if obs.is_floating_point() and not bool(torch.isfinite(obs).all()):
+            raise InvalidConfigError("observations must be finite, got NaN or infinity")
         if not self.is_image:
             return (obs.float().flatten(1) - self.offset) / self.scale
         x = obs.float() / 255.0

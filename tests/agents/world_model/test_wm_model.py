@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -92,13 +94,89 @@ def test_same_seed_same_results(make_model, rng) -> None:
         ),
         (lambda m: m.imagine(np.arange(2), np.zeros((2, 3)), horizon=0), "horizon"),
         (lambda m: m.set_learning_rate(0.0), "learning rate"),
+        (lambda m: m.set_learning_rate(float("inf")), "learning rate must be a finite"),
+        (lambda m: m.set_learning_rate(float("nan")), "learning rate must be a finite"),
+        (lambda m: m.set_learning_rate("0.1"), "learning rate must be a finite"),
         (lambda m: m.loss({"tokens": np.full((2, 2, 1), 16), "actions": np.zeros((2, 1))}), "16"),
         (lambda m: m.loss({"tokens": np.zeros((2, 2, 3)), "actions": np.zeros((2, 1))}), "tokens"),
+        (
+            lambda m: m.loss({"tokens": np.full((2, 2, 1), 1.5), "actions": np.zeros((2, 1))}),
+            r"tokens must be integers in \[0, 16\)",
+        ),
+        (lambda m: m.loss({"tokens": np.zeros((0, 2, 1)), "actions": np.zeros((0, 1))}), "one seq"),
+        (lambda m: m.update([0, 1], [0, 0], [1, 1], rewards=[np.nan, 0.0]), "rewards must be fin"),
+        (lambda m: m.update([0, 1], [0, 0], [1, 1], rewards=[np.inf, 0.0]), "rewards must be fin"),
+        (
+            lambda m: m.update([0, 1], [0, 0], [1, 1], terminated=[np.nan, 0]),
+            r"terminated .*\[0, 1",
+        ),
+        (lambda m: m.update([0, 1], [0, 0], [1, 1], terminated=[2.0, 0]), r"terminated .*\[0, 1"),
+        (lambda m: m.update([0, 1], [0, 0], [1, 1], rewards=[1.0]), r"rewards .*shape \(2, 1\)"),
+        (lambda m: m.update([0, 1], [0, 0], [1, 1], rewards=[1.0] * 3), r"rewards .*\(2, 1\)"),
+        (lambda m: m.update([0, 1], [0, 0], [1, 1, 2]), "obs and next_obs must have the same"),
+        (lambda m: m.update([], [], []), "at least one sequence"),
+        (lambda m: m.update([1.5, 1], [0, 0], [1, 1]), "observations must be integers"),
+        (lambda m: m.update([1, 1], [1.7, 0], [1, 1]), r"actions must be integers in \[0, 4\)"),
+        (lambda m: m.update([1, 1], [np.nan, 0], [1, 1]), "actions must be integers"),
+        (lambda m: m.predictive_entropy([1, 1], [np.nan, 0]), "actions must be integers"),
+        (lambda m: m.prediction_error([1, 1], [0, 0], [np.nan, 0]), "observations must be int"),
+        (
+            lambda m: m.loss(
+                {"obs": np.zeros((2, 3), int), "actions": np.zeros((2, 2), int), "mask": [[1.0]]}
+            ),
+            r"mask must have shape \(2, 2\), got \(1, 1\)",
+        ),
+        (
+            lambda m: m.loss(
+                {
+                    "obs": np.zeros((2, 3), int),
+                    "actions": np.zeros((2, 2), int),
+                    "mask": np.full((2, 2), np.nan),
+                }
+            ),
+            r"mask must be in \[0, 1\]",
+        ),
     ],
 )
 def test_bad_input_gives_clear_errors(make_model, call, match: str) -> None:
     with pytest.raises(InvalidConfigError, match=match):
         call(make_model(16, 4))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"learning_rate": float("inf")}, "learning_rate must be finite"),
+        ({"learning_rate": float("nan")}, "learning_rate must be finite"),
+        ({"learning_rate": "0.1"}, "learning_rate must be of type float, got '0.1'"),
+        ({"grad_clip": float("nan")}, "grad_clip must be finite"),
+        ({"reward_coef": float("nan")}, "reward_coef must be finite"),
+        ({"termination_coef": -1.0}, "termination_coef must be >= 0"),
+        ({"beta1": 1.5}, r"beta1 must be in \[0, 1\)"),
+        ({"beta2": 1.0}, r"beta2 must be in \[0, 1\)"),
+        ({"seed": 2**70}, r"seed must be in \[0, 2\*\*63\)"),
+        ({"seed": -1}, "seed must be in"),
+        ({"n_layer": True}, "n_layer must be of type int"),
+        ({"vq_ema": "yes"}, "vq_ema must be of type bool"),
+        ({"device": "cuda:abc"}, "device must be 'auto', 'cpu' or 'cuda"),
+        ({"device": "mps"}, "device must be 'auto', 'cpu' or 'cuda"),
+        ({"device": 0}, "device must be of type str"),
+    ],
+)
+def test_config_rejects_bad_values(overrides: dict, match: str) -> None:
+    with pytest.raises(InvalidConfigError, match=match):
+        WorldModelConfig.preset("tiny", **overrides)
+
+
+def test_an_unavailable_cuda_device_is_named(monkeypatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    config = WorldModelConfig(device="cuda")  # a GPU config can be made and saved anywhere
+    with pytest.raises(InvalidConfigError, match="'cuda' but CUDA is not available"):
+        WorldModel(spaces.Discrete(4), spaces.Discrete(2), config)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(InvalidConfigError, match="'cuda:3' but this machine has 1 CUDA"):
+        WorldModelConfig(device="cuda:3").torch_device()
 
 
 def test_bad_spaces_and_configs() -> None:
@@ -145,6 +223,77 @@ def test_save_load_round_trip(make_model, rng, tmp_path) -> None:
     assert loaded.config == model.config and loaded.observation_space == model.observation_space
 
 
+@pytest.mark.parametrize(
+    "space",
+    [
+        spaces.Box(0.0, 1.0, (4,)),
+        spaces.Box(np.zeros(3), np.array([1.0, 2.0, 3.0]), dtype=np.float64),  # one side uniform
+        spaces.Box(np.array([-1.0, 0.5], np.float32), np.array([1.0, np.inf], np.float32)),
+        spaces.Box(-np.inf, np.inf, (3,)),
+        spaces.Box(np.array([-(2**62) - 1, 0]), np.array([2**62 + 1, 7]), dtype=np.int64),
+        spaces.Box(0, 255, (8, 8, 3), dtype=np.uint8),
+    ],
+    ids=["scalar", "per-element", "half-infinite", "infinite", "int64", "uint8-image"],
+)
+def test_save_load_round_trip_box_spaces(space: spaces.Box, tmp_path) -> None:
+    model = WorldModel(space, spaces.Discrete(2), WorldModelConfig.preset("tiny", device="cpu"))
+    space.seed(0)
+    obs = np.stack([space.sample() for _ in range(8)])
+    model.train_step({"obs": obs.reshape(4, 2, *space.shape), "actions": np.zeros((4, 1), int)})
+    model.save(tmp_path / "wm.pt")
+    loaded = WorldModel.load(tmp_path / "wm.pt")
+    box = loaded.observation_space
+    assert box.dtype == space.dtype and box.shape == space.shape
+    np.testing.assert_array_equal(box.low, space.low)
+    np.testing.assert_array_equal(box.high, space.high)
+    actions = np.arange(8) % 2
+    np.testing.assert_array_equal(
+        model.predictive_entropy(obs, actions), loaded.predictive_entropy(obs, actions)
+    )
+    assert torch.equal(model.tokenize(obs), loaded.tokenize(obs))
+
+
+def _edit_config(payload: dict, **fields: object) -> None:
+    payload["config"] = json.dumps({**json.loads(payload["config"]), **fields})
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda p: p.update(state_dict=list(p["state_dict"].values())), "state_dict is not a"),
+        (lambda p: p["state_dict"].update(extra=3), "state_dict is not a dict of tensors"),
+        (lambda p: p.update(config=5), "config should be a JSON string, got int"),
+        (lambda p: p.update(config="{not json"), "invalid config"),
+        (lambda p: _edit_config(p, learning_rate="x"), "learning_rate must be of type float"),
+        (lambda p: _edit_config(p, n_embd=32), "does not match"),
+        (lambda p: p.update(version="1"), "version '1'; this aisam reads 1$"),
+        (lambda p: p.update(version=True), "version True"),
+        (lambda p: p.update(version=2), "version 2; this aisam reads 1$"),
+        (lambda p: p.update(observation_space="[1]"), r"unknown space description \[1\]"),
+        (lambda p: p.update(action_space='{"type": "Discrete", "n": "2"}'), "damaged"),
+        (lambda p: p.pop("action_space"), "damaged"),
+    ],
+)
+def test_load_rejects_damaged_payloads(make_model, tmp_path, edit, match: str) -> None:
+    make_model(16, 4).save(tmp_path / "wm.pt")
+    payload = torch.load(tmp_path / "wm.pt", weights_only=True)
+    edit(payload)
+    torch.save(payload, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match=match):
+        WorldModel.load(tmp_path / "bad.pt")
+
+
+def test_a_gpu_checkpoint_loads_on_the_cpu(make_model, tmp_path, monkeypatch) -> None:
+    make_model(16, 4).save(tmp_path / "wm.pt")
+    payload = torch.load(tmp_path / "wm.pt", weights_only=True)
+    _edit_config(payload, device="cuda")
+    torch.save(payload, tmp_path / "gpu.pt")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InvalidConfigError, match="CUDA is not available"):
+        WorldModel.load(tmp_path / "gpu.pt")
+    assert WorldModel.load(tmp_path / "gpu.pt", device="cpu").device == torch.device("cpu")
+
+
 def test_load_rejects_bad_checkpoints(make_model, tmp_path) -> None:
     with pytest.raises(CheckpointError, match="no checkpoint"):
         WorldModel.load(tmp_path / "missing.pt")
@@ -154,12 +303,6 @@ def test_load_rejects_bad_checkpoints(make_model, tmp_path) -> None:
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="not an aisam world-model"):
         WorldModel.load(tmp_path / "other.pt")
-    make_model(16, 4).save(tmp_path / "wm.pt")
-    payload = torch.load(tmp_path / "wm.pt", weights_only=True)
-    payload["config"] = payload["config"].replace('"n_embd": 64', '"n_embd": 32')
-    torch.save(payload, tmp_path / "mismatch.pt")
-    with pytest.raises(CheckpointError, match="does not match"):
-        WorldModel.load(tmp_path / "mismatch.pt")
 
 
 def test_vector_observations_go_through_the_vq_route(rng) -> None:
@@ -169,6 +312,9 @@ def test_vector_observations_go_through_the_vq_route(rng) -> None:
     metrics = model.train_step({"obs": obs, "actions": rng.integers(0, 3, (8, 1))})
     assert metrics["tokenizer_loss"] > 0
     assert model.prediction_error(obs[:, 0], np.zeros(8), obs[:, 1]).shape == (8,)
+    obs[0, 1, 2] = np.nan
+    with pytest.raises(InvalidConfigError, match="observations must be finite"):
+        model.update(obs[:, 0], np.zeros(8), obs[:, 1])
     out = model.imagine(obs[:, 0], np.zeros((8, 2), dtype=np.int64), 2)
     assert out.obs_tokens.shape == (8, 3, 4)
     assert model.detokenize(out.obs_tokens).shape == (8, 3, 5)
