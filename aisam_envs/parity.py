@@ -17,6 +17,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError
+from aisam_envs.table.checks import check_int
 
 __all__ = ["ParityEnv", "sample_parity"]
 
@@ -62,20 +63,18 @@ class ParityEnv(gym.Env[np.ndarray, np.int64]):
         max_active: int | None = None,
         episode_length: int = 1,
     ) -> None:
-        max_active = n_bits if max_active is None else max_active
-        if n_bits < 1:
-            raise InvalidConfigError(f"n_bits must be >= 1, got {n_bits}")
-        if not 1 <= min_active <= max_active <= n_bits:
+        n_bits = check_int("n_bits", n_bits, 1)
+        min_active = check_int("min_active", min_active, 1)
+        max_active = n_bits if max_active is None else check_int("max_active", max_active, 1)
+        if not min_active <= max_active <= n_bits:
             raise InvalidConfigError(
                 f"need 1 <= min_active <= max_active <= n_bits, got min_active={min_active}, "
                 f"max_active={max_active}, n_bits={n_bits}"
             )
-        if episode_length < 1:
-            raise InvalidConfigError(f"episode_length must be >= 1, got {episode_length}")
-        self.n_bits = int(n_bits)
-        self.min_active = int(min_active)
-        self.max_active = int(max_active)
-        self.episode_length = int(episode_length)
+        self.n_bits = n_bits
+        self.min_active = min_active
+        self.max_active = max_active
+        self.episode_length = check_int("episode_length", episode_length, 1)
         self.observation_space = spaces.Box(-1.0, 1.0, (self.n_bits,), np.float32)
         self.action_space = spaces.Discrete(2)
         self._x = np.zeros(self.n_bits, np.float32)
@@ -95,7 +94,7 @@ class ParityEnv(gym.Env[np.ndarray, np.int64]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Starts an episode with a fresh question."""
-        super().reset(seed=seed)
+        super().reset(seed=None if seed is None else check_int("seed", seed, 0))
         self._t = 0
         self._done = False
         obs = self._draw()

@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from aisam_envs.errors import InvalidConfigError, ResetNeededError, check_action
 from aisam_envs.table import rng
+from aisam_envs.table.checks import check_int
 from aisam_envs.table.observations import ObservationEncoder
 from aisam_envs.table.tables import TransitionTable, make_table
 
@@ -29,6 +30,7 @@ def build_world(
     kind_params: dict[str, Any],
 ) -> tuple[TransitionTable, ObservationEncoder]:
     """The table and observation encoder shared by the single and the vector env."""
+    table_seed = check_int("table_seed", table_seed, 0)  # it also seeds the embedding
     if table is None:
         table = make_table(
             kind,
@@ -115,6 +117,8 @@ class TransitionTableEnv(gym.Env[Any, np.int64]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
         """Starts an episode; ``seed`` fixes this and all later unseeded episodes."""
+        if seed is not None:
+            seed = check_int("seed", seed, 0)
         super().reset(seed=seed)
         if seed is not None:
             self._key, self._counter = rng.key_from_seed(seed), 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aisam_envs.errors import InvalidConfigError
+from aisam_envs.table.checks import check_finite, check_int
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,13 @@ def stochastic_kind(
     Smaller ``concentration`` gives peakier (lower-entropy) transitions; larger gives
     nearly uniform ones.
     """
-    if not 1 <= n_successors <= n_states:
-        raise InvalidConfigError(
-            f"n_successors must be in [1, n_states={n_states}], got {n_successors}"
-        )
-    if not concentration > 0:
+    n_successors = check_int("n_successors", n_successors, 1, n_states)
+    concentration = check_finite("concentration", concentration)
+    if concentration <= 0:
         raise InvalidConfigError(f"concentration must be > 0, got {concentration}")
     rows = n_states * n_actions
     ns = _distinct_successors(rng, rows, n_states, n_successors)
-    p = rng.dirichlet(np.full(n_successors, float(concentration)), size=rows).astype(np.float32)
+    p = rng.dirichlet(np.full(n_successors, concentration), size=rows).astype(np.float32)
     p /= p.sum(axis=1, keepdims=True)
     shape = (n_states, n_actions, n_successors)
     return KindOutput(ns.reshape(shape), p.reshape(shape))
@@ -105,13 +104,13 @@ def clusters_kind(
     """
     if n_actions < 2:
         raise InvalidConfigError(f"kind='clusters' needs n_actions >= 2, got {n_actions}")
-    if not 1 <= n_clusters <= n_states:
-        raise InvalidConfigError(f"n_clusters must be in [1, n_states], got {n_clusters}")
+    n_clusters = check_int("n_clusters", n_clusters, 1, n_states)
+    n_bridges = check_int("n_bridges", n_bridges, 0)
     sizes = np.full(n_clusters, n_states // n_clusters)
     sizes[: n_states % n_clusters] += 1
     lo = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     exits = 2 * n_bridges if n_clusters > 1 else 0
-    if n_bridges < 0 or exits > sizes.min() * (n_actions - 1):
+    if exits > sizes.min() * (n_actions - 1):
         raise InvalidConfigError(
             f"n_bridges={n_bridges} does not fit: a cluster of {sizes.min()} states has "
             f"{sizes.min() * (n_actions - 1)} non-cycle (state, action) slots for "

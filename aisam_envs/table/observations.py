@@ -15,6 +15,7 @@ from gymnasium import spaces
 
 from aisam_envs.errors import InvalidConfigError
 from aisam_envs.table import rng
+from aisam_envs.table.checks import check_int
 
 OBS_TYPES = ("discrete", "onehot", "embedding")
 _EMBED_SALT = 0xA15A_E3B0_0000_0001  # keeps embedding streams apart from episode streams
@@ -35,8 +36,8 @@ class ObservationEncoder:
     def __init__(self, obs_type: str, n_states: int, obs_dim: int = 16, seed: int = 0) -> None:
         if obs_type not in OBS_TYPES:
             raise InvalidConfigError(f"unknown obs_type {obs_type!r}; choose one of {OBS_TYPES}")
-        if obs_type == "embedding" and (isinstance(obs_dim, bool) or obs_dim < 1):
-            raise InvalidConfigError(f"obs_dim must be a positive int, got {obs_dim!r}")
+        if obs_type == "embedding":
+            obs_dim = check_int("obs_dim", obs_dim, 1)
         self.obs_type = obs_type
         self.n_states = n_states
         self.obs_dim = obs_dim

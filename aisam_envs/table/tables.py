@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from aisam_envs.errors import InvalidConfigError
+from aisam_envs.table.checks import check_finite, check_int
 from aisam_envs.table.kinds import KINDS
 
 
@@ -55,8 +56,8 @@ class TransitionTable:
         if (p < 0).any() or not np.allclose(p.sum(axis=-1), 1.0, atol=1e-4):
             raise InvalidConfigError("probs must be non-negative and sum to 1 over successors")
         if self.start_state is not None:
-            if not 0 <= self.start_state < s:
-                raise InvalidConfigError(f"start_state must be in [0, {s}), got {self.start_state}")
+            start = check_int("start_state", self.start_state, 0, s - 1)
+            object.__setattr__(self, "start_state", start)  # frozen; a numpy int becomes int
             if self.terminals[self.start_state]:
                 raise InvalidConfigError(f"start_state {self.start_state} is terminal")
         elif self.terminals.all():
@@ -198,17 +199,14 @@ def make_table(
         **params: the kind's own parameters (e.g. ``n_successors``, ``concentration``,
             ``n_clusters``, ``n_bridges``).
     """
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InvalidConfigError(f"unknown kind {kind!r}; choose one of {sorted(KINDS)}")
-    for name, value in (("n_states", n_states), ("n_actions", n_actions)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise InvalidConfigError(f"{name} must be an int, got {value!r}")
-    if n_states < 2:
-        raise InvalidConfigError(f"n_states must be >= 2, got {n_states}")
+    n_states = check_int("n_states", n_states, 2)
     if n_states >= 2**31:
         raise InvalidConfigError(f"n_states must be < 2**31 (int32 storage), got {n_states}")
-    if n_actions < 1:
-        raise InvalidConfigError(f"n_actions must be >= 1, got {n_actions}")
+    n_actions = check_int("n_actions", n_actions, 1)
+    seed = check_int("seed", seed, 0)
+    goal_reward = check_finite("goal_reward", goal_reward)
     generator = KINDS[kind]
     accepted = list(inspect.signature(generator).parameters)[3:]
     unknown = sorted(set(params) - set(accepted))
@@ -216,10 +214,14 @@ def make_table(
         raise InvalidConfigError(
             f"kind={kind!r} does not take {unknown}; its parameters are {accepted or 'none'}"
         )
-    out = generator(np.random.default_rng(seed), int(n_states), int(n_actions), **params)
-    goals = np.asarray(out.default_goals if goal_states is None else goal_states, dtype=np.int64)
-    if goals.ndim != 1 or ((goals < 0) | (goals >= n_states)).any():
-        raise InvalidConfigError(f"goal_states must be state ids in [0, {n_states})")
+    out = generator(np.random.default_rng(seed), n_states, n_actions, **params)
+    goals = np.asarray(out.default_goals if goal_states is None else goal_states)
+    integral = goals.dtype.kind in "iu" or goals.size == 0  # ``[]`` is float64
+    if goals.ndim != 1 or not integral or ((goals < 0) | (goals >= n_states)).any():
+        raise InvalidConfigError(
+            f"goal_states must be state ids in [0, {n_states}), got {goal_states!r}"
+        )
+    goals = goals.astype(np.int64, copy=False)
     rewards = np.zeros(n_states, dtype=np.float32)
     terminals = np.zeros(n_states, dtype=bool)
     rewards[goals] = goal_reward

@@ -8,7 +8,7 @@ step or reset; so trajectories match the single envs bit for bit, on numpy and t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from aisam_envs.errors import (
     require_extra,
 )
 from aisam_envs.table import rng
+from aisam_envs.table.checks import check_int
 from aisam_envs.table.env import build_world
 from aisam_envs.table.tables import TransitionTable
 
@@ -70,10 +71,9 @@ class TransitionTableVectorEnv(VectorEnv):
         device: Any = None,
         **kind_params: Any,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-            raise InvalidConfigError(f"num_envs must be a positive int, got {num_envs!r}")
-        if max_episode_steps is not None and max_episode_steps < 1:
-            raise InvalidConfigError(f"max_episode_steps must be >= 1, got {max_episode_steps}")
+        num_envs = check_int("num_envs", num_envs, 1)
+        if max_episode_steps is not None:
+            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
         if backend not in BACKENDS:
             raise InvalidConfigError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
         try:
@@ -186,41 +186,61 @@ class TransitionTableVectorEnv(VectorEnv):
         obs = self._encoder.encode_numpy(ids) if self._xp is np else self._encoder.encode_torch(ids)
         return obs, ids
 
-    def _seed_keys(self, seed: int | Sequence[int] | None) -> None:
+    def _keys_from_seed(self, seed: int | Sequence[int]) -> np.ndarray:
+        """The ``(N,)`` uint64 stream keys of ``reset(seed=seed)``; a clear error if bad."""
         n = self.num_envs
-        if seed is None:
-            keys = self.np_random.integers(0, 2**63, size=n, dtype=np.uint64)
-        elif isinstance(seed, int | np.integer):
-            keys = rng.keys_from_seed_numpy(int(seed), n)
-        elif len(seed) == n and all(isinstance(s, int | np.integer) for s in seed):
-            keys = np.array([rng.key_from_seed(int(s)) for s in seed], dtype=np.uint64)
-        else:
-            raise InvalidConfigError(f"seed must be an int or a list of {n} ints, got {seed!r}")
+        if isinstance(seed, int | np.integer):
+            return rng.keys_from_seed_numpy(check_int("seed", seed, 0), n)
+        if isinstance(seed, Sequence | np.ndarray) and np.shape(seed) == (n,):
+            return np.array([rng.key_from_seed(check_int("seed", s, 0)) for s in seed], np.uint64)
+        raise InvalidConfigError(f"seed must be an int or a list of {n} ints, got {seed!r}")
+
+    def _set_keys(self, keys: np.ndarray) -> None:
         self._keys = self._array(keys if self._xp is np else keys.view(np.int64))
         self._counters[:] = 0
 
-    def _check_actions(self, actions: Any) -> Any:
-        n, a = self.num_envs, self.table.n_actions
+    def _check_mask(self, mask: Any) -> Any:
+        """``reset_mask`` as a bool array (tensor) on this env's backend, or a clear error."""
+        if self._xp is not np and isinstance(mask, self._xp.Tensor):
+            is_bool = mask.dtype == self._xp.bool
+        else:
+            mask = np.asarray(mask)
+            is_bool = mask.dtype == np.bool_
+        if not is_bool or tuple(mask.shape) != (self.num_envs,):
+            raise InvalidConfigError(
+                f"reset_mask must be {self.num_envs} bools, shape ({self.num_envs},); got "
+                f"dtype {mask.dtype}, shape {tuple(mask.shape)}"
+            )
         if self._xp is np:
+            return mask
+        # e.g. ``terminated | truncated`` as returned: a tensor, maybe on the GPU
+        return self._xp.as_tensor(mask, device=self.device)
+
+    def _check_actions(self, actions: Any) -> Any:
+        n, a, xp = self.num_envs, self.table.n_actions, self._xp
+        if xp is np or not isinstance(actions, xp.Tensor):
             actions = np.asarray(actions)
-            if actions.dtype.kind in "iu" and actions.shape == (n,):
+            integral = actions.dtype.kind in "iu"
+            if integral and actions.shape == (n,):
                 # one pass: negatives viewed as unsigned are huge, so max() catches both ends
                 if actions.view(_UNSIGNED[actions.dtype.itemsize]).max() >= a:
                     raise InvalidActionError(f"actions must lie in [0, {a}); got {actions}")
-                return actions
-            integral = actions.dtype.kind in "iu"
+                if xp is not np:  # torch has little uint16/32/64 math: hand it int64
+                    return xp.as_tensor(actions, dtype=xp.int64, device=self.device)
+                # uint64 + the int64 states would be float64; in range, the bits are equal
+                return actions.view(np.int64) if actions.dtype == np.uint64 else actions
         else:
-            actions = self._xp.as_tensor(actions, device=self.device)
             integral = not (actions.is_floating_point() or actions.is_complex())
-            integral = integral and actions.dtype != self._xp.bool
+            integral = integral and actions.dtype != xp.bool
         if not integral or tuple(actions.shape) != (n,):
             raise InvalidActionError(
                 f"actions must be {n} integers in [0, {a}), shape ({n},); got dtype "
                 f"{actions.dtype}, shape {tuple(actions.shape)}"
             )
-        if bool(((actions < 0) | (actions >= a)).any()):
+        checked = actions.to(self.device, xp.int64)  # a uint64 above 2**63 turns negative
+        if bool(((checked < 0) | (checked >= a)).any()):
             raise InvalidActionError(f"actions must lie in [0, {a}); got {actions}")
-        return actions
+        return checked
 
     # ---------------------------------------------------------------------- API
     def reset(
@@ -229,19 +249,23 @@ class TransitionTableVectorEnv(VectorEnv):
         seed: int | Sequence[int] | None = None,
         options: dict[str, Any] | None = None,
     ) -> tuple[Any, dict[str, Any]]:
-        """Resets every env, or with ``options={"reset_mask": mask}`` the masked ones."""
+        """Resets every env, or with ``options={"reset_mask": mask}`` (``(N,)`` bools) the
+        masked ones. Bad arguments raise before any env changes."""
+        if options is not None and not isinstance(options, Mapping):
+            raise InvalidConfigError(f"options must be a dict or None, got {options!r}")
         mask = (options or {}).get("reset_mask")
-        if mask is not None and (seed is not None or not self._started):
-            raise InvalidConfigError("reset_mask resets some envs of a running batch: give no seed")
-        super().reset(seed=seed if isinstance(seed, int | np.integer) else None)
-        if seed is not None or self._keys is None:
-            self._seed_keys(seed)
         if mask is None:
             mask = self._all
-        elif self._xp is np:
-            mask = np.asarray(mask, dtype=bool)
-        else:  # e.g. ``terminated | truncated`` as returned: a tensor, maybe on the GPU
-            mask = self._xp.as_tensor(mask, dtype=self._xp.bool, device=self.device)
+        elif seed is not None or not self._started:
+            raise InvalidConfigError("reset_mask resets some envs of a running batch: give no seed")
+        else:
+            mask = self._check_mask(mask)
+        keys = None if seed is None else self._keys_from_seed(seed)
+        super().reset(seed=int(seed) if isinstance(seed, int | np.integer) else None)
+        if keys is not None:
+            self._set_keys(keys)
+        elif self._keys is None:
+            self._set_keys(self.np_random.integers(0, 2**63, size=self.num_envs, dtype=np.uint64))
         starts = self._start_states(self._uniform())
         self._states = self._xp.where(mask, starts, self._states)
         self._counters[mask] += 1

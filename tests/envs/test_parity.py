@@ -58,11 +58,27 @@ def test_extrapolation_range_and_seeding() -> None:
         {"n_bits": 4, "max_active": 5},
         {"n_bits": 4, "min_active": 3, "max_active": 2},
         {"episode_length": 0},
+        {"n_bits": 8.7},
+        {"n_bits": True},
+        {"min_active": 1.9},
+        {"max_active": 2.5},
+        {"episode_length": 2.5},
+        {"episode_length": float("nan")},
+        {"episode_length": float("inf")},
     ],  # fmt: skip
 )
 def test_bad_config_is_rejected(kwargs: dict) -> None:
     with pytest.raises(InvalidConfigError):
         ParityEnv(**kwargs)
+
+
+def test_numpy_integers_are_accepted() -> None:
+    env = ParityEnv(n_bits=np.int64(6), min_active=np.int32(2), episode_length=np.uint8(3))
+    assert (env.n_bits, env.min_active, env.max_active, env.episode_length) == (6, 2, 6, 3)
+    assert type(env.n_bits) is int and env.observation_space.shape == (6,)
+    np.testing.assert_array_equal(env.reset(seed=np.int64(4))[0], env.reset(seed=4)[0])
+    with pytest.raises(InvalidConfigError, match="seed must be an int"):
+        env.reset(seed=2.5)
 
 
 @pytest.mark.parametrize("action", [2, -1, 0.5, True, np.array([1])])

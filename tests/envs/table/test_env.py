@@ -125,9 +125,40 @@ def test_step_after_termination_or_before_reset_raises() -> None:
         env.step(0)
 
 
-def test_unknown_obs_type_raises() -> None:
-    with pytest.raises(InvalidConfigError, match="unknown obs_type 'pixels'"):
-        gym.make(ID, obs_type="pixels")
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"obs_type": "pixels"}, "unknown obs_type 'pixels'"),
+        ({"obs_type": "embedding", "obs_dim": 2.5}, "obs_dim must be an int"),
+        ({"obs_type": "embedding", "obs_dim": "4"}, "obs_dim must be an int"),
+        ({"obs_type": "embedding", "obs_dim": 0}, "obs_dim must be >= 1"),
+        ({"table_seed": -1}, "table_seed must be >= 0"),
+        ({"table_seed": 2.5}, "table_seed must be an int"),
+        ({"table_seed": "a"}, "table_seed must be an int"),
+        ({"table_seed": True}, "table_seed must be an int"),
+        ({"start_state": 1.5}, "start_state must be an int"),
+        ({"goal_reward": float("nan")}, "goal_reward must be a finite number"),
+        ({"kind": "stochastic", "n_successors": 2.5}, "n_successors must be an int"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidConfigError, match=match):
+        gym.make(ID, **kwargs)
+
+
+def test_numpy_integer_seeds_are_accepted() -> None:
+    kwargs = {"kind": "stochastic", "obs_type": "embedding", "obs_dim": 4, "start_state": None}
+    plain = gym.make(ID, table_seed=3, **kwargs)
+    numpy = gym.make(ID, table_seed=np.int64(3), **kwargs)
+    assert np.array_equal(numpy.unwrapped.table.next_states, plain.unwrapped.table.next_states)
+    assert np.array_equal(numpy.reset(seed=np.int64(5))[0], plain.reset(seed=5)[0])
+    assert np.array_equal(numpy.step(1)[0], plain.step(1)[0])
+
+
+@pytest.mark.parametrize(("seed", "match"), [(2.5, "an int"), (True, "an int"), (-1, ">= 0")])
+def test_bad_reset_seed_raises(seed: object, match: str) -> None:
+    with pytest.raises(InvalidConfigError, match=f"seed must be {match}"):
+        gym.make(ID).reset(seed=seed)
 
 
 def test_ppo_trains_on_it_through_make_vec_env() -> None:

@@ -116,15 +116,37 @@ def test_ten_million_state_table_uses_int32_storage() -> None:
     [
         ({"n_states": 1}, "n_states must be >= 2"),
         ({"n_states": 2.5}, "n_states must be an int"),
+        ({"n_states": True}, "n_states must be an int"),
+        ({"n_actions": 2.0}, "n_actions must be an int"),
+        ({"seed": -1}, "seed must be >= 0"),
+        ({"seed": 2.5}, "seed must be an int"),
+        ({"seed": "a"}, "seed must be an int"),
+        ({"seed": True}, "seed must be an int"),
         ({"n_actions": 0}, "n_actions must be >= 1"),
         ({"kind": "maze"}, "unknown kind 'maze'"),
+        ({"kind": ["random"]}, r"unknown kind \['random'\]"),
         ({"kind": "lock", "n_actions": 1}, "needs n_actions >= 2"),
         ({"kind": "stochastic", "n_successors": 99}, "n_successors must be in"),
+        ({"kind": "stochastic", "n_successors": 2.5}, "n_successors must be an int"),
+        ({"kind": "stochastic", "n_successors": 2.0}, "n_successors must be an int"),
         ({"kind": "stochastic", "concentration": 0}, "concentration must be > 0"),
+        ({"kind": "stochastic", "concentration": "a"}, "concentration must be a finite"),
+        ({"kind": "stochastic", "concentration": np.inf}, "concentration must be a finite"),
         ({"kind": "clusters", "n_clusters": 10, "n_bridges": 50}, "does not fit"),
+        ({"kind": "clusters", "n_clusters": 2.5}, "n_clusters must be an int"),
+        ({"kind": "clusters", "n_bridges": 1.5}, "n_bridges must be an int"),
+        ({"kind": "clusters", "n_bridges": True}, "n_bridges must be an int"),
+        ({"kind": "clusters", "n_bridges": -1}, "n_bridges must be >= 0"),
         ({"kind": "random", "n_successors": 2}, "does not take"),
         ({"goal_states": [99]}, "goal_states must be state ids"),
+        ({"goal_states": [1.7]}, "goal_states must be state ids"),
+        ({"goal_states": ["a"]}, "goal_states must be state ids"),
+        ({"goal_states": [True]}, "goal_states must be state ids"),
+        ({"goal_reward": np.nan}, "goal_reward must be a finite number"),
+        ({"goal_reward": "1"}, "goal_reward must be a finite number"),
         ({"start_state": 70}, "start_state must be in"),
+        ({"start_state": 1.5}, "start_state must be an int"),
+        ({"start_state": True}, "start_state must be an int"),
         ({"goal_states": [0]}, "start_state 0 is terminal"),
     ],
 )
@@ -132,3 +154,15 @@ def test_bad_table_arguments_raise_clear_errors(kwargs: dict, match: str) -> Non
     args = {"kind": "random", "n_states": 64, "n_actions": 4} | kwargs
     with pytest.raises(InvalidConfigError, match=match):
         make_table(**args)
+
+
+def test_numpy_integer_arguments_build_the_same_table() -> None:
+    args = {"n_successors": 2, "goal_states": [5], "start_state": 2}
+    plain = make_table("stochastic", 20, 3, seed=3, **args)
+    t = make_table(
+        "stochastic", np.int64(20), np.int32(3), seed=np.int64(3), n_successors=np.int64(2),
+        goal_states=np.array([5], dtype=np.uint8), start_state=np.int64(2),
+    )  # fmt: skip
+    assert np.array_equal(t.next_states, plain.next_states) and np.array_equal(t.probs, plain.probs)
+    assert np.array_equal(t.terminals, plain.terminals) and type(t.start_state) is int
+    assert not make_table("lock", 5, 2, goal_states=[]).terminals.any()  # no goal at all

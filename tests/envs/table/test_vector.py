@@ -11,6 +11,7 @@ import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError
 
 ID = "aisam/TransitionTable-v0"
+BACKENDS = ["numpy", "torch"]
 
 
 def _pair(n: int, mode: AutoresetMode, **kwargs: object) -> tuple[gym.vector.VectorEnv, ...]:
@@ -21,6 +22,15 @@ def _pair(n: int, mode: AutoresetMode, **kwargs: object) -> tuple[gym.vector.Vec
         ID, n, vectorization_mode="vector_entry_point", autoreset_mode=mode, **kwargs
     )
     return sync, native
+
+
+def _native(n: int, backend: str = "numpy", **kwargs: object) -> gym.vector.VectorEnv:
+    """A native vector env (torch on the CPU; the test is skipped without torch)."""
+    if backend == "torch":
+        pytest.importorskip("torch")
+    return gym.make_vec(
+        ID, n, vectorization_mode="vector_entry_point", backend=backend, device="cpu", **kwargs
+    )
 
 
 def _assert_same(a: object, b: object) -> None:
@@ -147,30 +157,133 @@ def test_torch_reset_mask_takes_the_returned_flags(device: str) -> None:
     env.step(zeros)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
     ("actions", "match"),
     [
         (np.array([0, 1, 4]), r"\[0, 4\)"),
         (np.array([0, -1, 1]), r"\[0, 4\)"),
+        (np.array([0, 1, 4], dtype=np.uint64), r"\[0, 4\)"),
         (np.array([0.0, 1.0, 2.0]), "integers"),
+        (np.zeros(3, dtype=bool), "integers"),
+        (np.zeros(3, dtype=object), "integers"),
+        (None, "integers"),
+        ("abc", "integers"),
         (np.array([0, 1]), r"shape \(3,\)"),
         (np.zeros((3, 1), dtype=np.int64), r"shape \(3,\)"),
     ],
 )
-def test_bad_actions_raise_clear_errors(actions: np.ndarray, match: str) -> None:
-    env = gym.make_vec(ID, 3, vectorization_mode="vector_entry_point")
+def test_bad_actions_raise_clear_errors(actions: object, match: str, backend: str) -> None:
+    env = _native(3, backend)
     env.reset(seed=0)
     with pytest.raises(InvalidActionError, match=match):
         env.step(actions)
 
 
-def test_step_before_reset_and_bad_arguments() -> None:
+@pytest.mark.parametrize(
+    ("backend", "tensor"), [("numpy", False), ("torch", False), ("torch", True)]
+)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64, np.int8, np.int32])
+def test_every_integer_action_dtype_steps_like_int64(
+    backend: str, tensor: bool, dtype: type
+) -> None:
+    env, twin = (_native(4, backend, kind="stochastic", max_episode_steps=5) for _ in "ab")
+    wrap = pytest.importorskip("torch").as_tensor if tensor else np.asarray
+    env.reset(seed=0), twin.reset(seed=0)
+    for act in np.random.default_rng(0).integers(0, 4, size=(20, 4)):
+        for a, b in zip(env.step(wrap(act.astype(dtype)))[:4], twin.step(act)[:4], strict=True):
+            _assert_same(a, b)
+    too_big = np.array([0, 1, 2, 2**63 + 1], dtype=np.uint64)  # negative as an int64
+    with pytest.raises(InvalidActionError, match=r"\[0, 4\)"):
+        env.step(wrap(too_big))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "mask",
+    [
+        np.ones((4, 1), dtype=bool),
+        np.ones(1, dtype=bool),
+        np.ones(5, dtype=bool),
+        np.array([1, 0, 1, 0]),
+        "x",
+    ],
+)
+def test_bad_reset_mask_raises_and_changes_nothing(mask: object, backend: str) -> None:
+    env, twin = (_native(4, backend, kind="stochastic", start_state=None) for _ in "ab")
+    for e in (env, twin):
+        e.reset(seed=0)
+        e.step(np.zeros(4, dtype=np.int64))
+    bad = [mask]
+    if backend == "torch" and isinstance(mask, np.ndarray):  # the same mask as a tensor
+        bad.append(pytest.importorskip("torch").as_tensor(mask))
+    for m in bad:
+        with pytest.raises(InvalidConfigError, match=r"reset_mask must be 4 bools, shape \(4,\)"):
+            env.reset(options={"reset_mask": m})
+    good = {"reset_mask": np.array([True, False, True, False])}
+    _assert_same(env.reset(options=good)[0], twin.reset(options=good)[0])
+    ones = np.ones(4, dtype=np.int64)
+    for a, b in zip(env.step(ones)[:4], twin.step(ones)[:4], strict=True):
+        _assert_same(a, b)
+
+
+@pytest.mark.parametrize(
+    ("reset_kwargs", "match"),
+    [
+        ({"seed": [1, 2, 3]}, "list of 2 ints"),
+        ({"seed": 2.5}, "list of 2 ints"),
+        ({"seed": "ab"}, "list of 2 ints"),
+        ({"seed": True}, "seed must be an int"),
+        ({"seed": -1}, "seed must be >= 0"),
+        ({"seed": [1, 2.0]}, "seed must be an int"),
+        ({"seed": [1, -2]}, "seed must be >= 0"),
+        ({"options": "x"}, "options must be a dict"),
+        ({"seed": 0, "options": {"reset_mask": np.ones(2, dtype=bool)}}, "give no seed"),
+    ],
+)
+def test_bad_reset_arguments_raise_clear_errors(reset_kwargs: dict, match: str) -> None:
+    env = gym.make_vec(ID, 2, vectorization_mode="vector_entry_point")
+    with pytest.raises(InvalidConfigError, match=match):
+        env.reset(**reset_kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"num_envs": 0}, "num_envs must be >= 1"),
+        ({"num_envs": True}, "num_envs must be an int"),
+        ({"num_envs": 2.5}, "num_envs must be an int"),
+        ({"max_episode_steps": 0}, "max_episode_steps must be >= 1"),
+        ({"max_episode_steps": 2.5}, "max_episode_steps must be an int"),
+        ({"max_episode_steps": True}, "max_episode_steps must be an int"),
+        ({"max_episode_steps": float("nan")}, "max_episode_steps must be an int"),
+        ({"backend": "jax"}, "backend"),
+        ({"autoreset_mode": "sometimes"}, "autoreset_mode"),
+        ({"table_seed": -1}, "table_seed must be >= 0"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs: dict, match: str) -> None:
+    with pytest.raises(InvalidConfigError, match=match):
+        gym.make_vec(ID, vectorization_mode="vector_entry_point", **({"num_envs": 2} | kwargs))
+
+
+def test_numpy_integer_arguments_are_accepted() -> None:
+    env = gym.make_vec(
+        ID, np.int64(3), vectorization_mode="vector_entry_point",
+        max_episode_steps=np.int64(2), table_seed=np.int64(1),
+    )  # fmt: skip
+    sync = gym.make_vec(ID, 3, vectorization_mode="sync", max_episode_steps=2, table_seed=1)
+    assert type(env.num_envs) is int
+    _assert_same(env.reset(seed=np.int64(4))[0], sync.reset(seed=4)[0])
+    zeros = np.zeros(3, dtype=np.int64)
+    for _ in range(2):
+        out, expected = env.step(zeros), sync.step(zeros)
+        for a, b in zip(out[:4], expected[:4], strict=True):
+            _assert_same(a, b)
+    assert expected[3].all()  # the time limit of 2 steps came from the numpy int
+
+
+def test_step_before_reset_raises() -> None:
     env = gym.make_vec(ID, 2, vectorization_mode="vector_entry_point")
     with pytest.raises(ResetNeededError, match="before reset"):
         env.step(np.zeros(2, dtype=np.int64))
-    with pytest.raises(InvalidConfigError, match="backend"):
-        gym.make_vec(ID, 2, vectorization_mode="vector_entry_point", backend="jax")
-    with pytest.raises(InvalidConfigError, match="autoreset_mode"):
-        gym.make_vec(ID, 2, vectorization_mode="vector_entry_point", autoreset_mode="sometimes")
-    with pytest.raises(InvalidConfigError, match="list of 2 ints"):
-        env.reset(seed=[1, 2, 3])
