@@ -97,7 +97,9 @@ def satiation_curve(counts: np.ndarray, curve: int, a: float, b: float, c: float
 
     ``EXPONENTIAL``: ``2 ** (n * a)`` (``a = -1 / half_life``); ``HYPERBOLIC``:
     ``(1 + n) ** -a`` (``a = power``, 0.5 by a square root); ``SIGMOID``:
-    ``a / (1 + exp((n - b) / c))`` (``a`` the start, ``b`` the midpoint, ``c`` the width).
+    ``(a + exp(-b)) / (a + exp(n * c - b))`` (``c = 1 / width``, ``b = max(midpoint, 0) *
+    c``, ``a = exp(min(midpoint, 0) * c)``: the logistic curve scaled to 1 at ``n = 0``,
+    in a form with no overflow; the exponent is capped where the bonus is 0 anyway).
     """
     one, fa, fb, fc = np.float32(1.0), np.float32(a), np.float32(b), np.float32(c)
     if curve == EXPONENTIAL:
@@ -110,8 +112,9 @@ def satiation_curve(counts: np.ndarray, curve: int, a: float, b: float, c: float
         for i in range(counts.shape[0]):
             counts[i] = (counts[i] + one) ** -fa
     else:
+        top, cap = fa + np.exp(-fb), np.float32(88.0)  # exp(88) < float32 max
         for i in range(counts.shape[0]):
-            counts[i] = fa / (one + np.exp((counts[i] - fb) / fc))
+            counts[i] = top / (fa + np.exp(min(counts[i] * fc - fb, cap)))
 
 
 @_jit(nogil=True, error_model="numpy", fastmath=FAST)

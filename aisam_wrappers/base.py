@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aisam_wrappers._kernels import mix
-from aisam_wrappers.errors import InvalidConfigError, RewardShapeError
+from aisam_wrappers.errors import InvalidConfigError, RewardShapeError, check_real
 from aisam_wrappers.normalize import ReturnNormalizer
 
 logger = logging.getLogger(__name__)
@@ -146,14 +146,11 @@ class BonusMixer:
         normalize: bool = True,
         gamma: float = 0.99,
     ) -> None:
-        for name, value in (("extrinsic_coef", extrinsic_coef), ("intrinsic_coef", intrinsic_coef)):
-            if not np.isfinite(value):
-                raise InvalidConfigError(f"{name} must be a finite number, got {value}")
-        if not 0.0 <= gamma < 1.0:
+        if not 0.0 <= check_real("gamma", gamma) < 1.0:
             raise InvalidConfigError(f"gamma must be in [0, 1), got {gamma}")
         self.reward = reward
-        self.extrinsic_coef = float(extrinsic_coef)
-        self.intrinsic_coef = float(intrinsic_coef)
+        self.extrinsic_coef = check_real("extrinsic_coef", extrinsic_coef)
+        self.intrinsic_coef = check_real("intrinsic_coef", intrinsic_coef)
         self.normalizer = ReturnNormalizer(reward.num_envs, gamma) if normalize else None
         self._all = np.arange(reward.num_envs)
         self._warned = False

@@ -14,8 +14,13 @@ import numpy as np
 from gymnasium import spaces
 
 from aisam_wrappers._kernels import count_transitions, dirichlet_entropy, first_outside
-from aisam_wrappers.errors import InvalidConfigError, OutOfSpaceError, UnsupportedSpaceError
-from aisam_wrappers.memory import KeyedArrays
+from aisam_wrappers.errors import (
+    InvalidConfigError,
+    OutOfSpaceError,
+    UnsupportedSpaceError,
+    check_real,
+)
+from aisam_wrappers.memory import TABLE_LIMIT, KeyedArrays
 
 
 def _index(values: np.ndarray, start: int, n: int, what: str) -> np.ndarray:
@@ -56,7 +61,7 @@ class DirichletCountModel:
                 f"{observation_space} and {action_space}; pass model='forward' (or 'rnd', or "
                 "your PredictiveModel) instead"
             )
-        if not prior_mass > 0:
+        if not check_real("prior_mass", prior_mass) > 0:
             raise InvalidConfigError(f"prior_mass must be > 0, got {prior_mass}")
         self.n_states = int(observation_space.n)
         self.n_actions = int(action_space.n)
@@ -64,6 +69,13 @@ class DirichletCountModel:
         self._act_start = int(action_space.start)
         self.alpha = float(prior_mass) / self.n_states
         pairs = self.n_states * self.n_actions
+        if pairs > TABLE_LIMIT:
+            raise UnsupportedSpaceError(
+                f"the Dirichlet count model keeps dense sums per (state, action): "
+                f"{self.n_states} states x {self.n_actions} actions = {pairs} pairs, over the "
+                f"dense-table limit of {TABLE_LIMIT}; pass model='forward' (or 'rnd', or your "
+                "PredictiveModel) instead"
+            )
         self.totals = np.zeros(pairs)  # sum of successor counts per (s, a)
         self.seen = np.zeros(pairs)  # number of distinct successors observed per (s, a)
         self.xlogx = np.zeros(pairs)  # sum over observed successors of (n + a) log(n + a)

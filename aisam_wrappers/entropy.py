@@ -12,7 +12,7 @@ can the model still learn most?).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from gymnasium import spaces
@@ -21,6 +21,9 @@ from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
 from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
 from aisam_wrappers.protocols import PredictiveModel
+
+if TYPE_CHECKING:
+    from aisam_wrappers.models import ModelConfig
 
 TARGETS = ("transition", "next_state")
 
@@ -76,7 +79,7 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
     *,
     model: str | PredictiveModel = "count",
     target: str = "transition",
-    model_config: Any = None,
+    model_config: ModelConfig | Mapping[str, Any] | None = None,
     train_batch: int | None = None,
     extrinsic_coef: float = 1.0,
     intrinsic_coef: float = 1.0,
@@ -90,7 +93,8 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
         model: ``"count"`` (default; ``Discrete`` observations and actions), ``"forward"``,
             ``"rnd"`` or any ``PredictiveModel``.
         target: ``"transition"`` (entropy of the taken ``(s, a)``) or ``"next_state"``.
-        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for torch models.
+        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for torch models, or a
+            dict of its fields.
         train_batch: transitions per training step (default: 1 for ``"count"``, 64
             otherwise).
         extrinsic_coef, intrinsic_coef, normalize, gamma: see

@@ -16,13 +16,49 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
+from aisam_wrappers.errors import (
+    InvalidConfigError,
+    OutOfSpaceError,
+    UnsupportedSpaceError,
+    check_int,
+)
 
 #: ``key_fn(obs, infos) -> keys``: ``obs`` a batch ``(n, ...)``, ``infos`` a dict of
 #: per-env arrays; returns ``(n,)`` ints or ``(n, k)`` ints (rows are hashed to one key).
 KeyFn = Callable[[np.ndarray, Mapping[str, Any]], np.ndarray]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+#: the longest SimHash code (its keys must fit an int64)
+MAX_HASH_BITS = 62
+
+#: key ranges this large or larger are hashed instead (mixed-radix keys would overflow int64)
+KEY_RANGE_LIMIT = 2**62
+
+
+def column_offsets(
+    values: np.ndarray,
+    start: np.ndarray,
+    nvec: np.ndarray,
+    space: spaces.Space,
+    what: str = "observation",
+) -> np.ndarray:
+    """``values - start`` as ``(n, k)`` int64, for a batch of ``n`` values of the
+    ``Discrete`` / ``MultiDiscrete`` ``space`` (``k`` columns; ``nvec`` uint64).
+
+    A value outside its column's ``0 .. nvec-1``, or a wrong number of columns, is an
+    :class:`OutOfSpaceError`: a key or one-hot index would silently make it another state.
+    """
+    values = np.asarray(values)
+    flat = values.astype(np.int64).reshape(len(values), -1)
+    if flat.shape[1] != len(start):
+        raise OutOfSpaceError(f"{what}s of {flat.shape[1]} values do not fit {space}")
+    flat = flat - start
+    outside = flat.view(np.uint64) >= nvec  # negatives wrap to huge unsigned values
+    if np.count_nonzero(outside):
+        row = int(np.flatnonzero(outside.any(axis=1))[0])
+        raise OutOfSpaceError(f"{what} {values[row].tolist()} is outside the space {space}")
+    return flat
 
 
 def mix_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -73,20 +109,23 @@ class DiscreteKey(StateKey):
 
 
 class MultiDiscreteKey(StateKey):
-    """``MultiDiscrete`` observations as mixed-radix numbers (dense when they fit int64)."""
+    """``MultiDiscrete`` observations as mixed-radix numbers (dense when they fit int64);
+    a value outside the space is an :class:`OutOfSpaceError`."""
 
     def __init__(self, space: spaces.MultiDiscrete) -> None:
         nvec = np.asarray(space.nvec, dtype=np.int64).reshape(-1)
+        self._space = space
+        self._nvec = nvec.astype(np.uint64)
         self._start = np.asarray(space.start, dtype=np.int64).reshape(-1)
         total = 1
         for n in nvec.tolist():
             total *= n
-        self.n_keys = total if total < 2**62 else None
+        self.n_keys = total if total < KEY_RANGE_LIMIT else None
         radix = np.cumprod(np.concatenate([[1], nvec[:-1]])) if self.n_keys else None
         self._radix = radix
 
     def __call__(self, obs: np.ndarray, infos: Mapping[str, Any]) -> np.ndarray:
-        flat = np.asarray(obs).astype(np.int64).reshape(len(obs), -1) - self._start
+        flat = column_offsets(obs, self._start, self._nvec, self._space)
         if self._radix is None:
             return hash_rows(flat)
         return flat @ self._radix
@@ -100,8 +139,8 @@ class SimHashKey(StateKey):
     """
 
     def __init__(self, space: spaces.Space, hash_bits: int = 32, seed: int = 0) -> None:
-        if not 1 <= hash_bits <= 62:
-            raise InvalidConfigError(f"hash_bits must be in [1, 62], got {hash_bits}")
+        hash_bits = check_int("hash_bits", hash_bits, 1, MAX_HASH_BITS)
+        seed = check_int("seed", seed, 0)
         dim = int(np.prod(space.shape))
         rng = np.random.default_rng(seed)
         self._proj = rng.standard_normal((dim, hash_bits)).astype(np.float32)

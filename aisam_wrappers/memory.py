@@ -18,6 +18,9 @@ from aisam_wrappers.keys import mix_keys
 
 #: key spaces up to this many entries (rows x keys) are stored densely
 DENSE_LIMIT = 1 << 22
+#: the most entries a bonus allocates for one dense table (a count model's per-pair sums,
+#: a learned model's first layer); larger spaces raise ``UnsupportedSpaceError`` up front
+TABLE_LIMIT = 1 << 28
 _EMPTY = np.int64(-1)
 
 
@@ -42,6 +45,7 @@ class KeyedArrays:
         dense_limit: int = DENSE_LIMIT,
     ) -> None:
         self.dense = n_keys is not None and n_keys * rows <= dense_limit
+        self.n_keys = n_keys
         self.rows = int(rows)
         self._fill = dict(columns)
         self._stamped = clearable or not self.dense
@@ -58,6 +62,15 @@ class KeyedArrays:
         size = self.rows * width
         return {name: np.full(size, fill, dtype=dt) for name, (dt, fill) in self._fill.items()}
 
+    def _in_range(self, keys: np.ndarray) -> np.ndarray:
+        """``keys`` as int64, checked to lie in ``0 .. n_keys-1`` when ``n_keys`` is known
+        (hashing would silently store a key outside it)."""
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
+        bad = -1 if self.n_keys is None else first_outside(keys, self.n_keys)
+        if bad >= 0:
+            raise OutOfSpaceError(f"key {int(keys[bad])} is outside 0..{self.n_keys - 1}")
+        return keys
+
     def _dense_slots(self, keys: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
         if rows is None:  # the caller checks the slots against the column size
             return keys
@@ -69,7 +82,7 @@ class KeyedArrays:
     def find(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Entry indices of ``keys`` (in ``rows``, default row 0), ``-1`` where absent."""
         if not self.dense:
-            return self._probe(keys, rows, insert=False)
+            return self._probe(self._in_range(keys), rows, insert=False)
         slots = self._dense_slots(keys, rows)
         if not self._stamped:
             return slots
@@ -79,7 +92,7 @@ class KeyedArrays:
     def insert(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Entry indices of ``keys``, creating entries (at fill values) for new ones."""
         if not self.dense:
-            return self._probe(keys, rows, insert=True)
+            return self._probe(self._in_range(keys), rows, insert=True)
         slots = self._dense_slots(keys, rows)
         if not self._stamped:
             return slots

@@ -8,8 +8,9 @@ models by name; any object satisfying the protocol is used as it is.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from gymnasium import spaces
@@ -17,8 +18,11 @@ from gymnasium import spaces
 from aisam_wrappers.adapters import RewardFactory
 from aisam_wrappers.base import IntrinsicReward
 from aisam_wrappers.count_model import DirichletCountModel
-from aisam_wrappers.errors import InvalidConfigError, require_extra
+from aisam_wrappers.errors import InvalidConfigError, check_int, require_extra
 from aisam_wrappers.protocols import PredictiveModel
+
+if TYPE_CHECKING:
+    from aisam_wrappers.models import ModelConfig
 
 MODEL_NAMES = ("count", "rnd", "forward")
 
@@ -27,14 +31,15 @@ def resolve_model(
     model: str | PredictiveModel,
     observation_space: spaces.Space,
     action_space: spaces.Space,
-    model_config: Any = None,
+    model_config: ModelConfig | Mapping[str, Any] | None = None,
 ) -> PredictiveModel:
     """The model named ``model`` (``"count"``, ``"rnd"``, ``"forward"``) or ``model`` itself.
 
     Args:
         model: a name or an object satisfying :class:`PredictiveModel`.
         observation_space, action_space: single-env spaces of the env.
-        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for the torch models.
+        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for the torch models,
+            or a mapping of its fields (e.g. ``{"hidden": 64}``).
     """
     if isinstance(model, str):
         if model == "count":
@@ -44,7 +49,7 @@ def resolve_model(
             from aisam_wrappers import models
 
             cls = models.RNDModel if model == "rnd" else models.ForwardDynamicsModel
-            return cls(observation_space, action_space, model_config)
+            return cls(observation_space, action_space, _model_config(model_config))
         raise InvalidConfigError(
             f"unknown model {model!r}: use one of {MODEL_NAMES} or pass a PredictiveModel"
         )
@@ -55,6 +60,25 @@ def resolve_model(
             "actions, next_obs)"
         )
     return model
+
+
+def _model_config(config: Any) -> ModelConfig | None:
+    """``config`` as a ``ModelConfig`` (built from a mapping of its fields), or ``None``."""
+    from aisam_wrappers.models import ModelConfig
+
+    if config is None or isinstance(config, ModelConfig):
+        return config
+    if not isinstance(config, Mapping):
+        raise InvalidConfigError(
+            f"model_config must be a ModelConfig or a dict of its fields, got {config!r}"
+        )
+    fields = [f.name for f in dataclasses.fields(ModelConfig)]
+    unknown = sorted(set(config) - set(fields))
+    if unknown:
+        raise InvalidConfigError(
+            f"unknown model_config field(s) {unknown}; ModelConfig has {fields}"
+        )
+    return ModelConfig(**config)
 
 
 class ModelBonus(IntrinsicReward):
@@ -76,10 +100,8 @@ class ModelBonus(IntrinsicReward):
         train_batch: int = 1,
     ) -> None:
         super().__init__(observation_space, action_space, num_envs)
-        if train_batch < 1:
-            raise InvalidConfigError(f"train_batch must be >= 1, got {train_batch}")
         self.model = model
-        self.train_batch = int(train_batch)
+        self.train_batch = check_int("train_batch", train_batch, 1)
         self._buffer: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._buffered = 0
         self.metrics: dict[str, float] = {}
@@ -115,7 +137,7 @@ def default_train_batch(model: PredictiveModel) -> int:
 def model_bonus_factory(
     cls: type[ModelBonus],
     model: str | PredictiveModel,
-    model_config: Any = None,
+    model_config: ModelConfig | Mapping[str, Any] | None = None,
     train_batch: int | None = None,
     **kwargs: Any,
 ) -> RewardFactory:

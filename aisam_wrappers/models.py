@@ -20,7 +20,13 @@ from gymnasium import spaces
 from torch import nn
 
 from aisam_wrappers.encoding import FeatureEncoder
-from aisam_wrappers.errors import InvalidConfigError
+from aisam_wrappers.errors import (
+    InvalidConfigError,
+    UnsupportedSpaceError,
+    check_int,
+    check_real,
+)
+from aisam_wrappers.memory import TABLE_LIMIT
 from aisam_wrappers.normalize import RunningMeanStd
 
 
@@ -50,12 +56,23 @@ class ModelConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.hidden < 1 or self.features < 1 or not self.lr > 0:
-            raise InvalidConfigError("hidden and features must be >= 1 and lr > 0")
-        if not 0 < self.update_proportion <= 1:
+        check_int("hidden", self.hidden, 1)
+        check_int("features", self.features, 1)
+        if not check_real("lr", self.lr) > 0:
+            raise InvalidConfigError(f"lr must be > 0, got {self.lr}")
+        if not 0 < check_real("update_proportion", self.update_proportion) <= 1:
             raise InvalidConfigError(
                 f"update_proportion must be in (0, 1], got {self.update_proportion}"
             )
+        check_int("seed", self.seed, 0, 2**64 - 1)  # torch.manual_seed's range
+        if self.device != "auto":
+            try:
+                torch.device(self.device)
+            except (RuntimeError, TypeError) as exc:
+                raise InvalidConfigError(
+                    f"device must be 'auto' or a torch device such as 'cpu' or 'cuda:0', "
+                    f"got {self.device!r}"
+                ) from exc
 
 
 def _mlp(inp: int, hidden: int, out: int, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -85,10 +102,19 @@ def _mlp(inp: int, hidden: int, out: int, activation: type[nn.Module] = nn.ReLU)
 
 
 def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; other strings as torch reads them."""
+    """``"auto"`` -> CUDA when available, else CPU; other strings as torch reads them.
+
+    CUDA that is not available is an :class:`InvalidConfigError` here, not torch's error at
+    the first tensor.
+    """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidConfigError(
+            f"device={device!r} but CUDA is not available; use 'auto' or 'cpu'"
+        )
+    return resolved
 
 
 class _EmbeddingPredictor:
@@ -96,8 +122,16 @@ class _EmbeddingPredictor:
 
     def __init__(self, observation_space: spaces.Space, pred_in: int, config: ModelConfig) -> None:
         self.config = config
-        self.device = resolve_device(config.device)
         self.obs_encoder = FeatureEncoder(observation_space)
+        weights = max(self.obs_encoder.dim, pred_in) * config.hidden
+        if weights > TABLE_LIMIT:
+            raise UnsupportedSpaceError(
+                f"a {max(self.obs_encoder.dim, pred_in)}-feature input to {config.hidden} "
+                f"hidden units is a {weights}-weight first layer, over the dense-table limit "
+                f"of {TABLE_LIMIT}; give a smaller ModelConfig(hidden=...) or pass "
+                "model=<your PredictiveModel> with its own encoder"
+            )
+        self.device = resolve_device(config.device)
         self._obs_stats = RunningMeanStd((self.obs_encoder.dim,))
         self._whiten = config.normalize_obs and self.obs_encoder.is_box
         self._rng = np.random.default_rng(config.seed)

@@ -10,13 +10,16 @@ agents' world model, its NLL) plugs in as ``model=``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
 from aisam_wrappers.protocols import PredictiveModel
+
+if TYPE_CHECKING:
+    from aisam_wrappers.models import ModelConfig
 
 
 class PredictionError(ModelBonus):
@@ -38,7 +41,7 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
     env: Any,
     *,
     model: str | PredictiveModel = "rnd",
-    model_config: Any = None,
+    model_config: ModelConfig | Mapping[str, Any] | None = None,
     train_batch: int | None = None,
     extrinsic_coef: float = 1.0,
     intrinsic_coef: float = 1.0,
@@ -51,7 +54,7 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
         env: the env to wrap; the adapter matches its type.
         model: ``"rnd"`` (default), ``"forward"``, ``"count"`` or a ``PredictiveModel``.
         model_config: a :class:`~aisam_wrappers.models.ModelConfig` for ``"rnd"`` /
-            ``"forward"`` (hidden sizes, lr, device, seed).
+            ``"forward"`` (hidden sizes, lr, device, seed), or a dict of its fields.
         train_batch: transitions per training step (default: 1 for ``"count"``, 64
             otherwise).
         extrinsic_coef, intrinsic_coef, normalize, gamma: see

@@ -21,11 +21,21 @@ from gymnasium import spaces
 from aisam_wrappers._kernels import EXPONENTIAL, HYPERBOLIC, SIGMOID, satiation_curve, take_add
 from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.base import IntrinsicReward
-from aisam_wrappers.errors import InvalidConfigError, OutOfSpaceError, UnsupportedSpaceError
-from aisam_wrappers.keys import KeyFn, make_state_key, mix_keys
+from aisam_wrappers.errors import (
+    InvalidConfigError,
+    OutOfSpaceError,
+    UnsupportedSpaceError,
+    check_int,
+    check_real,
+)
+from aisam_wrappers.keys import KEY_RANGE_LIMIT, MAX_HASH_BITS, KeyFn, make_state_key, mix_keys
 from aisam_wrappers.memory import KeyedArrays
 
 CURVES = ("exponential", "hyperbolic", "sigmoid")
+
+#: cap on the curves' rates (``1 / half_life``, ``power``, ``1 / width``): ``count * rate``
+#: stays finite in float32 (float32 counts stop growing at 2**24)
+MAX_RATE = 1e30
 
 
 @dataclass(frozen=True)
@@ -70,18 +80,30 @@ class SatiationConfig:
                 f"memory must be 'lifelong' or 'episodic', got {self.memory!r}"
             )
         for name in ("half_life", "power", "width"):
-            if not getattr(self, name) > 0:
+            if not check_real(name, getattr(self, name)) > 0:
                 raise InvalidConfigError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not self.recovery_rate >= 0:
+        check_real("midpoint", self.midpoint)
+        if not check_real("recovery_rate", self.recovery_rate) >= 0:
             raise InvalidConfigError(f"recovery_rate must be >= 0, got {self.recovery_rate}")
+        check_int("hash_bits", self.hash_bits, 1, MAX_HASH_BITS)
+        check_int("seed", self.seed, 0)
 
     def curve_args(self) -> tuple[int, float, float, float]:
-        """The arguments of :func:`~aisam_wrappers._kernels.satiation_curve` after the counts."""
+        """The arguments of :func:`~aisam_wrappers._kernels.satiation_curve` after the counts.
+
+        Rates are capped at :data:`MAX_RATE`, so that extreme (legal) settings overflow
+        nothing in float32; a curve that steep is a step from 1 to 0 either way.
+        """
         if self.curve == "exponential":
-            return EXPONENTIAL, -1.0 / self.half_life, 0.0, 1.0
+            return EXPONENTIAL, max(-1.0 / self.half_life, -MAX_RATE), 0.0, 1.0
         if self.curve == "hyperbolic":
-            return HYPERBOLIC, self.power, 0.0, 1.0
-        return SIGMOID, 1.0 + math.exp(-self.midpoint / self.width), self.midpoint, self.width
+            return HYPERBOLIC, min(self.power, MAX_RATE), 0.0, 1.0
+        # (1 + e^u) / (1 + e^(u + n / width)), u = -midpoint / width, divided through by
+        # e^max(u, 0) so that nothing overflows; the cap on the rate also keeps
+        # midpoint * rate finite (it keeps the midpoint and only sharpens the step)
+        above = max(self.midpoint, 0.0)
+        rate = min(1.0 / self.width, MAX_RATE / max(above, 1.0))
+        return SIGMOID, math.exp(min(self.midpoint, 0.0) * rate), above * rate, rate
 
     def bonus(self, counts: np.ndarray) -> np.ndarray:
         """The satiation curve at exposure counts ``counts`` (1 at 0, decreasing), float32."""
@@ -123,7 +145,9 @@ class Satiation(IntrinsicReward):
                 )
             self._n_actions = int(action_space.n)
             self._action_start = int(action_space.start)
-            n_keys = None if n_keys is None else n_keys * self._n_actions
+            if n_keys is not None:  # dense pairs while they fit int64, else hashed pairs
+                n_keys *= self._n_actions
+                n_keys = n_keys if n_keys < KEY_RANGE_LIMIT else None
         self._dense_keys = n_keys is not None
         self._episodic = cfg.memory == "episodic"
         self._recovers = cfg.recovery_rate > 0

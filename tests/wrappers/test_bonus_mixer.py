@@ -139,11 +139,29 @@ def test_normaliser_clips_early_outliers_unless_the_bound_makes_it_needless() ->
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"extrinsic_coef": np.nan}, {"intrinsic_coef": np.inf}, {"gamma": 1.0}]
+    "kwargs",
+    [
+        {"extrinsic_coef": np.nan},
+        {"extrinsic_coef": None},
+        {"intrinsic_coef": np.inf},
+        {"intrinsic_coef": "1"},
+        {"intrinsic_coef": True},
+        {"gamma": 1.0},
+        {"gamma": "0.9"},
+        {"gamma": np.nan},
+    ],
 )
 def test_bad_mixer_settings_are_rejected(kwargs: dict) -> None:
-    with pytest.raises(InvalidConfigError):
+    with pytest.raises(InvalidConfigError, match=next(iter(kwargs))):
         BonusMixer(FixedReward([[0.0]]), **kwargs)
+
+
+def test_numpy_scalars_are_accepted_as_mixer_settings() -> None:
+    mixer = BonusMixer(
+        FixedReward([[0.5]]), np.int64(2), np.float32(0.5), normalize=False, gamma=np.float32(0.9)
+    )
+    total, _, _ = _step(mixer, [1.0])
+    assert total[0] == pytest.approx(2.25) and type(mixer.intrinsic_coef) is float
 
 
 class ShortModel(NanModel):

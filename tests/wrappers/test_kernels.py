@@ -15,6 +15,7 @@ from gymnasium import spaces
 
 from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig
 from aisam_wrappers._kernels import count_transitions, discount, mix, take_add
+from aisam_wrappers.memory import DENSE_LIMIT
 from aisam_wrappers.normalize import ReturnNormalizer
 
 
@@ -71,12 +72,14 @@ def test_normalize_and_mix_merges_batches_into_the_running_moments() -> None:
     )
 
 
-def test_satiation_rejects_observations_outside_its_space() -> None:
-    space = spaces.Discrete(10)
+@pytest.mark.parametrize("n", [10, DENSE_LIMIT * 4])  # dense and hashed memory
+def test_satiation_rejects_observations_outside_its_space(n: int) -> None:
+    space = spaces.Discrete(n)
     for memory in ("lifelong", "episodic"):
         sat = Satiation(space, spaces.Discrete(2), 2, SatiationConfig(memory=memory))
-        with pytest.raises(OutOfSpaceError, match="12"):
-            sat.compute(np.zeros(2), np.zeros(2), np.array([3, 12]), {}, np.arange(2))
+        for bad in (n + 2, -1):
+            with pytest.raises(OutOfSpaceError, match=str(bad)):
+                sat.compute(np.zeros(2), np.zeros(2), np.array([3, bad]), {}, np.arange(2))
         np.testing.assert_array_equal(sat.memory.columns["count"], 0.0)  # nothing counted
 
 

@@ -176,12 +176,68 @@ def test_world_model_style_objects_plug_in() -> None:
 
 
 def test_models_train_in_batches_of_train_batch() -> None:
-    env = PredictionErrorBonus(ScriptedEnv(), model="count", train_batch=4, normalize=False)
+    env = PredictionErrorBonus(
+        ScriptedEnv(), model="count", train_batch=np.int64(4), normalize=False
+    )
     trace = intrinsic_trace(env, [3] * 6)
     assert trace[1] == trace[2] == trace[3]  # nothing learned before 4 transitions
     assert trace[4] < trace[3]
+
+
+@pytest.mark.parametrize("train_batch", [0, 2.5, float("nan"), True, "4"])
+def test_train_batch_must_be_a_positive_int(train_batch: object) -> None:
     with pytest.raises(InvalidConfigError, match="train_batch"):
-        PredictionErrorBonus(ScriptedEnv(), model="count", train_batch=0)
+        PredictionErrorBonus(ScriptedEnv(), model="count", train_batch=train_batch)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"hidden": 2.5},
+        {"hidden": True},
+        {"features": 0},
+        {"lr": float("inf")},
+        {"lr": float("nan")},
+        {"lr": "1e-3"},
+        {"lr": 0.0},
+        {"update_proportion": 0.0},
+        {"update_proportion": float("nan")},
+        {"seed": -1},
+        {"seed": 1.5},
+        {"device": "nope"},
+        {"device": None},
+    ],
+)
+def test_bad_model_configs_are_rejected(settings: dict) -> None:
+    with pytest.raises(InvalidConfigError, match=next(iter(settings))):
+        ModelConfig(**settings)
+
+
+def test_model_config_takes_numpy_scalars_and_a_dict_of_its_fields() -> None:
+    config = ModelConfig(hidden=np.int64(8), lr=np.float32(0.01), seed=np.uint32(1), device="cpu")
+    RNDModel(spaces.Discrete(4), spaces.Discrete(2), config).update(
+        np.arange(4), None, np.arange(4)
+    )
+    env = PredictionErrorBonus(ScriptedEnv(), model_config={"hidden": 8, "device": "cpu"})
+    assert env.mixer.reward.model._core.config == ModelConfig(hidden=8, device="cpu")
+    with pytest.raises(InvalidConfigError, match=r"unknown model_config field\(s\) \['x'\]"):
+        PredictionErrorBonus(ScriptedEnv(), model_config={"x": 1})
+    with pytest.raises(InvalidConfigError, match="hidden must be an int"):
+        EntropyBonus(ScriptedEnv(), model="rnd", model_config={"hidden": 2.5})
+    with pytest.raises(InvalidConfigError, match="dict of its fields"):
+        PredictionErrorBonus(ScriptedEnv(), model_config=5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_is_a_config_error() -> None:
+    with pytest.raises(InvalidConfigError, match="CUDA is not available"):
+        RNDModel(spaces.Discrete(4), spaces.Discrete(2), ModelConfig(device="cuda"))
+
+
+def test_count_model_prior_mass_must_be_a_positive_real() -> None:
+    for prior_mass in (0.0, float("nan"), "1"):
+        with pytest.raises(InvalidConfigError, match="prior_mass"):
+            DirichletCountModel(spaces.Discrete(4), spaces.Discrete(2), prior_mass=prior_mass)
 
 
 def test_unsupported_spaces_name_the_option_to_use() -> None:
@@ -210,6 +266,46 @@ def test_large_discrete_spaces_use_binary_codes() -> None:
     enc = FeatureEncoder(spaces.Discrete(1_000_000))
     x = enc(np.array([0, 5, 999_999]))
     assert x.shape == (3, 20) and x[1, :3].tolist() == [1.0, 0.0, 1.0]
+    # MultiDiscrete: one-hot columns up to ONE_HOT_LIMIT values, binary codes beyond
+    enc = FeatureEncoder(spaces.MultiDiscrete([3, 2**31, 2000], start=[0, 0, 1]))
+    x = enc(np.array([[2, 5, 1], [0, 2**31 - 1, 2000]]))
+    assert enc.dim == x.shape[1] == 3 + 31 + 11
+    assert x[0].nonzero()[0].tolist() == [2, 3, 5]  # 2 one-hot, 5 = 0b101, 1 - start = 0
+    assert x[1, :3].tolist() == [1, 0, 0] and x[1, 3:34].all()
+    assert x[1, 34:].tolist() == [1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1]  # 1999, low bit first
+
+
+def test_learned_models_handle_huge_multidiscrete_spaces() -> None:
+    space = spaces.MultiDiscrete([2**31] * 3)  # one-hot: 6e9 features, 48 GiB of statistics
+    model = RNDModel(space, None, ModelConfig(hidden=16, device="cpu"))
+    obs = np.array([[0, 1, 2**31 - 1], [5, 5, 5]])
+    model.update(obs, None, obs)
+    assert model.prediction_error(obs, None, obs).shape == (2,)
+
+
+@pytest.mark.parametrize(
+    ("space", "bad"),
+    [
+        (spaces.Discrete(4), [-1]),  # one-hot indexing would wrap it to state 3
+        (spaces.Discrete(4), [4]),
+        (spaces.Discrete(2000), [2000]),
+        (spaces.MultiDiscrete([3, 3]), [[0, 3]]),
+        (spaces.MultiDiscrete([3, 2**31]), [[-1, 0]]),
+        (spaces.MultiDiscrete([3, 3]), [[0, 0, 0]]),
+    ],
+)
+def test_encoded_values_outside_the_space_are_refused(space: spaces.Space, bad: list) -> None:
+    with pytest.raises(OutOfSpaceError, match="outside|do not fit"):
+        FeatureEncoder(space)(np.array(bad))
+
+
+def test_dense_tables_beyond_the_limit_are_refused_up_front() -> None:
+    # the count model's per-pair sums would need 16 TiB
+    with pytest.raises(UnsupportedSpaceError, match="over the dense-table limit.*model='forward'"):
+        EntropyBonus(ScriptedEnv(n=2**40))
+    # a 4M-feature input to 128 hidden units: a 2 GiB first layer
+    with pytest.raises(UnsupportedSpaceError, match="over the dense-table limit.*hidden="):
+        RNDModel(spaces.Box(0, 1, (2**22,)), None, ModelConfig(device="cpu"))
 
 
 def test_wrappers_import_and_run_without_torch_or_sb3() -> None:

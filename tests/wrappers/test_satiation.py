@@ -11,6 +11,7 @@ from gymnasium import spaces
 import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_wrappers import (
     InvalidConfigError,
+    OutOfSpaceError,
     Satiation,
     SatiationBonus,
     SatiationConfig,
@@ -38,6 +39,29 @@ def test_sigmoid_stays_high_then_drops_around_its_midpoint() -> None:
     assert b[0] == pytest.approx(1.0) and b[5] > 0.99 and b[-1] < 1e-8
     assert np.all(np.diff(b) < 0)
     assert b[10] == pytest.approx(0.5 * (1 + np.exp(-10.0)), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("midpoint", "width", "expected"),
+    [
+        (-1e6, 2.0, np.exp(-np.arange(30.0) / 2)),  # past the midpoint: a plain exponential
+        (-1e300, 1e-300, [1.0] + [0.0] * 29),
+        (1e6, 2.0, np.ones(30)),  # far before it: flat
+        (1e300, 1e-300, np.ones(30)),
+        (10.0, 1e-300, [1.0] * 10 + [0.5] + [0.0] * 19),  # a step at the midpoint
+    ],
+)
+def test_sigmoid_is_finite_and_exact_for_extreme_settings(
+    midpoint: float, width: float, expected: np.ndarray
+) -> None:
+    b = SatiationConfig(curve="sigmoid", midpoint=midpoint, width=width).bonus(np.arange(30.0))
+    np.testing.assert_allclose(b, expected, rtol=1e-5, atol=1e-30)
+
+
+def test_sigmoid_with_a_far_negative_midpoint_wraps_and_steps() -> None:
+    env = gym.make("aisam/TransitionTable-v0")
+    trace = intrinsic_trace(SatiationBonus(env, curve="sigmoid", midpoint=-1e6, **RAW), [0] * 5)
+    assert trace[0] == 1.0 and np.isfinite(trace).all()  # was an OverflowError
 
 
 def test_repeated_visits_follow_the_curve(scripted) -> None:
@@ -126,6 +150,38 @@ def test_multidiscrete_and_multibinary_observations_get_keys() -> None:
     assert mb.compute(np.ones((1, 8)), np.zeros(1), np.ones((1, 8)), {}, np.arange(1)) == [1.0]
 
 
+@pytest.mark.parametrize(
+    ("space", "bad"),
+    [
+        (spaces.MultiDiscrete([3, 3]), [5, 0]),  # its mixed-radix key would be [2, 1]'s
+        (spaces.MultiDiscrete([3, 3]), [0, -1]),
+        (spaces.MultiDiscrete([3, 3], start=[1, 1]), [0, 1]),
+        (spaces.MultiDiscrete([2**40, 2**40, 2**40]), [0, 2**40, 0]),  # hashed keys
+    ],
+)
+def test_multidiscrete_observations_outside_the_space_are_refused(
+    space: spaces.MultiDiscrete, bad: list[int]
+) -> None:
+    sat = Satiation(space, spaces.Discrete(2), 2)
+    z, ids, k = np.zeros(2), np.arange(2), len(space.nvec)
+    with pytest.raises(OutOfSpaceError, match=rf"observation \[{bad[0]}, {bad[1]}"):
+        sat.compute(z, z, np.array([space.start, bad]), {}, ids)
+    with pytest.raises(OutOfSpaceError, match=f"{k + 1} values"):  # a column too many
+        sat.compute(z, z, np.ones((2, k + 1), dtype=np.int64), {}, ids)
+    assert not sat.memory.columns["count"].any()  # nothing counted
+
+
+def test_per_action_keys_of_a_huge_multidiscrete_space_are_hashed_pairs() -> None:
+    space = spaces.MultiDiscrete([2**31, 2**30])  # 2**61 states x 8 actions overflow int64
+    sat = Satiation(space, spaces.Discrete(8), 3, SatiationConfig(per_action=True))
+    nxt = np.array([[2**31 - 1, 2**30 - 1]] * 3)
+    acts = np.array([7, 7, 0])
+    np.testing.assert_allclose(sat.compute(nxt, acts, nxt, {}, np.arange(3)), [1, 1, 1])
+    np.testing.assert_allclose(
+        sat.score(nxt, acts, nxt, {}, np.arange(3)), [3**-0.5] * 2 + [0.5**0.5]
+    )
+
+
 def test_unsupported_spaces_name_the_option_to_use() -> None:
     with pytest.raises(UnsupportedSpaceError, match="key_fn="):
         Satiation(spaces.Text(5), spaces.Discrete(2))
@@ -145,14 +201,41 @@ def test_unsupported_spaces_name_the_option_to_use() -> None:
         {"curve": "linear"},
         {"memory": "forever"},
         {"half_life": 0},
+        {"half_life": np.inf},
+        {"power": "0.5"},
+        {"midpoint": np.nan},
+        {"midpoint": None},
+        {"width": np.inf},
+        {"width": True},
         {"recovery_rate": -1.0},
+        {"recovery_rate": np.nan},
         {"key": "md5"},
         {"hash_bits": 80},
+        {"hash_bits": 2.5},
+        {"hash_bits": True},
+        {"seed": -1},
+        {"seed": 1.0},
     ],
 )
 def test_bad_settings_are_rejected(settings: dict) -> None:
-    with pytest.raises(InvalidConfigError):
+    with pytest.raises(InvalidConfigError, match=next(iter(settings))):
         Satiation(spaces.Box(0, 1, (3,)), spaces.Discrete(2), config=SatiationConfig(**settings))
+
+
+def test_a_nan_setting_is_refused_before_it_can_zero_the_bonus(scripted) -> None:
+    with pytest.raises(InvalidConfigError, match="midpoint must be finite"):
+        SatiationBonus(scripted(), curve="sigmoid", midpoint=float("nan"))
+
+
+def test_numpy_scalars_are_accepted_as_settings() -> None:
+    cfg = SatiationConfig(
+        curve="sigmoid", midpoint=np.int64(5), width=np.float32(2.0), hash_bits=np.int64(16),
+        seed=np.uint8(3), recovery_rate=np.float64(0.1),
+    )  # fmt: skip
+    sat = Satiation(spaces.Box(0, 1, (3,)), spaces.Discrete(2), config=cfg)
+    assert sat.state_key.n_keys == 2**16
+    obs = np.ones((1, 3), dtype=np.float32)
+    assert sat.compute(obs, np.zeros(1), obs, {}, np.arange(1)) == pytest.approx([1.0])
 
 
 def test_config_and_fields_together_are_rejected(scripted) -> None:
