@@ -33,11 +33,12 @@ info key              address  index  meaning
 
 from __future__ import annotations
 
-import inspect
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 from gymnasium import spaces, utils
+from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from aisam_envs.errors import (
@@ -53,8 +54,10 @@ from ale_py.vector_env import AtariVectorEnv  # noqa: E402
 
 __all__ = [
     "ACTION_NAMES",
+    "DIFFICULTIES",
     "GAME",
     "INVENTORY_BITS",
+    "MODES",
     "REDUCED_ACTIONS",
     "MontezumaReducedEnv",
     "MontezumaReducedVectorEnv",
@@ -103,19 +106,35 @@ _INVENTORY: tuple[tuple[str, ...], ...] = tuple(
 
 DEFAULT_MAX_FRAMES = 108_000  # ALE v5: 30 minutes of play at 60 frames/s
 
+MODES: tuple[int, ...] = (0,)
+"""Montezuma's game modes (ALE ``getAvailableModes``): there is only the default."""
+
+DIFFICULTIES: tuple[int, ...] = (0,)
+"""Montezuma's difficulties (ALE ``getAvailableDifficulties``): only the default."""
+
+_INT32_MAX = 2**31 - 1  # ale-py's C++ settings and seeds are 32-bit ints
 _OBS_TYPES = ("rgb", "grayscale", "ram")
 _RENDER_MODES = (None, "rgb_array", "human")
-_VECTOR_OPTIONS = frozenset(inspect.signature(AtariVectorEnv.__init__).parameters) - {
-    "self",
-    "game",
-    "num_envs",
-    "frameskip",
-    "repeat_action_probability",
-    "max_num_frames_per_episode",
-    "full_action_space",
-    "continuous",
-    "continuous_action_threshold",
+_VECTOR_INTS: dict[str, int] = {  # AtariVectorEnv option -> its smallest valid value
+    "batch_size": 0,  # 0: num_envs
+    "num_threads": 0,  # 0: one per CPU core (at most batch_size)
+    "thread_affinity_offset": -1,  # -1: threads not pinned to cores
+    "img_height": 1,
+    "img_width": 1,
+    "stack_num": 1,
+    "noop_max": 0,
 }
+_VECTOR_BOOLS = (
+    "grayscale",
+    "maxpool",
+    "episodic_life",
+    "life_loss_info",
+    "reward_clipping",
+    "use_fire_reset",
+)
+_AUTORESET_MODES = ("NextStep", "SameStep")  # the AutoresetMode values ale-py implements
+_VECTOR_OPTIONS = frozenset({*_VECTOR_INTS, *_VECTOR_BOOLS, "autoreset_mode"})
+"""The ``AtariVectorEnv`` keywords passed through (the protocol and action space ones aside)."""
 
 
 def decode_ram(ram: np.ndarray | bytes) -> dict[str, Any]:
@@ -148,42 +167,105 @@ def _refuse_other_action_spaces(full_action_space: bool, continuous: bool) -> No
         )
 
 
+def _is_int(value: Any) -> bool:
+    """Whether ``value`` is a Python or numpy integer (a bool is not)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    """``value`` as a Python int in ``[low, 2**31 - 1]``, or an :class:`InvalidConfigError`."""
+    if not _is_int(value) or not low <= value <= _INT32_MAX:
+        raise InvalidConfigError(f"{name} must be an int in [{low}, {_INT32_MAX}], got {value!r}")
+    return int(value)
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    """``value`` (a Python or numpy bool) as a Python bool: pybind11 takes nothing else."""
+    if not isinstance(value, bool | np.bool_):
+        raise InvalidConfigError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def _check_choice(name: str, value: Any, choices: tuple[int, ...]) -> int | None:
+    """``None`` or one of the ROM's ``choices`` (ALE raises on others, or pybind11 on non-ints)."""
+    if value is None:
+        return None
+    if not _is_int(value) or value not in choices:
+        raise InvalidConfigError(
+            f"{name} must be None or one of {list(choices)} (Montezuma's Revenge has no "
+            f"other), got {value!r}"
+        )
+    return int(value)
+
+
 def _check_protocol(
     frameskip: Any, repeat_action_probability: Any, max_frames: Any
-) -> int | tuple[int, int]:
+) -> tuple[int | tuple[int, int], float, int | None]:
     """Checks frame skip, sticky actions and frame cap before ale-py sees them.
 
     Returns:
-        ``frameskip`` as ale-py wants it (a Python int or a tuple of two).
+        The three as ale-py wants them: Python numbers (numpy scalars are accepted).
     """
-    fixed = isinstance(frameskip, int | np.integer) and not isinstance(frameskip, bool)
-    ranged = (
+    if _is_int(frameskip) and 0 < frameskip <= _INT32_MAX:
+        frameskip = int(frameskip)
+    elif (
         isinstance(frameskip, tuple)
         and len(frameskip) == 2
-        and all(isinstance(f, int) for f in frameskip)
-        and 0 < frameskip[0] < frameskip[1]
-    )
-    if not ((fixed and frameskip > 0) or ranged):
+        and all(_is_int(f) for f in frameskip)
+        and 0 < frameskip[0] < frameskip[1] <= _INT32_MAX
+    ):
+        frameskip = (int(frameskip[0]), int(frameskip[1]))
+    else:
         raise InvalidConfigError(
             f"frameskip must be a positive int or a (low, high) tuple with 0 < low < high, "
             f"got {frameskip!r}"
         )
-    if not isinstance(repeat_action_probability, int | float) or not (
-        0.0 <= repeat_action_probability <= 1.0
+    sticky = repeat_action_probability
+    if (
+        isinstance(sticky, bool | np.bool_)
+        or not isinstance(sticky, int | float | np.integer | np.floating)
+        or not 0.0 <= sticky <= 1.0
     ):
         raise InvalidConfigError(
-            f"repeat_action_probability must be a number in [0, 1], got "
-            f"{repeat_action_probability!r}"
+            f"repeat_action_probability must be a number in [0, 1], got {sticky!r}"
         )
-    if max_frames is not None and (
-        not isinstance(max_frames, int | np.integer)
-        or isinstance(max_frames, bool)
-        or max_frames <= 0
-    ):
+    if max_frames is not None:
+        max_frames = _check_int("max_num_frames_per_episode", max_frames, 1)
+    return frameskip, float(sticky), max_frames
+
+
+def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, Any]:
+    """``AtariVectorEnv`` options checked, as ale-py takes them.
+
+    Out-of-range values must not reach ale-py: a zero ``stack_num`` or ``img_height``, or
+    a ``batch_size`` above ``num_envs``, deadlocks its ``reset``; negative sizes crash it.
+    """
+    unknown = sorted(set(options) - _VECTOR_OPTIONS)
+    if unknown:
         raise InvalidConfigError(
-            f"max_num_frames_per_episode must be a positive int or None, got {max_frames!r}"
+            f"unknown AtariVectorEnv options {unknown}; valid: {sorted(_VECTOR_OPTIONS)} "
+            "(single-env options such as obs_type do not apply to the vector env)"
         )
-    return int(frameskip) if fixed else frameskip
+    checked: dict[str, Any] = {}
+    for name, value in options.items():
+        if name in _VECTOR_INTS:
+            checked[name] = _check_int(name, value, _VECTOR_INTS[name])
+        elif name in _VECTOR_BOOLS:
+            checked[name] = _check_bool(name, value)
+        else:
+            mode = value.value if isinstance(value, AutoresetMode) else value
+            if not (isinstance(mode, str) and mode in _AUTORESET_MODES):
+                raise InvalidConfigError(
+                    f"autoreset_mode must be one of {list(_AUTORESET_MODES)} (or their "
+                    f"AutoresetMode), got {value!r}"
+                )
+            checked[name] = AutoresetMode(mode)
+    if checked.get("batch_size", 0) > num_envs:
+        raise InvalidConfigError(
+            f"batch_size must be at most num_envs={num_envs} (0: all of them), "
+            f"got {checked['batch_size']}"
+        )
+    return checked
 
 
 class MontezumaReducedEnv(AtariEnv):
@@ -196,8 +278,9 @@ class MontezumaReducedEnv(AtariEnv):
     ``(level, room)`` pairs seen this episode (the usual small-budget exploration metric).
 
     Args:
-        mode: game mode (ALE ``setMode``); ``None`` for the default.
-        difficulty: game difficulty (ALE ``setDifficulty``); ``None`` for the default.
+        mode: game mode (ALE ``setMode``), one of :data:`MODES`; ``None`` for the default.
+        difficulty: game difficulty (ALE ``setDifficulty``), one of :data:`DIFFICULTIES`;
+            ``None`` for the default.
         obs_type: ``"rgb"`` ``(210, 160, 3)``, ``"grayscale"`` ``(210, 160)`` or
             ``"ram"`` ``(128,)``, all uint8.
         frameskip: emulator frames per step, or ``(low, high)`` for a random skip.
@@ -223,7 +306,7 @@ class MontezumaReducedEnv(AtariEnv):
         sound_obs: bool = False,
     ) -> None:
         _refuse_other_action_spaces(full_action_space, continuous)
-        frameskip = _check_protocol(
+        frameskip, repeat_action_probability, max_num_frames_per_episode = _check_protocol(
             frameskip, repeat_action_probability, max_num_frames_per_episode
         )
         if obs_type not in _OBS_TYPES:
@@ -233,14 +316,14 @@ class MontezumaReducedEnv(AtariEnv):
                 f"render_mode must be one of {_RENDER_MODES}, got {render_mode!r}"
             )
         settings = {
-            "mode": mode,
-            "difficulty": difficulty,
+            "mode": _check_choice("mode", mode, MODES),
+            "difficulty": _check_choice("difficulty", difficulty, DIFFICULTIES),
             "obs_type": obs_type,
             "frameskip": frameskip,
             "repeat_action_probability": repeat_action_probability,
             "max_num_frames_per_episode": max_num_frames_per_episode,
             "render_mode": render_mode,
-            "sound_obs": sound_obs,
+            "sound_obs": _check_bool("sound_obs", sound_obs),
         }
         super().__init__(GAME, **settings)
         # AtariEnv's own pickling would rebuild a plain 18-action AtariEnv.
@@ -317,22 +400,16 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
                 "the vector env needs an int frameskip and an int max_num_frames_per_episode, "
                 f"got {frameskip!r} and {max_num_frames_per_episode!r}"
             )
-        frameskip = _check_protocol(
+        frameskip, repeat_action_probability, max_num_frames_per_episode = _check_protocol(
             frameskip, repeat_action_probability, max_num_frames_per_episode
         )
-        unknown = sorted(set(options) - _VECTOR_OPTIONS)
-        if unknown:
-            raise InvalidConfigError(
-                f"unknown AtariVectorEnv options {unknown}; valid: {sorted(_VECTOR_OPTIONS)} "
-                "(single-env options such as obs_type do not apply to the vector env)"
-            )
         if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise InvalidConfigError(f"num_envs must be a positive int, got {num_envs!r}")
         self.ale_kwargs: dict[str, Any] = {
             "frameskip": frameskip,
             "repeat_action_probability": repeat_action_probability,
             "max_num_frames_per_episode": max_num_frames_per_episode,
-            **options,
+            **_check_vector_options(options, int(num_envs)),
         }
         super().__init__(GAME, int(num_envs), **self.ale_kwargs)
         # ale-py's vector interface takes indices into its action set.
@@ -345,6 +422,38 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
     def get_action_meanings(self) -> list[str]:
         """Names of actions 0..5."""
         return list(ACTION_NAMES)
+
+    def reset(
+        self,
+        *,
+        seed: int | Sequence[int] | np.ndarray | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """Resets the emulators (with ``options={"reset_mask": mask}`` the masked ones).
+
+        ``seed``: an int ``s`` seeds them with ``s, s + 1, ...``; a sequence or array gives
+        one seed per emulator reset. Seeds must lie in ``[0, 2**31 - 1]``: ale-py would read
+        a negative one as "unseeded" and draw a random seed.
+        """
+        return super().reset(seed=self._check_seed(seed, options), options=options)
+
+    def _check_seed(self, seed: Any, options: dict[str, Any] | None) -> np.ndarray | None:
+        """The seed of each emulator reset, as the int64 array ale-py takes, or ``None``."""
+        if seed is None:
+            return None
+        mask = (options or {}).get("reset_mask")
+        n = self.num_envs if mask is None else int(np.count_nonzero(mask))
+        seeds: list[int] | None = None
+        if _is_int(seed):
+            seeds = list(range(int(seed), int(seed) + n))
+        elif isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1):
+            seeds = [int(s) for s in seed] if all(map(_is_int, seed)) else None
+        if seeds is None or len(seeds) != n or not all(0 <= s <= _INT32_MAX for s in seeds):
+            raise InvalidConfigError(
+                f"seed must be an int s (seeding s, s + 1, ...) or a list of {n} ints, one per "
+                f"env reset, every seed in [0, {_INT32_MAX}]; got {seed!r}"
+            )
+        return np.array(seeds, dtype=np.int64)
 
     def send(self, actions: Any) -> None:
         """Sends ``(batch_size,)`` integer actions in ``[0, 6)`` to the emulators."""

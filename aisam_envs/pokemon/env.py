@@ -92,7 +92,7 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
         reward_config: RewardConfig | Mapping[str, float] | None = None,
         render_mode: str | None = None,
     ) -> None:
-        _check_config(obs_type, action_freq, press_frames, render_mode)
+        action_freq, press_frames = _check_config(obs_type, action_freq, press_frames, render_mode)
         self.reward_config = RewardConfig.create(reward_config)
         pyboy = require_extra("pyboy", "pokemon")
         window_event = require_extra("pyboy.utils", "pokemon").WindowEvent
@@ -241,19 +241,24 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
 
 def _check_config(
     obs_type: str, action_freq: int, press_frames: int, render_mode: str | None
-) -> None:
+) -> tuple[int, int]:
+    """Checks the options; returns ``action_freq`` and ``press_frames`` as Python ints."""
     if obs_type not in OBS_TYPES:
         raise InvalidConfigError(f"obs_type must be one of {list(OBS_TYPES)}, got {obs_type!r}")
-    if not isinstance(action_freq, int) or action_freq < 2:
+    for name, value in (("action_freq", action_freq), ("press_frames", press_frames)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise InvalidConfigError(f"{name} must be an int, got {value!r}")
+    if action_freq < 2:
         raise InvalidConfigError(
             f"action_freq must be an int >= 2 (frames per action), got {action_freq!r}"
         )
-    if not isinstance(press_frames, int) or not 1 <= press_frames < action_freq:
+    if not 1 <= press_frames < action_freq:
         raise InvalidConfigError(
             f"press_frames must be an int in [1, action_freq={action_freq}), got {press_frames!r}"
         )
     if render_mode not in (None, "rgb_array"):
         raise InvalidConfigError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+    return int(action_freq), int(press_frames)
 
 
 def _read_state(init_state: StateSource) -> bytes:

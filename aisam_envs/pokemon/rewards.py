@@ -23,8 +23,10 @@ Measures that only count maxima cannot be farmed by losing and regaining progres
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from numbers import Real
 
 from aisam_envs.errors import InvalidConfigError
 from aisam_envs.pokemon.ram import GameState
@@ -55,6 +57,19 @@ class RewardConfig:
     heal: float = 4.0
     death: float = -1.0
 
+    def __post_init__(self) -> None:
+        """Refuses weights that are not finite numbers: one NaN or inf makes every reward so."""
+        for name, weight in self.as_dict().items():
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, Real)
+                or not math.isfinite(weight)
+            ):
+                raise InvalidConfigError(
+                    f"reward_config weight {name!r} must be a finite number, got {weight!r}"
+                )
+            object.__setattr__(self, name, float(weight))  # numpy scalars too
+
     @classmethod
     def create(cls, value: RewardConfig | Mapping[str, float] | None) -> RewardConfig:
         """A config from a config, a ``{term: weight}`` mapping (others default) or ``None``."""
@@ -73,10 +88,7 @@ class RewardConfig:
                 f"Unknown reward term(s) {unknown} in reward_config; "
                 f"the terms are {list(REWARD_TERMS)}"
             )
-        try:
-            return cls(**{name: float(weight) for name, weight in value.items()})
-        except (TypeError, ValueError) as exc:
-            raise InvalidConfigError(f"reward_config weights must be numbers: {exc}") from None
+        return cls(**value)
 
     def as_dict(self) -> dict[str, float]:
         """``{term: weight}`` in :data:`REWARD_TERMS` order."""

@@ -36,6 +36,14 @@ _HOW_TO_PROVIDE = (
     "The ROM is not included with aisam and is never downloaded: use a dump of your own cartridge."
 )
 _MIN_ROM_BYTES = 0x8000  # the smallest Game Boy cartridge (32 KiB)
+#: Cartridge types (header byte 0x147) that PyBoy emulates: ROM only, MBC1, MBC2, MBC3 and
+#: MBC5 with their RAM, battery, timer and rumble variants (PyBoy's CARTRIDGE_TABLE).
+_CARTRIDGE_TYPES = frozenset(
+    {0x00, 0x01, 0x02, 0x03, 0x05, 0x06, 0x08, 0x09, 0x0F, 0x10, 0x11, 0x12, 0x13}
+    | {0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E}
+)
+_MAX_ROM_SIZE_CODE = 0x08  # header byte 0x148: the ROM is 32 KiB << code (up to 8 MiB)
+_MAX_RAM_SIZE_CODE = 0x05  # header byte 0x149: cartridge RAM none, -, 8, 32, 128 or 64 KiB
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def resolve_rom_path(rom_path: str | os.PathLike[str] | None) -> Path:
 
 
 def _check_header(data: bytes, path: Path) -> None:
-    """Refuses files that are not Game Boy ROMs before the emulator sees them."""
+    """Refuses files that are not Game Boy ROMs PyBoy can run before the emulator sees them."""
     if len(data) < _MIN_ROM_BYTES:
         raise InvalidConfigError(
             f"{str(path)!r} is {len(data)} bytes, too small for a Game Boy ROM "
@@ -91,6 +99,28 @@ def _check_header(data: bytes, path: Path) -> None:
         raise InvalidConfigError(
             f"{str(path)!r} is not a Game Boy ROM: its header checksum (0x14D) is "
             f"0x{data[0x14D]:02x}, the header says 0x{checksum:02x}."
+        )
+    # PyBoy fails on other types (PyBoyException) and RAM codes (KeyError); it ignores the
+    # ROM size code, so a file of another size is a truncated or padded dump, run silently
+    cartridge, rom_size, ram_size = data[0x147], data[0x148], data[0x149]
+    if cartridge not in _CARTRIDGE_TYPES:
+        raise InvalidConfigError(
+            f"{str(path)!r} has cartridge type 0x{cartridge:02x} (header byte 0x147), which "
+            "PyBoy cannot emulate (it runs ROM-only, MBC1, MBC2, MBC3 and MBC5 cartridges)."
+        )
+    for name, code, byte, high in (
+        ("ROM", rom_size, 0x148, _MAX_ROM_SIZE_CODE),
+        ("RAM", ram_size, 0x149, _MAX_RAM_SIZE_CODE),
+    ):
+        if code > high:
+            raise InvalidConfigError(
+                f"{str(path)!r} has {name} size code 0x{code:02x} (header byte 0x{byte:x}); "
+                f"Game Boy cartridges use 0x00-0x{high:02x}: is it the right file?"
+            )
+    if len(data) != _MIN_ROM_BYTES << rom_size:
+        raise InvalidConfigError(
+            f"{str(path)!r} is {len(data)} bytes but its header (byte 0x148) says "
+            f"{_MIN_ROM_BYTES << rom_size}: a truncated or padded dump?"
         )
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from aisam_envs.errors import InvalidConfigError, require_extra
 
 try:  # POSIX advisory locks; elsewhere the atomic rename alone keeps files whole
@@ -102,15 +104,19 @@ class GameSpec:
     game_seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_int("game_seed", self.game_seed, 0, 2**32 - 1)
+        # numpy integers are stored as Python ints: the cache key is JSON
+        object.__setattr__(self, "game_seed", _check_int("game_seed", self.game_seed, 0, 2**32 - 1))
         if self.challenge is None:
             if self.settings:
                 raise InvalidConfigError(
                     f"challenge_settings need a challenge=; choose one of {sorted(CHALLENGES)}"
                 )
-            _check_int("world_size", self.world_size, 1, MAX_ROOMS)
-            _check_int("nb_objects", self.nb_objects, 0, None)
-            _check_int("quest_length", self.quest_length, 1, None)
+            for name, low, high in (
+                ("world_size", 1, MAX_ROOMS),
+                ("nb_objects", 0, None),
+                ("quest_length", 1, None),
+            ):
+                object.__setattr__(self, name, _check_int(name, getattr(self, name), low, high))
             return
         if self.challenge not in CHALLENGES:
             raise InvalidConfigError(
@@ -136,12 +142,14 @@ class GameSpec:
         return f"{self.challenge or 'custom'}-s{self.game_seed}-{digest}"
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
+def _check_int(name: str, value: Any, low: int, high: int | None) -> int:
+    """``value`` (a Python or numpy int, not a bool) as a Python int in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise InvalidConfigError(f"{name} must be an int, got {value!r}")
     if value < low or (high is not None and value > high):
         bound = f"[{low}, {high}]" if high is not None else f">= {low}"
         raise InvalidConfigError(f"{name} must be {bound}, got {value}")
+    return int(value)
 
 
 def _complete_settings(challenge: str, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,13 +164,17 @@ def _complete_settings(challenge: str, given: Mapping[str, Any]) -> dict[str, An
     for name, setting in table.items():
         value = given.get(name, setting.default)
         if setting.choices is not None:
+            if isinstance(value, np.generic):  # np.int64(6), np.bool_(True), np.str_("test")
+                value = value.item()
             if not any(value == c and type(value) is type(c) for c in setting.choices):
                 raise InvalidConfigError(
                     f"{challenge} setting {name!r} must be one of {list(setting.choices)}, "
                     f"got {value!r}"
                 )
         else:
-            _check_int(f"{challenge} setting {name!r}", value, setting.minimum, setting.maximum)
+            value = _check_int(
+                f"{challenge} setting {name!r}", value, setting.minimum, setting.maximum
+            )
         out[name] = value
     if challenge == "tw-cooking" and out["take"] > out["recipe"]:
         raise InvalidConfigError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pickle
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ ale_py = pytest.importorskip("ale_py")
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 from ale_py.vector_env import AtariVectorEnv  # noqa: E402
+from gymnasium.vector import AutoresetMode  # noqa: E402
 
 import aisam_envs  # noqa: E402, F401  (registers the ids)
 from aisam_envs.errors import (  # noqa: E402
@@ -23,8 +25,11 @@ from aisam_envs.errors import (  # noqa: E402
     MissingExtraError,
 )
 from aisam_envs.montezuma import (  # noqa: E402
+    _VECTOR_OPTIONS,
     ACTION_NAMES,
+    DIFFICULTIES,
     GAME,
+    MODES,
     REDUCED_ACTIONS,
     MontezumaReducedEnv,
     MontezumaReducedVectorEnv,
@@ -159,23 +164,112 @@ def test_frame_cap_and_frameskip_pass_through() -> None:
         {"obs_type": "pixels"},
         {"frameskip": 0},
         {"frameskip": (4, 2)},
+        {"frameskip": (1, 2**40)},
+        {"frameskip": (True, 3)},
         {"repeat_action_probability": 1.5},
+        {"repeat_action_probability": True},
         {"max_num_frames_per_episode": -1},
+        {"max_num_frames_per_episode": 2**40},  # past the int32 of ALE's setInt
         {"render_mode": "ansi"},
+        {"mode": -1},
+        {"mode": 2.5},
+        {"mode": 99},  # ALE: "Invalid game mode requested"
+        {"mode": True},
+        {"difficulty": 1.5},
+        {"difficulty": 1},
+        {"sound_obs": "yes"},
+        {"sound_obs": 1},
     ],
 )
 def test_bad_config_is_refused(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(InvalidConfigError):
+    with pytest.raises(InvalidConfigError, match=next(iter(kwargs))):
         MontezumaReducedEnv(**kwargs)
+
+
+def test_modes_and_difficulties_are_the_roms() -> None:
+    env = MontezumaReducedEnv()
+    assert tuple(env.ale.getAvailableModes()) == MODES
+    assert tuple(env.ale.getAvailableDifficulties()) == DIFFICULTIES
+
+
+def test_numpy_scalars_are_accepted() -> None:
+    env = MontezumaReducedEnv(
+        mode=np.int64(0),
+        difficulty=np.int32(0),
+        frameskip=(np.int64(2), np.uint8(5)),
+        repeat_action_probability=np.float32(0.1),
+        max_num_frames_per_episode=np.int64(1000),
+        sound_obs=np.bool_(False),
+    )
+    assert env.ale.getFloat("repeat_action_probability") == pytest.approx(0.1)
+    env.reset(seed=0)
+    assert 2 <= env.step(0)[4]["episode_frame_number"] < 5
+    clone = pickle.loads(pickle.dumps(env))
+    assert type(clone._frameskip[0]) is int and type(clone._frameskip[1]) is int
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"full_action_space": True}, {"obs_type": "ram"}, {"frameskip": (2, 4)}, {"noop": 3}],
+    [
+        {"full_action_space": True},
+        {"obs_type": "ram"},
+        {"frameskip": (2, 4)},
+        {"noop": 3},
+        {"repeat_action_probability": True},
+        {"max_num_frames_per_episode": 2**40},
+        # each of these reached ale-py: a zero size, stack or too large a batch deadlocked
+        # reset(), a negative size raised "cannot create std::vector larger than max_size()"
+        {"stack_num": 0},
+        {"img_height": 0},
+        {"img_height": -5},
+        {"img_width": 2**31},
+        {"batch_size": 3},
+        {"batch_size": -1},
+        {"noop_max": -1},
+        {"num_threads": -1},
+        {"num_threads": 1.0},
+        {"thread_affinity_offset": -2},
+        {"stack_num": True},
+        {"grayscale": 1},
+        {"maxpool": "no"},
+        {"autoreset_mode": "Disabled"},  # gymnasium has it, ale-py does not
+        {"autoreset_mode": "next_step"},
+    ],
 )
 def test_bad_vector_config_is_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidConfigError):
         gym.make_vec(IDS[0], num_envs=2, vectorization_mode=VEC, **kwargs)
+
+
+def test_every_vector_option_is_checked() -> None:
+    """A new AtariVectorEnv keyword must get a check here before it can pass through."""
+    own = {"self", "game", "num_envs", "frameskip", "repeat_action_probability",
+           "max_num_frames_per_episode", "full_action_space", "continuous",
+           "continuous_action_threshold"}  # fmt: skip
+    ale_options = set(inspect.signature(AtariVectorEnv.__init__).parameters) - own
+    assert ale_options == _VECTOR_OPTIONS
+
+
+def test_vector_options_accept_numpy_scalars_and_batch_size_bounds() -> None:
+    env = MontezumaReducedVectorEnv(
+        np.int64(2),
+        frameskip=np.int64(2),
+        repeat_action_probability=np.float32(0.25),
+        max_num_frames_per_episode=np.int64(1000),
+        img_height=np.int64(42),
+        stack_num=np.int32(2),
+        grayscale=np.bool_(True),
+        batch_size=np.int64(2),
+        num_threads=1,
+        autoreset_mode=AutoresetMode.SAME_STEP,
+    )
+    assert {type(v) for v in env.ale_kwargs.values()} <= {int, float, bool, AutoresetMode}
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (2, 2, 42, 84)
+    env.close()
+    env = MontezumaReducedVectorEnv(2, batch_size=0, num_threads=1)  # ale-py's 0: all envs
+    assert env.batch_size == 2 and env.reset(seed=0)[0].shape[0] == 2
+    env.close()
 
 
 @pytest.mark.parametrize("num_envs", [0, True, 2.0, "2"])
@@ -353,6 +447,57 @@ def test_vector_env_same_seed_same_run_with_sticky_actions() -> None:
     assert first[0].shape == (2, 4, 84, 84)
     for x, y in zip(first, second, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+def test_vector_env_seed_lists_are_deterministic() -> None:
+    def rollout(seed: Any) -> np.ndarray:
+        env = MontezumaReducedVectorEnv(2, num_threads=1)  # sticky actions on
+        out = [env.reset(seed=seed)[0]]
+        for a in np.repeat(np.random.default_rng(0).integers(0, 6, (30, 1)), 2, axis=1):
+            out.append(env.step(a)[0])
+        env.close()
+        return np.stack(out)
+
+    same = rollout([9, 9])
+    np.testing.assert_array_equal(same[:, 0], same[:, 1])  # same seed, same actions
+    np.testing.assert_array_equal(rollout([1, 2]), rollout(1))  # an int s seeds s, s + 1
+    np.testing.assert_array_equal(rollout(np.array([4, 0])), rollout((np.int64(4), 0)))
+    np.testing.assert_array_equal(rollout([0, 4])[:, 0], rollout([0, 7])[:, 0])
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        -1,
+        np.array([-1, 5]),
+        [1],
+        [1, 2, 3],
+        2**31 - 1,
+        [0, 2**31],
+        [True, 1],
+        [1.0, 2],
+        1.0,
+        "12",
+        np.array([[1, 2]]),
+    ],
+)
+def test_vector_env_refuses_seeds_ale_py_would_misread(seed: Any) -> None:
+    """ale-py reads a seed of -1 as "unseeded": reset(seed=-1) was not reproducible."""
+    env = MontezumaReducedVectorEnv(2, num_threads=1)
+    with pytest.raises(InvalidConfigError, match="seed must be"):
+        env.reset(seed=seed)
+    env.close()
+
+
+def test_vector_env_partial_reset_takes_one_seed_per_masked_env() -> None:
+    env = MontezumaReducedVectorEnv(2, num_threads=1)
+    env.reset(seed=0)
+    mask = np.array([False, True])
+    with pytest.raises(InvalidConfigError, match="list of 1 ints"):
+        env.reset(seed=[3, 4], options={"reset_mask": mask})
+    obs, info = env.reset(seed=[3], options={"reset_mask": mask})
+    assert obs.shape[0] == 2 and info["episode_frame_number"][1] < 100
+    env.close()
 
 
 def test_pickle_keeps_the_reduced_env() -> None:

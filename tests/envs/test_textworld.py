@@ -335,9 +335,14 @@ def test_maskable_ppo_trains_on_index_mode() -> None:
         ({"challenge": "tw-coin_collector", "challenge_settings": {"level": 0}}, "level"),
         ({"challenge": "tw-simple", "world_size": 3}, "sets its own world"),
         ({"challenge_settings": {"level": 1}}, "need a challenge"),
+        ({"challenge": "tw-coin_collector", "challenge_settings": {"level": True}}, "an int"),
+        ({"challenge": "tw-cooking", "challenge_settings": {"go": np.float64(6)}}, "one of"),
         ({"world_size": 0}, "world_size"),
+        ({"world_size": True}, "world_size must be an int"),
         ({"quest_length": 1.5}, "quest_length must be an int"),
         ({"game_seed": -1}, "game_seed"),
+        ({"game_seed": np.int64(-1)}, "game_seed"),
+        ({"game_seed": np.bool_(True)}, "game_seed must be an int"),
         ({"game_file": "x.z8", "world_size": 3}, "not both"),
         ({"game_file": "old.ulx"}, "Glulx"),
         ({"game_file": "missing.z8"}, "does not exist"),
@@ -349,6 +354,98 @@ def test_maskable_ppo_trains_on_index_mode() -> None:
 def test_bad_arguments_give_clear_errors(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(InvalidConfigError, match=match):
         gym.make(ENV_ID, **kwargs)
+
+
+def test_numpy_integers_are_accepted_as_generation_arguments() -> None:
+    game = {k: np.int64(v) for k, v in SMALL.items()}
+    assert make(game).unwrapped.game_file == make().unwrapped.game_file
+    settings = {"recipe": np.int64(2), "take": np.uint8(1), "go": np.int32(6),
+                "open": np.bool_(True), "split": np.str_("test")}  # fmt: skip
+    spec = GameSpec(challenge="tw-cooking", settings=settings)
+    plain = GameSpec(challenge="tw-cooking", settings={k: v.item() for k, v in settings.items()})
+    assert spec == plain and spec.key("1.7") == plain.key("1.7")
+    assert all(type(v) in (int, bool, str) for v in spec.settings.values() if v is not None)
+
+
+def _broken_copy(directory: Path, name: str, story: bytes, description: str) -> Path:
+    game = directory / f"{name}.z8"
+    game.write_bytes(story)
+    game.with_suffix(".json").write_text(description)
+    return game
+
+
+def test_broken_story_files_never_reach_jericho(tmp_path: Path) -> None:
+    """dumb-frotz ended the whole process ("Fatal error: Story file read error" / "Unknown
+    Z-code version") on these; the header check refuses them with a clear error instead."""
+    source = Path(make().unwrapped.game_file)
+    story, description = source.read_bytes(), source.with_suffix(".json").read_text()
+    flipped = bytearray(story)
+    flipped[len(story) // 2] ^= 0x01
+    games = {
+        "truncated": (story[:1000], "truncated or corrupt"),
+        "random": (np.random.default_rng(0).bytes(1000), "not a Z-machine version 8"),
+        "empty": (b"", "not a Z-machine version 8"),
+        "flipped": (bytes(flipped), "fails its header checksum"),
+    }
+    for name, (data, _) in games.items():
+        _broken_copy(tmp_path, name, data, description)
+    script = f"""
+import gymnasium as gym, aisam_envs
+from aisam_envs.errors import InvalidConfigError
+for name in {list(games)!r}:
+    try:
+        gym.make({ENV_ID!r}, game_file=name + ".z8").reset(seed=0)
+    except InvalidConfigError as exc:
+        print(name, "refused:", exc)
+    else:
+        print(name, "played")
+"""
+    done = subprocess.run(  # in tmp_path: frotz may write files into the working directory
+        [sys.executable, "-c", script], cwd=tmp_path, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(games), done.stdout
+    for line, (name, (_, match)) in zip(lines, games.items(), strict=True):
+        assert line.startswith(f"{name} refused:") and match in line, line
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("version-3", "not a Z-machine version 8"),  # loaded, then reset() raised TypeError
+        ("empty-object", "KeyError"),
+        ("not-json", "not a JSON file"),
+        ("json-list", "holds a JSON list"),
+        ("metadata-list", "'metadata' must be an object"),
+        ("walkthrough-string", "'metadata' must be an object"),
+    ],
+)
+def test_broken_games_give_clear_errors(tmp_path: Path, name: str, match: str) -> None:
+    source = Path(make().unwrapped.game_file)
+    story, description = source.read_bytes(), source.with_suffix(".json").read_text()
+    data = json.loads(description)
+    broken = {
+        "version-3": (bytes([3]) + story[1:], description),
+        "empty-object": (story, "{}"),
+        "not-json": (story, "not json"),
+        "json-list": (story, "[1, 2]"),
+        "metadata-list": (story, json.dumps({**data, "metadata": [1]})),
+        "walkthrough-string": (story, json.dumps({**data, "metadata": {"walkthrough": "go"}})),
+    }
+    game = _broken_copy(tmp_path, name, *broken[name])
+    with pytest.raises(InvalidConfigError, match=match):
+        gym.make(ENV_ID, game_file=game).reset(seed=0)
+
+
+def test_padded_story_file_is_played(tmp_path: Path) -> None:
+    """The header's length and checksum cover the story only: padding after it is fine."""
+    source = Path(make().unwrapped.game_file)
+    game = _broken_copy(tmp_path, "padded", source.read_bytes() + bytes(512),
+                        source.with_suffix(".json").read_text())  # fmt: skip
+    _, info = gym.make(ENV_ID, game_file=game).reset(seed=0)
+    assert info["walkthrough"]
 
 
 def test_game_file_without_json_is_rejected(tmp_path: Path) -> None:

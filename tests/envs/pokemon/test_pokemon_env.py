@@ -94,8 +94,10 @@ def test_each_direction_moves_the_player_one_tile(make_env, action, dx, dy) -> N
     assert (info2["x"], info2["y"]) == (3 + 2 * dx, 6 + 2 * dy)
 
 
-def test_each_step_emulates_action_freq_frames(make_env) -> None:
-    env = make_env(action_freq=6, press_frames=2)
+@pytest.mark.parametrize(("freq", "press"), [(6, 2), (np.int64(6), np.uint8(2))])
+def test_each_step_emulates_action_freq_frames(make_env, freq: int, press: int) -> None:
+    env = make_env(action_freq=freq, press_frames=press)
+    assert (type(env.action_freq), type(env.press_frames)) == (int, int)
     env.reset()
     before = env.pyboy.frame_count
     (_, _, info), *_ = run(env, [RIGHT, A, A])
@@ -257,6 +259,11 @@ def test_bad_input_gives_clear_errors(make_env, booted_state: bytes, tmp_path: P
         make_env(obs_type="pixels")
     with pytest.raises(InvalidConfigError, match="press_frames"):
         make_env(action_freq=8, press_frames=8)
+    for bad in ({"action_freq": 24.0}, {"press_frames": True}, {"action_freq": np.float64(24)}):
+        with pytest.raises(InvalidConfigError, match=f"{next(iter(bad))} must be an int"):
+            make_env(**bad)
+    with pytest.raises(InvalidConfigError, match="weight 'heal' must be a finite number"):
+        make_env(reward_config={"heal": float("nan")})
     with pytest.raises(InvalidConfigError, match="Cannot read init_state"):
         make_env(init_state=tmp_path / "missing.state")
     with pytest.raises(InvalidConfigError, match="Not a PyBoy save state"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from aisam_envs.errors import InvalidConfigError
@@ -75,6 +76,18 @@ def test_reward_config() -> None:
     config = RewardConfig(badge=3.0)
     assert RewardConfig.create(config) is config and RewardConfig.create(None) == RewardConfig()
     assert RewardConfig.create({"death": -2}).death == -2.0
-    for bad in ({"money": 1.0}, {"heal": "lots"}, [("heal", 1.0)]):
+    weights = RewardConfig.create({"explore": np.float32(0.5), "badge": np.int64(3)}).as_dict()
+    assert (weights["explore"], weights["badge"]) == (0.5, 3.0)
+    assert all(type(w) is float for w in weights.values())
+    for bad in ({"money": 1.0}, {"heal": "lots"}, {"heal": "1.5"}, {"heal": True}, [("heal", 1.0)]):
         with pytest.raises(InvalidConfigError):
             RewardConfig.create(bad)
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -np.inf, np.float32("nan")])
+def test_non_finite_weights_are_refused(weight: float) -> None:
+    """A NaN or infinite weight made every reward NaN (or inf, or NaN as 0 * inf)."""
+    with pytest.raises(InvalidConfigError, match="'explore' must be a finite number"):
+        RewardConfig.create({"explore": weight})
+    with pytest.raises(InvalidConfigError, match="finite"):
+        RewardConfig(explore=weight)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from homebrew_rom import build_rom
 
@@ -58,3 +60,61 @@ def test_files_that_are_not_game_boy_roms(tmp_path: Path) -> None:
     bad.write_bytes(bytes(corrupt))
     with pytest.raises(InvalidConfigError, match="header checksum"):
         rom.load_rom(bad, allow_unknown=True)
+
+
+def patched_rom(rom: bytes = b"", **header: int) -> bytes:
+    """``rom`` (default: the homebrew ROM) with header bytes changed (``b147=0xFD``) and the
+    header checksum made right again, so only the patched bytes are wrong."""
+    data = bytearray(rom or build_rom())
+    for name, value in header.items():
+        data[int(name[1:], 16)] = value
+    checksum = 0
+    for byte in data[0x134:0x14D]:
+        checksum = (checksum - byte - 1) & 0xFF
+    data[0x14D] = checksum
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        # PyBoy raised KeyError: 89 (RAM size code) or "Catridge type invalid" on these
+        (patched_rom(np.random.default_rng(0).bytes(0x8000)), "cartridge type"),
+        (patched_rom(b147=0xFD), "cartridge type 0xfd"),
+        (patched_rom(b147=0xFC), "cartridge type 0xfc"),  # the Pocket Camera
+        (patched_rom(b147=0x20), "cartridge type 0x20"),  # MBC6
+        (patched_rom(b149=0x59), "RAM size code 0x59"),
+        (patched_rom(b148=0x52), "ROM size code 0x52"),
+        (patched_rom(b148=0x01), "32768 bytes but its header .* says 65536"),  # truncated
+        (patched_rom(build_rom() + bytes(0x4000)), "49152 bytes .* says 32768"),
+    ],
+)
+def test_headers_pyboy_cannot_run_are_refused(tmp_path: Path, data: bytes, match: str) -> None:
+    bad = tmp_path / "bad.gb"
+    bad.write_bytes(data)
+    with pytest.raises(InvalidConfigError, match=match):
+        rom.load_rom(bad, allow_unknown=True)
+
+
+def test_random_data_with_a_valid_checksum_never_reaches_pyboy(tmp_path: Path) -> None:
+    from aisam_envs.pokemon import PokemonRedEnv
+
+    bad = tmp_path / "random.gb"
+    bad.write_bytes(patched_rom(np.random.default_rng(1).bytes(0x8000), b147=0x01, b148=0))
+    with pytest.raises(InvalidConfigError, match="RAM size code"):
+        PokemonRedEnv(bad, allow_unknown_rom=True)
+
+
+def test_accepted_cartridge_types_are_those_pyboy_runs() -> None:
+    pyboy = pytest.importorskip("pyboy")
+    runs = set()
+    for cartridge in range(256):
+        try:
+            emulator = pyboy.PyBoy(
+                io.BytesIO(patched_rom(b147=cartridge)), window="null", sound_emulated=False
+            )
+        except Exception:  # PyBoy raises its own exception on unknown types
+            continue
+        emulator.stop(save=False)
+        runs.add(cartridge)
+    assert runs == rom._CARTRIDGE_TYPES
