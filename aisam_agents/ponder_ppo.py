@@ -30,9 +30,8 @@ from stable_baselines3.common.save_util import load_from_zip_file
 from stable_baselines3.common.type_aliases import GymEnv
 from stable_baselines3.common.utils import explained_variance
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError, InvalidConfigError, check_int
 from aisam_agents.ponder.loss import check_prior, ponder_loss
-from aisam_agents.ponder.module import check_positive_int
 from aisam_agents.ponder.policy import (
     PonderActorCriticPolicy,
     PonderCnnPolicy,
@@ -86,7 +85,7 @@ class PonderPPO(PPO):
     ) -> None:
         check_prior(lambda_p, ponder_beta)
         if "n_epochs" in kwargs:  # SB3's PPO would train on nothing, then fail on its logs
-            check_positive_int("n_epochs", kwargs["n_epochs"])
+            check_int("n_epochs", kwargs["n_epochs"], 1)
         if not isinstance(policy, str) and not (
             isinstance(policy, type) and issubclass(policy, PonderActorCriticPolicy)
         ):

@@ -8,6 +8,8 @@ working, while ``except AisamEnvError`` catches only ours.
 from __future__ import annotations
 
 import importlib
+import math
+import numbers
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -57,6 +59,40 @@ def require_extra(module: str, extra: str) -> ModuleType:
         if exc.name is not None and module.split(".")[0] != exc.name.split(".")[0]:
             raise  # the module exists but one of *its* imports is broken: show that
         raise MissingExtraError(module, extra) from exc
+
+
+def check_int(
+    name: str,
+    value: Any,
+    low: int,
+    high: int | None = None,
+    error: type[Exception] = InvalidConfigError,
+) -> int:
+    """``value`` as a Python int in ``[low, high]``, or ``error`` naming ``name``.
+
+    Python and numpy integers pass; bools and floats do not (``int(2.5)`` would silently
+    truncate, and numpy's own error would not name the setting). ``error`` lets the
+    wrappers and agents raise their own ``InvalidConfigError``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise error(f"{name} must be an int, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise error(f"{name} must be {bound}, got {value}")
+    return int(value)
+
+
+def check_real(name: str, value: Any, error: type[Exception] = InvalidConfigError) -> float:
+    """``value`` as a finite float, or ``error`` naming ``name``.
+
+    Python and numpy reals pass; bools, strings, ``None``, NaN and infinities do not (a NaN
+    setting silently spoils every reward or weight it touches). Ranges are the caller's.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise error(f"{name} must be a real number, got {value!r}")
+    if not math.isfinite(value):
+        raise error(f"{name} must be finite, got {value}")
+    return float(value)
 
 
 def check_action(action: Any, n: int, names: Sequence[str] = ()) -> int:

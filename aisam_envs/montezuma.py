@@ -45,6 +45,7 @@ from aisam_envs.errors import (
     InvalidActionError,
     InvalidConfigError,
     check_action,
+    check_int,
     require_extra,
 )
 
@@ -172,13 +173,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    """``value`` as a Python int in ``[low, 2**31 - 1]``, or an :class:`InvalidConfigError`."""
-    if not _is_int(value) or not low <= value <= _INT32_MAX:
-        raise InvalidConfigError(f"{name} must be an int in [{low}, {_INT32_MAX}], got {value!r}")
-    return int(value)
-
-
 def _check_bool(name: str, value: Any) -> bool:
     """``value`` (a Python or numpy bool) as a Python bool: pybind11 takes nothing else."""
     if not isinstance(value, bool | np.bool_):
@@ -230,7 +224,7 @@ def _check_protocol(
             f"repeat_action_probability must be a number in [0, 1], got {sticky!r}"
         )
     if max_frames is not None:
-        max_frames = _check_int("max_num_frames_per_episode", max_frames, 1)
+        max_frames = check_int("max_num_frames_per_episode", max_frames, 1, _INT32_MAX)
     return frameskip, float(sticky), max_frames
 
 
@@ -249,7 +243,7 @@ def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, A
     checked: dict[str, Any] = {}
     for name, value in options.items():
         if name in _VECTOR_INTS:
-            checked[name] = _check_int(name, value, _VECTOR_INTS[name])
+            checked[name] = check_int(name, value, _VECTOR_INTS[name], _INT32_MAX)
         elif name in _VECTOR_BOOLS:
             checked[name] = _check_bool(name, value)
         else:

@@ -16,8 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError
-from aisam_envs.table.checks import check_int
+from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError, check_int
 
 __all__ = ["ParityEnv", "sample_parity"]
 

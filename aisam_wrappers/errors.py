@@ -8,10 +8,9 @@ working, while ``except AisamWrapperError`` catches only ours. :func:`check_int`
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
+from aisam_envs import errors as _envs
 from aisam_envs.errors import MissingExtraError, require_extra
 
 __all__ = [
@@ -52,28 +51,10 @@ class RewardShapeError(AisamWrapperError, ValueError):
 
 
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` as an ``int`` in ``[low, high]``, or an :class:`InvalidConfigError` naming
-    ``name``.
-
-    Python and numpy integers pass; bools and floats do not (``int(2.5)`` would silently
-    truncate, and numpy's own error would not name the setting).
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidConfigError(f"{name} must be an int, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise InvalidConfigError(f"{name} must be {bound}, got {value}")
-    return int(value)
+    """:func:`aisam_envs.errors.check_int` raising this package's :class:`InvalidConfigError`."""
+    return _envs.check_int(name, value, low, high, error=InvalidConfigError)
 
 
 def check_real(name: str, value: Any) -> float:
-    """``value`` as a finite ``float``, or an :class:`InvalidConfigError` naming ``name``.
-
-    Python and numpy reals pass; bools, strings, ``None``, NaN and infinities do not (a NaN
-    setting would silently zero a bonus). Ranges are the caller's to check.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidConfigError(f"{name} must be a real number, got {value!r}")
-    if not math.isfinite(value):
-        raise InvalidConfigError(f"{name} must be finite, got {value}")
-    return float(value)
+    """:func:`aisam_envs.errors.check_real` raising this package's :class:`InvalidConfigError`."""
+    return _envs.check_real(name, value, error=InvalidConfigError)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from aisam_agents.errors import InvalidConfigError
-from aisam_agents.ponder.module import PonderTrace, check_real
+from aisam_agents.errors import InvalidConfigError, check_real
+from aisam_agents.ponder.module import PonderTrace
 
 __all__ = ["PonderLoss", "check_prior", "geometric_log_prior", "kl_to_geometric", "ponder_loss"]
 
@@ -27,7 +27,7 @@ def check_prior(lambda_p: float, beta: float) -> None:
         raise InvalidConfigError(
             f"lambda_p must be in (0, 1) (prior mean 1/lambda_p steps), got {lambda_p}"
         )
-    if not 0.0 <= check_real("beta", beta) < math.inf:
+    if check_real("beta", beta) < 0.0:
         raise InvalidConfigError(f"beta must be finite and >= 0, got {beta}")
 
 

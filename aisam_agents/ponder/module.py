@@ -13,16 +13,13 @@ depends on that element alone, so the same input gives the same ``p`` in any bat
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aisam_agents.errors import InvalidConfigError
+from aisam_agents.errors import InvalidConfigError, check_int, check_real
 
 __all__ = [
     "HALTING_MODES",
@@ -31,8 +28,6 @@ __all__ = [
     "PonderNet",
     "PonderOutput",
     "PonderTrace",
-    "check_positive_int",
-    "check_real",
     "halting_trace",
     "select_steps",
 ]
@@ -67,28 +62,8 @@ class PonderConfig:
 
     def __post_init__(self) -> None:
         for name in ("input_dim", "hidden_dim", "output_dim", "max_steps"):
-            check_positive_int(f"PonderConfig.{name}", getattr(self, name))
+            check_int(f"PonderConfig.{name}", getattr(self, name), 1)
         _check_core_args(self.cell, self.halt_epsilon, self.lambda_init)
-
-
-def check_positive_int(name: str, value: Any) -> int:
-    """``value`` as an ``int``; :class:`InvalidConfigError` naming ``name`` unless it is an
-    integer ``>= 1``.
-
-    Python and numpy integers pass; bools and floats do not (``int(2.9)`` would silently
-    make a size 2).
-    """
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise InvalidConfigError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def check_real(name: str, value: Any) -> float:
-    """``value`` as a ``float``; :class:`InvalidConfigError` naming ``name`` unless it is a
-    real number (not a bool or a string). Ranges, and so NaN, are the caller's to check."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidConfigError(f"{name} must be a real number, got {value!r}")
-    return float(value)
 
 
 def _check_core_args(cell: str, halt_epsilon: float, lambda_init: float) -> None:
@@ -154,9 +129,9 @@ class PonderCore(nn.Module):
     ) -> None:
         super().__init__()
         _check_core_args(cell, halt_epsilon, lambda_init)
-        input_dim = check_positive_int("input_dim", input_dim)
-        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
-        max_steps = check_positive_int("max_steps", max_steps)
+        input_dim = check_int("input_dim", input_dim, 1)
+        hidden_dim = check_int("hidden_dim", hidden_dim, 1)
+        max_steps = check_int("max_steps", max_steps, 1)
         cell_class = nn.GRUCell if cell == "gru" else nn.RNNCell
         self.cell = cell_class(input_dim, hidden_dim)
         self.halt = nn.Linear(hidden_dim, 1)

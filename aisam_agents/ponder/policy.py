@@ -25,14 +25,8 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 
-from aisam_agents.errors import AisamAgentError, InvalidConfigError
-from aisam_agents.ponder.module import (
-    PonderCore,
-    PonderTrace,
-    check_positive_int,
-    check_real,
-    select_steps,
-)
+from aisam_agents.errors import AisamAgentError, InvalidConfigError, check_int, check_real
+from aisam_agents.ponder.module import PonderCore, PonderTrace, select_steps
 
 __all__ = [
     "PonderActorCriticPolicy",
@@ -116,8 +110,8 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
                 "PonderNet policies share one core between actor and critic: "
                 "use share_features_extractor=True"
             )
-        self.hidden_dim = check_positive_int("hidden_dim", hidden_dim)
-        self.max_steps = check_positive_int("max_steps", max_steps)
+        self.hidden_dim = check_int("hidden_dim", hidden_dim, 1)
+        self.max_steps = check_int("max_steps", max_steps, 1)
         self.cell = cell
         self.halt_epsilon = check_real("halt_epsilon", halt_epsilon)
         self.lambda_init = check_real("lambda_init", lambda_init)

@@ -9,9 +9,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from aisam_envs.errors import InvalidConfigError, ResetNeededError, check_action
+from aisam_envs.errors import InvalidConfigError, ResetNeededError, check_action, check_int
 from aisam_envs.table import rng
-from aisam_envs.table.checks import check_int
 from aisam_envs.table.observations import ObservationEncoder
 from aisam_envs.table.tables import TransitionTable, make_table
 

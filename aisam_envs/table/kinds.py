@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aisam_envs.errors import InvalidConfigError
-from aisam_envs.table.checks import check_finite, check_int
+from aisam_envs.errors import InvalidConfigError, check_int, check_real
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def stochastic_kind(
     nearly uniform ones.
     """
     n_successors = check_int("n_successors", n_successors, 1, n_states)
-    concentration = check_finite("concentration", concentration)
+    concentration = check_real("concentration", concentration)
     if concentration <= 0:
         raise InvalidConfigError(f"concentration must be > 0, got {concentration}")
     rows = n_states * n_actions

@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from aisam_envs.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError, check_int
 from aisam_envs.table import rng
-from aisam_envs.table.checks import check_int
 
 OBS_TYPES = ("discrete", "onehot", "embedding")
 _EMBED_SALT = 0xA15A_E3B0_0000_0001  # keeps embedding streams apart from episode streams

@@ -14,8 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from aisam_envs.errors import InvalidConfigError
-from aisam_envs.table.checks import check_finite, check_int
+from aisam_envs.errors import InvalidConfigError, check_int, check_real
 from aisam_envs.table.kinds import KINDS
 
 
@@ -206,7 +205,7 @@ def make_table(
         raise InvalidConfigError(f"n_states must be < 2**31 (int32 storage), got {n_states}")
     n_actions = check_int("n_actions", n_actions, 1)
     seed = check_int("seed", seed, 0)
-    goal_reward = check_finite("goal_reward", goal_reward)
+    goal_reward = check_real("goal_reward", goal_reward)
     generator = KINDS[kind]
     accepted = list(inspect.signature(generator).parameters)[3:]
     unknown = sorted(set(params) - set(accepted))

@@ -20,10 +20,10 @@ from aisam_envs.errors import (
     InvalidActionError,
     InvalidConfigError,
     ResetNeededError,
+    check_int,
     require_extra,
 )
 from aisam_envs.table import rng
-from aisam_envs.table.checks import check_int
 from aisam_envs.table.env import build_world
 from aisam_envs.table.tables import TransitionTable
 

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from aisam_envs.errors import InvalidConfigError, require_extra
+from aisam_envs.errors import InvalidConfigError, check_int, require_extra
 
 try:  # POSIX advisory locks; elsewhere the atomic rename alone keeps files whole
     import fcntl
@@ -105,7 +105,7 @@ class GameSpec:
 
     def __post_init__(self) -> None:
         # numpy integers are stored as Python ints: the cache key is JSON
-        object.__setattr__(self, "game_seed", _check_int("game_seed", self.game_seed, 0, 2**32 - 1))
+        object.__setattr__(self, "game_seed", check_int("game_seed", self.game_seed, 0, 2**32 - 1))
         if self.challenge is None:
             if self.settings:
                 raise InvalidConfigError(
@@ -116,7 +116,7 @@ class GameSpec:
                 ("nb_objects", 0, None),
                 ("quest_length", 1, None),
             ):
-                object.__setattr__(self, name, _check_int(name, getattr(self, name), low, high))
+                object.__setattr__(self, name, check_int(name, getattr(self, name), low, high))
             return
         if self.challenge not in CHALLENGES:
             raise InvalidConfigError(
@@ -142,16 +142,6 @@ class GameSpec:
         return f"{self.challenge or 'custom'}-s{self.game_seed}-{digest}"
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None) -> int:
-    """``value`` (a Python or numpy int, not a bool) as a Python int in ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidConfigError(f"{name} must be an int, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise InvalidConfigError(f"{name} must be {bound}, got {value}")
-    return int(value)
-
-
 def _complete_settings(challenge: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """``given`` checked against the challenge's settings, with defaults filled in."""
     table = CHALLENGES[challenge]
@@ -172,7 +162,7 @@ def _complete_settings(challenge: str, given: Mapping[str, Any]) -> dict[str, An
                     f"got {value!r}"
                 )
         else:
-            value = _check_int(
+            value = check_int(
                 f"{challenge} setting {name!r}", value, setting.minimum, setting.maximum
             )
         out[name] = value
