@@ -13,28 +13,10 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from aisam_wrappers._kernels import count_transitions, dirichlet_entropy, first_outside
-from aisam_wrappers.errors import (
-    InvalidConfigError,
-    OutOfSpaceError,
-    UnsupportedSpaceError,
-    check_real,
-)
+from aisam_wrappers._kernels import count_transitions, dirichlet_entropy
+from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError, check_real
+from aisam_wrappers.keys import discrete_offsets
 from aisam_wrappers.memory import TABLE_LIMIT, KeyedArrays
-
-
-def _index(values: np.ndarray, start: int, n: int, what: str) -> np.ndarray:
-    """``values - start`` as flat int64, checked to lie in ``0 .. n-1`` (the compiled
-    updates index with it unchecked)."""
-    index = np.asarray(values).reshape(-1).astype(np.int64, copy=False)
-    if start:
-        index = index - start
-    bad = first_outside(index, n)
-    if bad >= 0:
-        raise OutOfSpaceError(
-            f"{what} {index[bad] + start} is outside Discrete({n}, start={start})"
-        )
-    return index
 
 
 class DirichletCountModel:
@@ -63,6 +45,7 @@ class DirichletCountModel:
             )
         if not check_real("prior_mass", prior_mass) > 0:
             raise InvalidConfigError(f"prior_mass must be > 0, got {prior_mass}")
+        self.observation_space, self.action_space = observation_space, action_space
         self.n_states = int(observation_space.n)
         self.n_actions = int(action_space.n)
         self._obs_start = int(observation_space.start)
@@ -82,13 +65,17 @@ class DirichletCountModel:
         self.counts = KeyedArrays(pairs * self.n_states, {"n": (np.float64, 0.0)})
         self.transitions = 0  # all transitions seen (= totals.sum(), kept so as not to sum S*A)
 
+    def _states(self, obs: np.ndarray, what: str) -> np.ndarray:
+        """State indices ``0 .. n_states-1`` of ``obs`` (checked: the kernels index unchecked)."""
+        return discrete_offsets(obs, self._obs_start, self.n_states, self.observation_space, what)
+
     def _pairs(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        s = _index(obs, self._obs_start, self.n_states, "observation")
-        a = _index(actions, self._act_start, self.n_actions, "action")
+        s = self._states(obs, "observation")
+        a = discrete_offsets(actions, self._act_start, self.n_actions, self.action_space, "action")
         return s * self.n_actions + a
 
     def _triples(self, pairs: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
-        nxt = _index(next_obs, self._obs_start, self.n_states, "next observation")
+        nxt = self._states(next_obs, "next observation")
         return pairs * self.n_states + nxt
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:

@@ -93,8 +93,8 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
         model: ``"count"`` (default; ``Discrete`` observations and actions), ``"forward"``,
             ``"rnd"`` or any ``PredictiveModel``.
         target: ``"transition"`` (entropy of the taken ``(s, a)``) or ``"next_state"``.
-        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for torch models, or a
-            dict of its fields.
+        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for ``"rnd"`` /
+            ``"forward"`` (an error with other models), or a dict of its fields.
         train_batch: transitions per training step (default: 1 for ``"count"``, 64
             otherwise).
         extrinsic_coef, intrinsic_coef, normalize, gamma: see

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from aisam_wrappers._kernels import first_outside
 from aisam_wrappers.errors import (
     InvalidConfigError,
     OutOfSpaceError,
@@ -59,6 +60,24 @@ def column_offsets(
         row = int(np.flatnonzero(outside.any(axis=1))[0])
         raise OutOfSpaceError(f"{what} {values[row].tolist()} is outside the space {space}")
     return flat
+
+
+def discrete_offsets(
+    values: np.ndarray, start: int, n: int, space: spaces.Space, what: str = "observation"
+) -> np.ndarray:
+    """``values - start`` as flat int64, for a batch of values of the ``Discrete(n, start)``
+    ``space``.
+
+    A value outside the space is an :class:`OutOfSpaceError`: a key or table index would
+    silently make it another value (and compiled loops index with it unchecked).
+    """
+    index = np.asarray(values).reshape(-1).astype(np.int64, copy=False)
+    if start:
+        index = index - start
+    bad = first_outside(index, n)
+    if bad >= 0:
+        raise OutOfSpaceError(f"{what} {int(index[bad]) + start} is outside the space {space}")
+    return index
 
 
 def mix_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from aisam_wrappers.models import ModelConfig
 
 MODEL_NAMES = ("count", "rnd", "forward")
+#: the models that ``model_config`` (a ``ModelConfig``) sets up
+LEARNED_MODELS = ("rnd", "forward")
 
 
 def resolve_model(
@@ -38,28 +40,38 @@ def resolve_model(
     Args:
         model: a name or an object satisfying :class:`PredictiveModel`.
         observation_space, action_space: single-env spaces of the env.
-        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for the torch models,
-            or a mapping of its fields (e.g. ``{"hidden": 64}``).
+        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for the learned models
+            (``"rnd"``, ``"forward"``), or a mapping of its fields (e.g. ``{"hidden": 64}``);
+            with any other model an :class:`InvalidConfigError`, not silently ignored.
     """
     if isinstance(model, str):
-        if model == "count":
-            return DirichletCountModel(observation_space, action_space)
-        if model in ("rnd", "forward"):
+        if model in LEARNED_MODELS:
             require_extra("torch", "agents")
             from aisam_wrappers import models
 
             cls = models.RNDModel if model == "rnd" else models.ForwardDynamicsModel
             return cls(observation_space, action_space, _model_config(model_config))
-        raise InvalidConfigError(
-            f"unknown model {model!r}: use one of {MODEL_NAMES} or pass a PredictiveModel"
-        )
-    if not isinstance(model, PredictiveModel):
+        if model != "count":
+            raise InvalidConfigError(
+                f"unknown model {model!r}: use one of {MODEL_NAMES} or pass a PredictiveModel"
+            )
+    elif not isinstance(model, PredictiveModel):
         raise InvalidConfigError(
             f"{type(model).__name__} is not a PredictiveModel: it needs prediction_error("
             "obs, actions, next_obs), predictive_entropy(obs, actions) and update(obs, "
             "actions, next_obs)"
         )
-    return model
+    if model_config is not None:  # nothing else reads it: an error, not a silent no-op
+        given = (
+            f"model={model!r}"
+            if isinstance(model, str)
+            else f"a {type(model).__name__} object (configure it when you build it)"
+        )
+        raise InvalidConfigError(
+            f"model_config only applies to the learned models {LEARNED_MODELS}, not {given}; "
+            "drop model_config"
+        )
+    return DirichletCountModel(observation_space, action_space) if isinstance(model, str) else model
 
 
 def _model_config(config: Any) -> ModelConfig | None:

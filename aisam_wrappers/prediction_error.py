@@ -54,7 +54,8 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
         env: the env to wrap; the adapter matches its type.
         model: ``"rnd"`` (default), ``"forward"``, ``"count"`` or a ``PredictiveModel``.
         model_config: a :class:`~aisam_wrappers.models.ModelConfig` for ``"rnd"`` /
-            ``"forward"`` (hidden sizes, lr, device, seed), or a dict of its fields.
+            ``"forward"`` (hidden sizes, lr, device, seed; an error with other models), or
+            a dict of its fields.
         train_batch: transitions per training step (default: 1 for ``"count"``, 64
             otherwise).
         extrinsic_coef, intrinsic_coef, normalize, gamma: see

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from aisam_wrappers._kernels import EXPONENTIAL, HYPERBOLIC, SIGMOID, satiation_curve, take_add
+from aisam_wrappers._kernels import (
+    EXPONENTIAL,
+    HYPERBOLIC,
+    SIGMOID,
+    first_outside,
+    satiation_curve,
+    take_add,
+)
 from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.base import IntrinsicReward
 from aisam_wrappers.errors import (
@@ -28,7 +35,14 @@ from aisam_wrappers.errors import (
     check_int,
     check_real,
 )
-from aisam_wrappers.keys import KEY_RANGE_LIMIT, MAX_HASH_BITS, KeyFn, make_state_key, mix_keys
+from aisam_wrappers.keys import (
+    KEY_RANGE_LIMIT,
+    MAX_HASH_BITS,
+    KeyFn,
+    discrete_offsets,
+    make_state_key,
+    mix_keys,
+)
 from aisam_wrappers.memory import KeyedArrays
 
 CURVES = ("exponential", "hyperbolic", "sigmoid")
@@ -161,14 +175,35 @@ class Satiation(IntrinsicReward):
     def keys(
         self, actions: np.ndarray, next_obs: np.ndarray, infos: Mapping[str, Any]
     ) -> np.ndarray:
-        """Memory keys of entering ``next_obs`` by ``actions``, ``(n,)`` int64."""
+        """Memory keys of entering ``next_obs`` by ``actions``, ``(n,)`` int64.
+
+        With ``per_action``, an action outside the action space is an
+        :class:`OutOfSpaceError` (its pair key would be another pair's), and so is a state
+        key outside its range when pairs are hashed (the memory has no range to check then).
+        """
         keys = self.state_key(next_obs, infos)
-        if self.config.per_action:
-            a = np.asarray(actions).astype(np.int64, copy=False)
-            if self._action_start:
-                a = a - self._action_start
-            keys = keys * self._n_actions + a if self._dense_keys else mix_keys(keys, a)
-        return keys
+        if not self.config.per_action:
+            return keys
+        a = discrete_offsets(
+            actions, self._action_start, self._n_actions, self.action_space, "action"
+        )
+        if self._dense_keys:  # a state key outside its range makes a pair key outside too
+            pairs = keys * self._n_actions
+            pairs += a  # in place: one temporary less on the hot path
+            return pairs
+        n_states = self.state_key.n_keys
+        bad = -1 if n_states is None else first_outside(keys, n_states)
+        if bad >= 0:
+            raise self._outside(int(keys[bad]), n_states)
+        return mix_keys(keys, a)
+
+    def _outside(self, key: int, n_keys: int) -> OutOfSpaceError:
+        """The error of a state key outside ``0 .. n_keys-1``: its observation is outside
+        the observation space."""
+        return OutOfSpaceError(
+            f"state key {key} is outside 0..{n_keys - 1}: the observation is not in the "
+            f"observation space {self.observation_space}"
+        )
 
     def _counts(self, slots: np.ndarray, t: int) -> np.ndarray:
         """Effective exposure counts at ``slots`` at step ``t`` (recovery applied; 0 if absent)."""
@@ -239,10 +274,7 @@ class Satiation(IntrinsicReward):
         before = np.empty(len(slots), dtype=np.float32)
         bad = take_add(count, slots, before)
         if bad >= 0:
-            raise OutOfSpaceError(
-                f"state key {int(keys[bad])} is outside 0..{count.size - 1}: the observation "
-                f"is not in the observation space {self.observation_space}"
-            )
+            raise self._outside(int(keys[bad]), count.size)
         return before
 
     def end_episodes(self, env_ids: np.ndarray) -> None:

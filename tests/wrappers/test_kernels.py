@@ -14,7 +14,7 @@ import pytest
 from gymnasium import spaces
 
 from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig
-from aisam_wrappers._kernels import count_transitions, discount, mix, take_add
+from aisam_wrappers._kernels import count_transitions, discount, first_outside, mix, take_add
 from aisam_wrappers.memory import DENSE_LIMIT
 from aisam_wrappers.normalize import ReturnNormalizer
 
@@ -32,6 +32,17 @@ def test_take_add_reports_a_slot_outside_the_column_and_writes_nothing(bad: int)
     column = np.zeros(3, dtype=np.float32)
     assert take_add(column, np.array([0, bad, 1]), np.empty(3, dtype=np.float32)) == 1
     np.testing.assert_array_equal(column, 0.0)
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 256, 257, 1000])
+def test_first_outside_finds_the_first_value_outside_in_any_block(size: int) -> None:
+    values = np.random.default_rng(size).integers(0, 5, size)
+    assert first_outside(values, 5) == -1
+    for first in sorted({0, size // 3, size - 1} if size else set()):
+        bad = values.copy()
+        bad[first] = -1 if first % 2 else 5
+        bad[first + 1 :: 7] = 9  # later values outside do not count
+        assert first_outside(bad, 5) == first
 
 
 @pytest.mark.parametrize("masked", [False, True])
@@ -72,11 +83,19 @@ def test_normalize_and_mix_merges_batches_into_the_running_moments() -> None:
     )
 
 
-@pytest.mark.parametrize("n", [10, DENSE_LIMIT * 4])  # dense and hashed memory
-def test_satiation_rejects_observations_outside_its_space(n: int) -> None:
+@pytest.mark.parametrize(
+    ("n", "per_action"),
+    [
+        (10, False),  # dense memory
+        (DENSE_LIMIT * 4, False),  # hashed memory
+        (2**61, True),  # 2**62 (state, action) pairs: hashed pair keys
+    ],
+)
+def test_satiation_rejects_observations_outside_its_space(n: int, per_action: bool) -> None:
     space = spaces.Discrete(n)
     for memory in ("lifelong", "episodic"):
-        sat = Satiation(space, spaces.Discrete(2), 2, SatiationConfig(memory=memory))
+        cfg = SatiationConfig(memory=memory, per_action=per_action)
+        sat = Satiation(space, spaces.Discrete(2), 2, cfg)
         for bad in (n + 2, -1):
             with pytest.raises(OutOfSpaceError, match=str(bad)):
                 sat.compute(np.zeros(2), np.zeros(2), np.array([3, bad]), {}, np.arange(2))

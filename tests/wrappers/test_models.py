@@ -47,7 +47,7 @@ def test_count_model_rejects_values_outside_its_spaces_and_counts_nothing(
     obs: list[int], action: list[int], nxt: list[int]
 ) -> None:
     model = DirichletCountModel(spaces.Discrete(4), spaces.Discrete(2))
-    with pytest.raises(OutOfSpaceError, match="outside Discrete"):
+    with pytest.raises(OutOfSpaceError, match="outside the space Discrete"):
         model.update(np.array(obs), np.array(action), np.array(nxt))
     with pytest.raises(OutOfSpaceError):
         model.prediction_error(np.array(obs), np.array(action), np.array(nxt))
@@ -226,6 +226,17 @@ def test_model_config_takes_numpy_scalars_and_a_dict_of_its_fields() -> None:
         EntropyBonus(ScriptedEnv(), model="rnd", model_config={"hidden": 2.5})
     with pytest.raises(InvalidConfigError, match="dict of its fields"):
         PredictionErrorBonus(ScriptedEnv(), model_config=5)
+
+
+@pytest.mark.parametrize("bonus", [PredictionErrorBonus, EntropyBonus])
+@pytest.mark.parametrize("own_model", [False, True])
+@pytest.mark.parametrize("config", [{"hidden": 8}, ModelConfig(hidden=8, device="cpu")])
+def test_model_config_is_refused_where_no_learned_model_reads_it(
+    bonus: type, own_model: bool, config: object
+) -> None:
+    model = DirichletCountModel(spaces.Discrete(8), spaces.Discrete(8)) if own_model else "count"
+    with pytest.raises(InvalidConfigError, match=r"only applies to .* \('rnd', 'forward'\)"):
+        bonus(ScriptedEnv(), model=model, model_config=config)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

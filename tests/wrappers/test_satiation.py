@@ -102,6 +102,29 @@ def test_per_action_keys_count_state_action_pairs() -> None:
     np.testing.assert_allclose(second, [2**-0.5, 2**-0.5, 2**-0.5])  # counts before this batch
 
 
+@pytest.mark.parametrize(
+    ("obs_space", "act_space", "bad", "memory"),
+    [
+        (spaces.Discrete(4), spaces.Discrete(3), 7, "lifelong"),  # was pair (2, 1)
+        (spaces.Discrete(4), spaces.Discrete(3), 3, "lifelong"),  # was pair (1, 0)
+        (spaces.Discrete(4), spaces.Discrete(3), -1, "lifelong"),
+        (spaces.Discrete(4), spaces.Discrete(3, start=1), 0, "lifelong"),
+        (spaces.Discrete(4), spaces.Discrete(3), 5, "episodic"),
+        (spaces.MultiDiscrete([2**31, 2**30]), spaces.Discrete(8), 8, "lifelong"),  # hashed
+    ],
+)
+def test_per_action_actions_outside_the_space_are_refused(
+    obs_space: spaces.Space, act_space: spaces.Discrete, bad: int, memory: str
+) -> None:
+    cfg = SatiationConfig(per_action=True, memory=memory)
+    sat = Satiation(obs_space, act_space, 2, cfg)
+    nxt = np.array([obs_space.start] * 2)
+    acts = np.array([act_space.start, bad])
+    with pytest.raises(OutOfSpaceError, match=rf"action {bad} is outside the space Discrete"):
+        sat.compute(nxt, acts, nxt, {}, np.arange(2))
+    assert not sat.memory.columns["count"].any()  # nothing counted, not even the good row
+
+
 def test_batch_duplicates_share_the_count_before_the_batch_then_all_add() -> None:
     sat = Satiation(spaces.Discrete(5), spaces.Discrete(2), num_envs=4)
     keys = np.array([3, 3, 3, 1])
