@@ -140,8 +140,13 @@ class PonderPPO(PPO):
         """SB3's ``load``, but a missing, damaged or foreign file raises :class:`CheckpointError`.
 
         As with SB3, a path that does not exist is retried with ``.zip`` appended. The file
-        is read once more beforehand to check it (a model file is small).
+        is read once more beforehand to check it (a model file is small). ``kwargs``
+        override saved attributes, as in SB3; ``lambda_p``, ``ponder_beta`` and ``n_epochs``
+        among them are checked as the constructor checks them (:class:`InvalidConfigError`).
         """
+        check_prior(kwargs.get("lambda_p", 0.5), kwargs.get("ponder_beta", 0.0))
+        if "n_epochs" in kwargs:
+            check_int("n_epochs", kwargs["n_epochs"], 1)
         if isinstance(path, str | Path):
             path = _model_file(Path(path))
         _check_model_file(path, custom_objects)
@@ -154,6 +159,23 @@ class PonderPPO(PPO):
             force_reset=force_reset,
             **kwargs,
         )
+
+    def set_parameters(
+        self,
+        load_path_or_dict: str | Path | io.BufferedIOBase | dict[str, Any],
+        exact_match: bool = True,
+        device: torch.device | str = "auto",
+    ) -> None:
+        """SB3's ``set_parameters`` (also what ``load`` calls), but weights or optimizer state
+        that do not fit this model raise :class:`CheckpointError` instead of torch's error."""
+        try:
+            super().set_parameters(load_path_or_dict, exact_match=exact_match, device=device)
+        except (RuntimeError, ValueError) as exc:
+            if isinstance(exc, CheckpointError) or not _state_dict_mismatch(exc):
+                raise
+            raise CheckpointError(
+                f"the saved parameters do not fit this PonderPPO model: {exc}"
+            ) from exc
 
     def _minibatch_loss(
         self,
@@ -221,6 +243,19 @@ class PonderPPO(PPO):
             self.logger.record("train/clip_range_vf", clip_range_vf)
         for key in ("expected_steps", "kl", "task_loss"):
             self.logger.record(f"ponder/{key}", float(np.mean(stats[key])))
+
+
+def _state_dict_mismatch(exc: Exception) -> bool:
+    """Whether ``exc`` is torch's or SB3's complaint about a state dict that does not fit."""
+    text = str(exc)
+    return any(
+        marker in text
+        for marker in (
+            "loading state_dict",  # torch Module: missing/unexpected keys, wrong shapes
+            "parameter group",  # torch Optimizer: groups or sizes differ
+            "Names of parameters do not match",  # SB3: objects missing from the file
+        )
+    )
 
 
 def _model_file(path: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -236,6 +237,61 @@ def test_load_of_a_bad_file_says_what_is_wrong(
     with pytest.raises(CheckpointError, match=match) as info:
         PonderPPO.load(bad, device="cpu")
     assert str(bad) in str(info.value)
+
+
+def _resave(name: str, change: Callable[[dict], None]) -> Callable[[str, bytes], bytes]:
+    """A ``_rewrite`` member change: the state dict ``name`` loaded, changed, saved again."""
+
+    def member(filename: str, data: bytes) -> bytes:
+        if filename != name:
+            return data
+        state = torch.load(io.BytesIO(data), weights_only=True)
+        change(state)
+        out = io.BytesIO()
+        torch.save(state, out)
+        return out.getvalue()
+
+    return member
+
+
+def _wrong_shape(state: dict) -> None:
+    key = next(k for k in state if k.endswith("weight"))
+    state[key] = torch.zeros(3, 3)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (_resave("policy.pth", _wrong_shape), "(?s)do not fit .*size mismatch"),
+        (_resave("policy.pth", lambda s: s.pop(next(iter(s)))), "(?s)do not fit .*Missing key"),
+        (_resave("policy.pth", lambda s: s.update(extra=torch.zeros(1))), "(?s)do not fit .*extra"),
+        (
+            _resave("policy.optimizer.pth", lambda s: s["param_groups"][0]["params"].pop()),
+            "(?s)do not fit .*parameter group",
+        ),
+    ],
+)
+def test_load_of_tampered_weights_says_they_do_not_fit(
+    change: Callable[[str, bytes], bytes], match: str, saved_model: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "tampered.zip"
+    _rewrite(saved_model, bad, change)
+    with pytest.raises(CheckpointError, match=match):
+        PonderPPO.load(bad, device="cpu")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lambda_p": 1.5}, "lambda_p must be in"),
+        ({"ponder_beta": float("nan")}, "beta must be finite"),
+        ({"n_epochs": 0}, "n_epochs must be >= 1"),
+    ],
+)
+def test_load_overrides_are_checked(kwargs: dict, match: str, saved_model: Path) -> None:
+    with pytest.raises(InvalidConfigError, match=match):
+        PonderPPO.load(saved_model, device="cpu", **kwargs)
+    assert PonderPPO.load(saved_model, device="cpu", lambda_p=0.3).lambda_p == 0.3
 
 
 def test_load_of_a_missing_file_names_it(saved_model: Path, tmp_path: Path) -> None:
