@@ -16,6 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from aisam_envs._render import cell_strip, check_render_mode
 from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError, check_int
 
 __all__ = ["ParityEnv", "sample_parity"]
@@ -53,7 +54,7 @@ class ParityEnv(gym.Env[np.ndarray, np.int64]):
     ``parity``, ``correct`` and ``answered_n_active`` of the question just answered.
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -61,7 +62,9 @@ class ParityEnv(gym.Env[np.ndarray, np.int64]):
         min_active: int = 1,
         max_active: int | None = None,
         episode_length: int = 1,
+        render_mode: str | None = None,
     ) -> None:
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         n_bits = check_int("n_bits", n_bits, 1)
         min_active = check_int("min_active", min_active, 1)
         max_active = n_bits if max_active is None else check_int("max_active", max_active, 1)
@@ -117,3 +120,8 @@ class ParityEnv(gym.Env[np.ndarray, np.int64]):
         obs = self._x.copy() if terminated else self._draw()
         info["n_active"] = self._n_active
         return obs, float(correct), terminated, False, info
+
+    def render(self) -> np.ndarray | None:
+        """The current question as an RGB strip (one cell per entry: black -1, grey 0,
+        white +1) for ``render_mode="rgb_array"``."""
+        return cell_strip(self._x) if self.render_mode == "rgb_array" else None

@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from aisam_envs._render import cell_strip, check_render_mode
 from aisam_envs.errors import InvalidConfigError, ResetNeededError, check_action, check_int
 from aisam_envs.table import rng
 from aisam_envs.table.observations import ObservationEncoder
@@ -72,12 +73,13 @@ class TransitionTableEnv(gym.Env[Any, np.int64]):
         start_state: start of every episode; ``None`` for uniformly random starts.
         table: a ready-made :class:`TransitionTable` (the generation arguments are
             then ignored).
-        render_mode: ``"ansi"`` renders the state id as text.
+        render_mode: ``"ansi"`` renders the state id as text, ``"rgb_array"`` as a strip of
+            its binary digits (white 1, black 0; what SB3's ``make_vec_env`` asks for).
         **kind_params: the kind's own parameters (``n_successors``, ``concentration``,
             ``n_clusters``, ``n_bridges``).
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["ansi"]}
+    metadata: dict[str, Any] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -94,7 +96,7 @@ class TransitionTableEnv(gym.Env[Any, np.int64]):
         render_mode: str | None = None,
         **kind_params: Any,
     ) -> None:
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.table, self._encoder = build_world(
             n_states, n_actions, kind, table_seed, obs_type, obs_dim,
             goal_states, goal_reward, start_state, table, kind_params,
@@ -150,8 +152,13 @@ class TransitionTableEnv(gym.Env[Any, np.int64]):
         obs = self._encoder.encode(nxt)
         return obs, float(table.rewards[nxt]), terminated, False, {"state": nxt}
 
-    def render(self) -> str | None:
-        """The current state as text for ``render_mode="ansi"``."""
-        if self.render_mode != "ansi":
-            return None
-        return f"state {self._state}/{self.table.n_states} ({self.table.kind} table)"
+    def render(self) -> str | np.ndarray | None:
+        """The current state as text (``"ansi"``) or as an RGB strip of its binary digits,
+        most significant first (``"rgb_array"``; all black before the first reset)."""
+        if self.render_mode == "ansi":
+            return f"state {self._state}/{self.table.n_states} ({self.table.kind} table)"
+        if self.render_mode == "rgb_array":
+            n_digits = (self.table.n_states - 1).bit_length()
+            digits = (max(self._state, 0) >> np.arange(n_digits - 1, -1, -1)) & 1
+            return cell_strip(digits * 2 - 1)
+        return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -13,7 +15,32 @@ from aisam_envs.parity import ParityEnv, sample_parity
 
 
 def test_passes_gymnasium_check_env() -> None:
-    check_env(gym.make("aisam/Parity-v0", n_bits=6).unwrapped, skip_render_check=True)
+    check_env(gym.make("aisam/Parity-v0", n_bits=6, render_mode="rgb_array").unwrapped)
+
+
+def test_rgb_array_shows_the_question() -> None:
+    env = ParityEnv(n_bits=6, min_active=3, max_active=3, render_mode="rgb_array")
+    obs, _ = env.reset(seed=1)
+    image = env.render()
+    assert image.shape == (8, 48, 3) and image.dtype == np.uint8
+    expected = {-1.0: 0, 0.0: 128, 1.0: 255}
+    np.testing.assert_array_equal(image[4, 4::8, 0], [expected[v] for v in obs])
+    assert (image == image[:1, :, :1]).all()  # flat grey-level cells
+    assert ParityEnv(n_bits=6).render() is None
+
+
+def test_sb3_make_vec_env_renders_without_warnings() -> None:
+    env_util = pytest.importorskip("stable_baselines3.common.env_util")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # SB3 asks for render_mode="rgb_array"
+        venv = env_util.make_vec_env("aisam/Parity-v0", n_envs=2, env_kwargs={"n_bits": 4})
+    venv.reset()
+    assert [image.shape for image in venv.get_images()] == [(8, 32, 3)] * 2
+
+
+def test_unknown_render_mode_is_refused() -> None:
+    with pytest.raises(InvalidConfigError, match="render_mode must be None or one of"):
+        ParityEnv(render_mode="ansi")
 
 
 def test_sample_parity_labels_and_difficulty() -> None:

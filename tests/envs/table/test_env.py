@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -18,6 +20,31 @@ OBS_TYPES = ["discrete", "onehot", "embedding"]
 @pytest.mark.parametrize("kind", ["random", "stochastic", "lock", "clusters"])
 def test_gymnasium_check_env_passes(kind: str, obs_type: str) -> None:
     check_env(gym.make(ID, kind=kind, obs_type=obs_type, n_states=16).unwrapped)
+
+
+def test_render_modes() -> None:
+    env = gym.make(ID, n_states=10, render_mode="rgb_array").unwrapped
+    assert (env.render() == 0).all()  # before the first reset: state -1 shows as 0
+    env.reset(seed=0)
+    env.step(1)
+    image = env.render()
+    assert image.shape == (8, 32, 3) and image.dtype == np.uint8  # 4 binary digits for 0..9
+    digits = [int(bit) for bit in f"{env.state:04b}"]
+    np.testing.assert_array_equal(image[4, 4::8, 0], [255 * d for d in digits])
+    text = gym.make(ID, n_states=10, render_mode="ansi").unwrapped
+    text.reset(seed=0)
+    assert text.render() == "state 0/10 (random table)"
+    with pytest.raises(InvalidConfigError, match="render_mode must be None or one of"):
+        gym.make(ID, render_mode="human_text")
+
+
+def test_sb3_make_vec_env_asks_for_a_supported_render_mode() -> None:
+    env_util = pytest.importorskip("stable_baselines3.common.env_util")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        venv = env_util.make_vec_env(ID, n_envs=2, env_kwargs={"n_states": 300})
+    venv.reset()
+    assert [image.shape for image in venv.get_images()] == [(8, 72, 3)] * 2
 
 
 @pytest.mark.parametrize("obs_type", OBS_TYPES)
