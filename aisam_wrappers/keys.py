@@ -37,6 +37,22 @@ MAX_HASH_BITS = 62
 KEY_RANGE_LIMIT = 2**62
 
 
+def integral(values: np.ndarray, space: spaces.Space, what: str = "observation") -> np.ndarray:
+    """``values`` as int64, for values of an integer ``space``.
+
+    A float that is not a whole number is an :class:`OutOfSpaceError` (a cast would silently
+    make 1.5 the value 1); whole floats (``2.0``, as a float-casting wrapper gives) pass.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        fractional = ~np.isfinite(values) | (values != np.floor(values))
+        if fractional.any():
+            raise OutOfSpaceError(
+                f"{what} {values[fractional].flat[0]} is not a value of the space {space}"
+            )
+    return values.astype(np.int64, copy=False)
+
+
 def column_offsets(
     values: np.ndarray,
     start: np.ndarray,
@@ -51,7 +67,7 @@ def column_offsets(
     :class:`OutOfSpaceError`: a key or one-hot index would silently make it another state.
     """
     values = np.asarray(values)
-    flat = values.astype(np.int64).reshape(len(values), -1)
+    flat = integral(values, space, what).reshape(len(values), -1)
     if flat.shape[1] != len(start):
         raise OutOfSpaceError(f"{what}s of {flat.shape[1]} values do not fit {space}")
     flat = flat - start
@@ -71,7 +87,7 @@ def discrete_offsets(
     A value outside the space is an :class:`OutOfSpaceError`: a key or table index would
     silently make it another value (and compiled loops index with it unchecked).
     """
-    index = np.asarray(values).reshape(-1).astype(np.int64, copy=False)
+    index = integral(values, space, what).reshape(-1)
     if start:
         index = index - start
     bad = first_outside(index, n)
@@ -121,9 +137,10 @@ class DiscreteKey(StateKey):
     def __init__(self, space: spaces.Discrete) -> None:
         self.n_keys = int(space.n)
         self._start = int(space.start)
+        self._space = space
 
     def __call__(self, obs: np.ndarray, infos: Mapping[str, Any]) -> np.ndarray:
-        keys = np.asarray(obs).astype(np.int64, copy=False).reshape(-1)
+        keys = integral(obs, self._space).reshape(-1)
         return keys - self._start if self._start else keys
 
 

@@ -102,6 +102,17 @@ def test_satiation_rejects_observations_outside_its_space(n: int, per_action: bo
         np.testing.assert_array_equal(sat.memory.columns["count"], 0.0)  # nothing counted
 
 
+@pytest.mark.parametrize("bad", [1.5, -0.5, np.nan, np.inf])
+def test_satiation_refuses_fractional_observations_of_a_discrete_space(bad: float) -> None:
+    sat = Satiation(spaces.Discrete(5), spaces.Discrete(2), 2, SatiationConfig())
+    with pytest.raises(OutOfSpaceError, match="is not a value of the space Discrete"):
+        sat.compute(np.zeros(2), np.zeros(2), np.array([3.0, bad]), {}, np.arange(2))
+    np.testing.assert_array_equal(sat.memory.columns["count"], 0.0)
+    # whole floats (a float-casting wrapper's) are the states they name
+    sat.compute(np.zeros(2), np.zeros(2), np.array([3.0, 1.0]), {}, np.arange(2))
+    np.testing.assert_array_equal(sat.memory.columns["count"], [0, 1, 0, 1, 0])
+
+
 def test_count_transitions_matches_the_batched_numpy_update() -> None:
     rng, alpha = np.random.default_rng(0), 0.25
     counts, totals, seen, xlogx = np.zeros(12), np.zeros(4), np.zeros(4), np.zeros(4)

@@ -54,6 +54,15 @@ def test_count_model_rejects_values_outside_its_spaces_and_counts_nothing(
     assert model.transitions == 0 and not model.totals.any()
 
 
+def test_count_model_refuses_fractional_values() -> None:
+    model = DirichletCountModel(spaces.Discrete(4), spaces.Discrete(2))
+    with pytest.raises(OutOfSpaceError, match="next observation 2.5 is not a value"):
+        model.update(np.array([0]), np.array([1]), np.array([2.5]))
+    with pytest.raises(OutOfSpaceError, match="action 0.25 is not a value"):
+        model.update(np.array([0]), np.array([0.25]), np.array([2]))
+    assert model.transitions == 0
+
+
 def test_entropy_falls_to_zero_on_a_deterministic_world() -> None:
     model = DirichletCountModel(spaces.Discrete(50), spaces.Discrete(3))
     s = np.arange(10)
@@ -303,10 +312,12 @@ def test_learned_models_handle_huge_multidiscrete_spaces() -> None:
         (spaces.MultiDiscrete([3, 3]), [[0, 3]]),
         (spaces.MultiDiscrete([3, 2**31]), [[-1, 0]]),
         (spaces.MultiDiscrete([3, 3]), [[0, 0, 0]]),
+        (spaces.Discrete(4), [1.5]),  # a cast would make it state 1
+        (spaces.MultiDiscrete([3, 3]), [[0, np.nan]]),
     ],
 )
 def test_encoded_values_outside_the_space_are_refused(space: spaces.Space, bad: list) -> None:
-    with pytest.raises(OutOfSpaceError, match="outside|do not fit"):
+    with pytest.raises(OutOfSpaceError, match="outside|do not fit|not a value"):
         FeatureEncoder(space)(np.array(bad))
 
 
