@@ -18,9 +18,10 @@ likely step; accuracy and the expected number of ponder steps are printed and wr
 On a GPU add ``--cuda-graph`` (about 10x the iterations per second). ``--checkpoint FILE``
 resumes from FILE when it exists and saves there at the end, so that several short runs
 add up to one long one; a resumed run trains with its own ``--lr``, and ``--iterations 0``
-only evaluates (a CUDA-graph checkpoint also loads on the CPU). Beside FILE the chain keeps
-the state of its most accurate evaluation (``a.pt`` -> ``a.best.pt``), itself a checkpoint
-to resume from, so that a run that diverges late loses nothing.
+only evaluates, leaving FILE unchanged (a CUDA-graph checkpoint also loads on the CPU).
+Beside FILE the chain keeps the state of its most accurate evaluation (``a.pt`` ->
+``a.best.pt``), itself a checkpoint to resume from, so that a run that diverges late loses
+nothing.
 
 The defaults are the paper's (batch 128, lr 3e-4). At 64 bits they stayed at chance for
 356k updates here. What reproduces the paper's ~1.0 (0.9996 after 255k updates, 21 minutes
@@ -257,7 +258,7 @@ def train(args: argparse.Namespace) -> dict:
                 best = row["accuracy_sample"]
                 save(best_path(args.checkpoint), seconds)
     done_seconds += time.perf_counter() - start
-    if args.checkpoint is not None:
+    if args.checkpoint is not None and train_step is not None:  # evaluating leaves it as is
         save(args.checkpoint, done_seconds)
     final = {"iteration": it, "seconds": done_seconds, **evaluate(net, test, gen)}
     final["by_n_active"] = accuracy_by_n_active(net, test, gen)
@@ -288,8 +289,8 @@ def main() -> None:
         "--checkpoint",
         type=Path,
         default=None,
-        help="resume from this file if it exists, and save to it at the end (runs add up); "
-        "the most accurate evaluation's state is kept beside it (a.pt -> a.best.pt)",
+        help="resume from this file if it exists, and save to it after training (runs add "
+        "up); the most accurate evaluation's state is kept beside it (a.pt -> a.best.pt)",
     )
     args = parser.parse_args()
     if args.cuda_graph and not str(args.device).startswith("cuda"):
