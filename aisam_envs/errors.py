@@ -95,6 +95,15 @@ def check_real(name: str, value: Any, error: type[Exception] = InvalidConfigErro
     return float(value)
 
 
+def check_bool(name: str, value: Any, error: type[Exception] = InvalidConfigError) -> bool:
+    """``value`` (a Python or numpy bool) as a Python bool, or ``error`` naming ``name``
+    (a string such as ``"False"`` or a number would otherwise count as true or false
+    silently)."""
+    if not isinstance(value, bool | np.bool_):
+        raise error(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
 def check_action(action: Any, n: int, names: Sequence[str] = ()) -> int:
     """``action`` as a Python int in ``[0, n)``, or a clear :class:`InvalidActionError`.
 

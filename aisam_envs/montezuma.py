@@ -45,6 +45,7 @@ from aisam_envs.errors import (
     InvalidActionError,
     InvalidConfigError,
     check_action,
+    check_bool,
     check_int,
     require_extra,
 )
@@ -173,13 +174,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def _check_bool(name: str, value: Any) -> bool:
-    """``value`` (a Python or numpy bool) as a Python bool: pybind11 takes nothing else."""
-    if not isinstance(value, bool | np.bool_):
-        raise InvalidConfigError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
-
-
 def _check_choice(name: str, value: Any, choices: tuple[int, ...]) -> int | None:
     """``None`` or one of the ROM's ``choices`` (ALE raises on others, or pybind11 on non-ints)."""
     if value is None:
@@ -245,7 +239,7 @@ def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, A
         if name in _VECTOR_INTS:
             checked[name] = check_int(name, value, _VECTOR_INTS[name], _INT32_MAX)
         elif name in _VECTOR_BOOLS:
-            checked[name] = _check_bool(name, value)
+            checked[name] = check_bool(name, value)
         else:
             mode = value.value if isinstance(value, AutoresetMode) else value
             if not (isinstance(mode, str) and mode in _AUTORESET_MODES):
@@ -317,7 +311,7 @@ class MontezumaReducedEnv(AtariEnv):
             "repeat_action_probability": repeat_action_probability,
             "max_num_frames_per_episode": max_num_frames_per_episode,
             "render_mode": render_mode,
-            "sound_obs": _check_bool("sound_obs", sound_obs),
+            "sound_obs": check_bool("sound_obs", sound_obs),
         }
         super().__init__(GAME, **settings)
         # AtariEnv's own pickling would rebuild a plain 18-action AtariEnv.

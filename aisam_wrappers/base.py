@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aisam_wrappers._kernels import mix
-from aisam_wrappers.errors import InvalidConfigError, RewardShapeError, check_real
+from aisam_wrappers.errors import InvalidConfigError, RewardShapeError, check_bool, check_real
 from aisam_wrappers.normalize import ReturnNormalizer
 
 logger = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ class BonusMixer:
         self.reward = reward
         self.extrinsic_coef = check_real("extrinsic_coef", extrinsic_coef)
         self.intrinsic_coef = check_real("intrinsic_coef", intrinsic_coef)
+        normalize = check_bool("normalize", normalize)
         self.normalizer = ReturnNormalizer(reward.num_envs, gamma) if normalize else None
         self._all = np.arange(reward.num_envs)
         self._warned = False

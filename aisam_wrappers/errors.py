@@ -20,6 +20,7 @@ __all__ = [
     "OutOfSpaceError",
     "RewardShapeError",
     "UnsupportedSpaceError",
+    "check_bool",
     "check_int",
     "check_real",
     "require_extra",
@@ -53,6 +54,11 @@ class RewardShapeError(AisamWrapperError, ValueError):
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """:func:`aisam_envs.errors.check_int` raising this package's :class:`InvalidConfigError`."""
     return _envs.check_int(name, value, low, high, error=InvalidConfigError)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """:func:`aisam_envs.errors.check_bool` raising this package's :class:`InvalidConfigError`."""
+    return _envs.check_bool(name, value, error=InvalidConfigError)
 
 
 def check_real(name: str, value: Any) -> float:

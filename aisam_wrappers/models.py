@@ -23,6 +23,7 @@ from aisam_wrappers.encoding import FeatureEncoder
 from aisam_wrappers.errors import (
     InvalidConfigError,
     UnsupportedSpaceError,
+    check_bool,
     check_int,
     check_real,
 )
@@ -65,6 +66,7 @@ class ModelConfig:
                 f"update_proportion must be in (0, 1], got {self.update_proportion}"
             )
         check_int("seed", self.seed, 0, 2**64 - 1)  # torch.manual_seed's range
+        check_bool("normalize_obs", self.normalize_obs)
         if self.device != "auto":
             try:
                 torch.device(self.device)

@@ -32,6 +32,7 @@ from aisam_wrappers.errors import (
     InvalidConfigError,
     OutOfSpaceError,
     UnsupportedSpaceError,
+    check_bool,
     check_int,
     check_real,
 )
@@ -101,6 +102,7 @@ class SatiationConfig:
             raise InvalidConfigError(f"recovery_rate must be >= 0, got {self.recovery_rate}")
         check_int("hash_bits", self.hash_bits, 1, MAX_HASH_BITS)
         check_int("seed", self.seed, 0)
+        check_bool("per_action", self.per_action)
 
     def curve_args(self) -> tuple[int, float, float, float]:
         """The arguments of :func:`~aisam_wrappers._kernels.satiation_curve` after the counts.

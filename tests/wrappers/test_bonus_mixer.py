@@ -149,6 +149,8 @@ def test_normaliser_clips_early_outliers_unless_the_bound_makes_it_needless() ->
         {"gamma": 1.0},
         {"gamma": "0.9"},
         {"gamma": np.nan},
+        {"normalize": "False"},  # a non-empty string would count as true
+        {"normalize": 0},
     ],
 )
 def test_bad_mixer_settings_are_rejected(kwargs: dict) -> None:

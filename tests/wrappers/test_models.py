@@ -215,6 +215,7 @@ def test_train_batch_must_be_a_positive_int(train_batch: object) -> None:
         {"seed": 1.5},
         {"device": "nope"},
         {"device": None},
+        {"normalize_obs": "no"},
     ],
 )
 def test_bad_model_configs_are_rejected(settings: dict) -> None:

@@ -238,6 +238,8 @@ def test_unsupported_spaces_name_the_option_to_use() -> None:
         {"hash_bits": True},
         {"seed": -1},
         {"seed": 1.0},
+        {"per_action": "False"},
+        {"per_action": 1},
     ],
 )
 def test_bad_settings_are_rejected(settings: dict) -> None:
