@@ -75,22 +75,17 @@ def merge_moments(
 
 
 @_jit(nogil=True, error_model="numpy")
-def take_add(column: np.ndarray, slots: np.ndarray, out: np.ndarray) -> int:
+def take_add(column: np.ndarray, slots: np.ndarray, out: np.ndarray) -> None:
     """``out[i] = column[slots[i]]`` for all ``i``, then adds 1 at every slot.
 
     Every row sees the value before the batch (rows sharing a slot see the same one),
-    and a slot taken ``k`` times gains ``k``. Returns the index of the first slot
-    outside ``column`` (nothing is written then), or -1.
+    and a slot taken ``k`` times gains ``k``. ``slots`` must lie in ``column``: the
+    memory (:class:`~aisam_wrappers.memory.KeyedArrays`) checks them.
     """
-    size = column.shape[0]
     for i in range(slots.shape[0]):
-        slot = slots[i]
-        if slot < 0 or slot >= size:
-            return i
-        out[i] = column[slot]
+        out[i] = column[slots[i]]
     for i in range(slots.shape[0]):
         column[slots[i]] += 1
-    return -1
 
 
 # fastmath=True: counts are finite and >= 0 by construction

@@ -72,12 +72,12 @@ class KeyedArrays:
         return keys
 
     def _dense_slots(self, keys: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-        if rows is None:  # the caller checks the slots against the column size
-            return keys
+        """Slots of dense ``keys``, checked to lie in ``0 .. width-1`` (numpy would wrap a
+        negative key to another entry, which a recovery or a lookup would then read)."""
         bad = first_outside(keys, self.width)
         if bad >= 0:
             raise OutOfSpaceError(f"key {int(keys[bad])} is outside 0..{self.width - 1}")
-        return keys + rows * self.width
+        return keys if rows is None else keys + rows * self.width
 
     def find(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Entry indices of ``keys`` (in ``rows``, default row 0), ``-1`` where absent."""

@@ -196,16 +196,23 @@ class Satiation(IntrinsicReward):
         n_states = self.state_key.n_keys
         bad = -1 if n_states is None else first_outside(keys, n_states)
         if bad >= 0:
-            raise self._outside(int(keys[bad]), n_states)
+            raise self._outside(f"key {int(keys[bad])} is outside 0..{n_states - 1}")
         return mix_keys(keys, a)
 
-    def _outside(self, key: int, n_keys: int) -> OutOfSpaceError:
-        """The error of a state key outside ``0 .. n_keys-1``: its observation is outside
-        the observation space."""
+    def _outside(self, what: str) -> OutOfSpaceError:
+        """The error of a key outside its range (``what``): its observation is outside the
+        observation space."""
         return OutOfSpaceError(
-            f"state key {key} is outside 0..{n_keys - 1}: the observation is not in the "
-            f"observation space {self.observation_space}"
+            f"state {what}: the observation is not in the observation space "
+            f"{self.observation_space}"
         )
+
+    def _slots(self, keys: np.ndarray, rows: np.ndarray | None, insert: bool) -> np.ndarray:
+        """Memory entries of ``keys`` (created if ``insert``); the memory checks the range."""
+        try:
+            return self.memory.insert(keys, rows) if insert else self.memory.find(keys, rows)
+        except OutOfSpaceError as exc:
+            raise self._outside(str(exc)) from None
 
     def _counts(self, slots: np.ndarray, t: int) -> np.ndarray:
         """Effective exposure counts at ``slots`` at step ``t`` (recovery applied; 0 if absent)."""
@@ -225,7 +232,7 @@ class Satiation(IntrinsicReward):
     ) -> np.ndarray:
         """``curve(n)`` for each entered key, ``(n,)`` float32 in (0, 1]."""
         rows = env_ids if self._episodic else None
-        slots = self.memory.find(self.keys(actions, next_obs, infos), rows)
+        slots = self._slots(self.keys(actions, next_obs, infos), rows, insert=False)
         # the batch's step is t + 1, as in update/compute (which count it before exposing)
         counts = self._counts(slots, self.t + 1)  # a fresh float32 array: curved in place
         satiation_curve(counts, *self._curve)
@@ -267,16 +274,13 @@ class Satiation(IntrinsicReward):
     ) -> np.ndarray:
         """Counts one exposure for each entered key; returns the counts before it."""
         rows = env_ids if self._episodic else None
-        keys = self.keys(actions, next_obs, infos)
-        slots = self.memory.insert(keys, rows)
+        slots = self._slots(self.keys(actions, next_obs, infos), rows, insert=True)
         count = self.memory.columns["count"]
         if self._recovers:
             count[slots] = self._counts(slots, self.t)
             self.memory.columns["last"][slots] = self.t
         before = np.empty(len(slots), dtype=np.float32)
-        bad = take_add(count, slots, before)
-        if bad >= 0:
-            raise self._outside(int(keys[bad]), count.size)
+        take_add(count, slots, before)
         return before
 
     def end_episodes(self, env_ids: np.ndarray) -> None:
