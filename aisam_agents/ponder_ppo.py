@@ -144,6 +144,7 @@ class PonderPPO(PPO):
         override saved attributes, as in SB3; ``lambda_p``, ``ponder_beta`` and ``n_epochs``
         among them are checked as the constructor checks them (:class:`InvalidConfigError`).
         """
+        # the overrides only (the saved values were checked when saved): 0.5 and 0.0 pass
         check_prior(kwargs.get("lambda_p", 0.5), kwargs.get("ponder_beta", 0.0))
         if "n_epochs" in kwargs:
             check_int("n_epochs", kwargs["n_epochs"], 1)
