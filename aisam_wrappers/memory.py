@@ -71,12 +71,15 @@ class KeyedArrays:
             raise OutOfSpaceError(f"key {int(keys[bad])} is outside 0..{self.n_keys - 1}")
         return keys
 
-    def _dense_slots(self, keys: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    def _dense_slots(
+        self, keys: np.ndarray, rows: np.ndarray | None, check: bool = True
+    ) -> np.ndarray:
         """Slots of dense ``keys``, checked to lie in ``0 .. width-1`` (numpy would wrap a
-        negative key to another entry, which a recovery or a lookup would then read)."""
-        bad = first_outside(keys, self.width)
-        if bad >= 0:
-            raise OutOfSpaceError(f"key {int(keys[bad])} is outside 0..{self.width - 1}")
+        negative key to another entry). Only a plain row-0 insert may skip the check."""
+        if check or rows is not None or self._stamped:
+            bad = first_outside(keys, self.width)
+            if bad >= 0:
+                raise OutOfSpaceError(f"key {int(keys[bad])} is outside 0..{self.width - 1}")
         return keys if rows is None else keys + rows * self.width
 
     def find(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -89,11 +92,17 @@ class KeyedArrays:
         live = self.columns["_stamp"][slots] == self._gen(rows)
         return np.where(live, slots, -1)
 
-    def insert(self, keys: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Entry indices of ``keys``, creating entries (at fill values) for new ones."""
+    def insert(
+        self, keys: np.ndarray, rows: np.ndarray | None = None, check: bool = True
+    ) -> np.ndarray:
+        """Entry indices of ``keys``, creating entries (at fill values) for new ones.
+
+        ``check=False`` leaves the range of dense row-0 keys to the caller, who must check
+        them before touching the entries (as satiation's fused ``take_add`` does).
+        """
         if not self.dense:
             return self._probe(self._in_range(keys), rows, insert=True)
-        slots = self._dense_slots(keys, rows)
+        slots = self._dense_slots(keys, rows, check)
         if not self._stamped:
             return slots
         gen = self._gen(rows)

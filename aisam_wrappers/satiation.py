@@ -208,9 +208,12 @@ class Satiation(IntrinsicReward):
         )
 
     def _slots(self, keys: np.ndarray, rows: np.ndarray | None, insert: bool) -> np.ndarray:
-        """Memory entries of ``keys`` (created if ``insert``); the memory checks the range."""
+        """Memory entries of ``keys`` (created if ``insert``), range-checked by the memory;
+        except when inserting without recovery: then ``take_add`` checks, fused."""
         try:
-            return self.memory.insert(keys, rows) if insert else self.memory.find(keys, rows)
+            if insert:
+                return self.memory.insert(keys, rows, check=self._recovers)
+            return self.memory.find(keys, rows)
         except OutOfSpaceError as exc:
             raise self._outside(str(exc)) from None
 
@@ -280,7 +283,9 @@ class Satiation(IntrinsicReward):
             count[slots] = self._counts(slots, self.t)
             self.memory.columns["last"][slots] = self.t
         before = np.empty(len(slots), dtype=np.float32)
-        take_add(count, slots, before)
+        bad = take_add(count, slots, before)
+        if bad >= 0:
+            raise self._outside(f"key {int(slots[bad])} is outside 0..{count.size - 1}")
         return before
 
     def end_episodes(self, env_ids: np.ndarray) -> None:

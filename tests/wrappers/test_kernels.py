@@ -22,9 +22,16 @@ from aisam_wrappers.normalize import ReturnNormalizer
 def test_take_add_returns_counts_before_and_adds_duplicates() -> None:
     column = np.array([0.0, 5.0, 2.0], dtype=np.float32)
     out = np.empty(4, dtype=np.float32)
-    take_add(column, np.array([1, 2, 1, 1]), out)
+    assert take_add(column, np.array([1, 2, 1, 1]), out) == -1
     np.testing.assert_array_equal(out, [5.0, 2.0, 5.0, 5.0])
     np.testing.assert_array_equal(column, [0.0, 8.0, 3.0])
+
+
+@pytest.mark.parametrize("bad", [3, -1])
+def test_take_add_reports_a_slot_outside_the_column_and_writes_nothing(bad: int) -> None:
+    column = np.zeros(3, dtype=np.float32)
+    assert take_add(column, np.array([0, bad, 1]), np.empty(3, dtype=np.float32)) == 1
+    np.testing.assert_array_equal(column, 0.0)
 
 
 @pytest.mark.parametrize("size", [0, 1, 255, 256, 257, 1000])
@@ -150,7 +157,7 @@ def test_kernels_import_and_run_where_numba_cannot_write_a_cache(tmp_path: Path)
         f"assert _kernels.__file__.startswith({str(tmp_path)!r}), _kernels.__file__\n"
         "assert sum('NUMBA_CACHE_DIR' in str(w.message) for w in caught) == 1\n"
         "column = np.zeros(3)\n"
-        "_kernels.take_add(column, np.array([1, 1]), np.empty(2))\n"
+        "assert _kernels.take_add(column, np.array([1, 1]), np.empty(2)) == -1\n"
         "assert column.tolist() == [0.0, 2.0, 0.0]\n"
     )
     done = subprocess.run(
