@@ -168,12 +168,15 @@ class PonderPPO(PPO):
         device: torch.device | str = "auto",
     ) -> None:
         """SB3's ``set_parameters`` (also what ``load`` calls), but weights or optimizer state
-        that do not fit this model raise :class:`CheckpointError` instead of torch's error."""
+        that do not fit this model raise :class:`CheckpointError` instead of torch's error.
+
+        Everything that fails here reads the given parameters (torch's ``load_state_dict``:
+        missing or unexpected keys, wrong shapes or groups; SB3: objects missing), so any
+        ``RuntimeError`` or ``ValueError`` is the parameters' fault.
+        """
         try:
             super().set_parameters(load_path_or_dict, exact_match=exact_match, device=device)
         except (RuntimeError, ValueError) as exc:
-            if isinstance(exc, CheckpointError) or not _state_dict_mismatch(exc):
-                raise
             raise CheckpointError(
                 f"the saved parameters do not fit this PonderPPO model: {exc}"
             ) from exc
@@ -244,19 +247,6 @@ class PonderPPO(PPO):
             self.logger.record("train/clip_range_vf", clip_range_vf)
         for key in ("expected_steps", "kl", "task_loss"):
             self.logger.record(f"ponder/{key}", float(np.mean(stats[key])))
-
-
-def _state_dict_mismatch(exc: Exception) -> bool:
-    """Whether ``exc`` is torch's or SB3's complaint about a state dict that does not fit."""
-    text = str(exc)
-    return any(
-        marker in text
-        for marker in (
-            "loading state_dict",  # torch Module: missing/unexpected keys, wrong shapes
-            "parameter group",  # torch Optimizer: groups or sizes differ
-            "Names of parameters do not match",  # SB3: objects missing from the file
-        )
-    )
 
 
 def _model_file(path: Path) -> Path:
