@@ -99,7 +99,8 @@ class DirichletCountModel:
     ) -> dict[str, float]:
         """Adds the batch's transitions to the counts (exact Bayesian update)."""
         p = self._pairs(obs, actions)
-        slots = self.counts.insert(self._triples(p, next_obs))
+        # each part of a triple was range-checked, so the triple is in range: no second pass
+        slots = self.counts.insert(self._triples(p, next_obs), check=False)
         n, totals, seen, xlogx = self.counts.columns["n"], self.totals, self.seen, self.xlogx
         count_transitions(slots, p, n, totals, seen, xlogx, self.alpha)
         self.transitions += len(p)

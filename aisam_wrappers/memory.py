@@ -97,8 +97,9 @@ class KeyedArrays:
     ) -> np.ndarray:
         """Entry indices of ``keys``, creating entries (at fill values) for new ones.
 
-        ``check=False`` leaves the range of dense row-0 keys to the caller, who must check
-        them before touching the entries (as satiation's fused ``take_add`` does).
+        ``check=False`` leaves the range of dense row-0 keys to the caller, who must have
+        checked them or check them before touching the entries (as satiation's fused
+        ``take_add`` does).
         """
         if not self.dense:
             return self._probe(self._in_range(keys), rows, insert=True)
