@@ -32,8 +32,9 @@ on one H200) is a larger batch and learning rate, then a lower rate on resume:
     python examples/ponder_parity.py --cuda-graph --batch 8192 --lr 1e-3 --minutes 9 \
         --checkpoint a.pt
 
-Training spikes now and then at these rates; ``a.best.pt`` keeps the best state. docs/ponder.md
-has the runs and their numbers.
+Training spikes now and then at these rates; ``a.best.pt`` keeps the best state. The same
+recipe at 96-bit extrapolation fits the training counts and stays at chance on the unseen
+ones. docs/ponder.md has the runs and their numbers.
 """
 
 from __future__ import annotations
