@@ -19,10 +19,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from aisam_envs._render import check_render_mode
 from aisam_envs.errors import (
     InvalidConfigError,
     ResetNeededError,
     check_action,
+    check_int,
     require_extra,
 )
 from aisam_envs.pokemon.ram import (
@@ -92,7 +94,8 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
         reward_config: RewardConfig | Mapping[str, float] | None = None,
         render_mode: str | None = None,
     ) -> None:
-        action_freq, press_frames = _check_config(obs_type, action_freq, press_frames, render_mode)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        action_freq, press_frames = _check_config(obs_type, action_freq, press_frames)
         self.reward_config = RewardConfig.create(reward_config)
         pyboy = require_extra("pyboy", "pokemon")
         window_event = require_extra("pyboy.utils", "pokemon").WindowEvent
@@ -100,7 +103,6 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
         self.obs_type = obs_type
         self.action_freq = action_freq
         self.press_frames = press_frames
-        self.render_mode = render_mode
         self.action_space = gym.spaces.Discrete(len(ACTION_MEANINGS))
         self.observation_space = gym.spaces.Box(0, 255, OBS_TYPES[obs_type], np.uint8)
         names = [_BUTTONS.get(m, f"BUTTON_{m}") for m in ACTION_MEANINGS]
@@ -239,26 +241,13 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
         return info
 
 
-def _check_config(
-    obs_type: str, action_freq: int, press_frames: int, render_mode: str | None
-) -> tuple[int, int]:
-    """Checks the options; returns ``action_freq`` and ``press_frames`` as Python ints."""
+def _check_config(obs_type: str, action_freq: int, press_frames: int) -> tuple[int, int]:
+    """Checks the options; returns ``action_freq`` (frames per action, >= 2) and
+    ``press_frames`` (frames the button is held, fewer than ``action_freq``) as Python ints."""
     if obs_type not in OBS_TYPES:
         raise InvalidConfigError(f"obs_type must be one of {list(OBS_TYPES)}, got {obs_type!r}")
-    for name, value in (("action_freq", action_freq), ("press_frames", press_frames)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise InvalidConfigError(f"{name} must be an int, got {value!r}")
-    if action_freq < 2:
-        raise InvalidConfigError(
-            f"action_freq must be an int >= 2 (frames per action), got {action_freq!r}"
-        )
-    if not 1 <= press_frames < action_freq:
-        raise InvalidConfigError(
-            f"press_frames must be an int in [1, action_freq={action_freq}), got {press_frames!r}"
-        )
-    if render_mode not in (None, "rgb_array"):
-        raise InvalidConfigError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-    return int(action_freq), int(press_frames)
+    action_freq = check_int("action_freq", action_freq, 2)
+    return action_freq, check_int("press_frames", press_frames, 1, action_freq - 1)
 
 
 def _read_state(init_state: StateSource) -> bytes:

@@ -259,6 +259,10 @@ def test_bad_input_gives_clear_errors(make_env, booted_state: bytes, tmp_path: P
         make_env(obs_type="pixels")
     with pytest.raises(InvalidConfigError, match="press_frames"):
         make_env(action_freq=8, press_frames=8)
+    with pytest.raises(InvalidConfigError, match="action_freq must be >= 2"):
+        make_env(action_freq=1, press_frames=1)
+    with pytest.raises(InvalidConfigError, match="render_mode must be None or one of"):
+        make_env(render_mode="human")
     for bad in ({"action_freq": 24.0}, {"press_frames": True}, {"action_freq": np.float64(24)}):
         with pytest.raises(InvalidConfigError, match=f"{next(iter(bad))} must be an int"):
             make_env(**bad)
