@@ -11,6 +11,7 @@ import pytest
 from bonus_helpers import ScriptedEnv
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from stable_baselines3.common.vec_env import DummyVecEnv
+from tolerance import F32
 
 import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_wrappers import (
@@ -69,7 +70,7 @@ def test_every_bonus_in_every_adapter_mixes_and_reports(bonus: str, make, adapte
             _, total, _, infos = env.step(rng.integers(0, 3, 3))
             ext = np.array([i["extrinsic_reward"] for i in infos])
             intr = np.array([i["intrinsic_reward"] for i in infos])
-            np.testing.assert_allclose(total, 2.0 * ext + 0.5 * intr, rtol=1e-6)
+            np.testing.assert_allclose(total, 2.0 * ext + 0.5 * intr, **F32)
         return
     env.reset(seed=0)
     for _ in range(40):
@@ -77,7 +78,7 @@ def test_every_bonus_in_every_adapter_mixes_and_reports(bonus: str, make, adapte
         _, total, term, trunc, info = env.step(action)
         assert np.shape(info["intrinsic_reward"]) == np.shape(total)
         np.testing.assert_allclose(
-            total, 2.0 * info["extrinsic_reward"] + 0.5 * info["intrinsic_reward"]
+            total, 2.0 * info["extrinsic_reward"] + 0.5 * info["intrinsic_reward"], **F32
         )
         assert np.all(np.isfinite(info["intrinsic_reward"]))
         if adapter is IntrinsicRewardWrapper and (term or trunc):

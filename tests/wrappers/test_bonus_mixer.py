@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from bonus_helpers import intrinsic_trace
 from gymnasium import spaces
+from tolerance import F32
 
 from aisam_wrappers import (
     BonusMixer,
@@ -65,9 +66,9 @@ def test_total_is_the_weighted_sum_and_parts_are_reported() -> None:
         FixedReward([[1.0, 2.0]]), extrinsic_coef=2.0, intrinsic_coef=0.5, normalize=False
     )
     total, ext, intr = _step(mixer, [3.0, -1.0])
-    np.testing.assert_allclose(ext, [3.0, -1.0])
-    np.testing.assert_allclose(intr, [1.0, 2.0])
-    np.testing.assert_allclose(total, [6.5, -1.0])
+    np.testing.assert_allclose(ext, [3.0, -1.0], **F32)
+    np.testing.assert_allclose(intr, [1.0, 2.0], **F32)
+    np.testing.assert_allclose(total, [6.5, -1.0], **F32)
 
 
 def test_invalid_rows_get_no_bonus_and_only_valid_ends_are_forwarded() -> None:
@@ -76,7 +77,7 @@ def test_invalid_rows_get_no_bonus_and_only_valid_ends_are_forwarded() -> None:
     _, _, intr = _step(
         mixer, [0, 0, 0], dones=[True, True, False], valid=np.array([False, True, True])
     )
-    np.testing.assert_allclose(intr, [0.0, 7.0, 9.0])
+    np.testing.assert_allclose(intr, [0.0, 7.0, 9.0], **F32)
     assert reward.ended == [1]
 
 
@@ -102,7 +103,7 @@ def test_nan_and_inf_never_reach_the_reward(scripted, normalize: bool) -> None:
 
 def test_raw_intrinsic_reward_is_kept_with_normalize_false(scripted) -> None:
     trace = intrinsic_trace(SatiationBonus(scripted(), normalize=False), [1, 1])
-    np.testing.assert_allclose(trace, [1.0, 2**-0.5], 1e-6)
+    np.testing.assert_allclose(trace, [1.0, 2**-0.5], **F32)
 
 
 def test_normalised_reward_divides_by_the_std_of_the_discounted_return() -> None:

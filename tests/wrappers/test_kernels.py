@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gymnasium import spaces
+from tolerance import F32
 
 from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig
 from aisam_wrappers._kernels import count_transitions, discount, first_outside, mix, take_add
@@ -63,8 +64,8 @@ def test_mix_scales_clips_and_sums() -> None:
     r_ext, r_int = np.array([1.0, 0.0, -2.0]), np.array([0.5, 4.0, -4.0], dtype=np.float32)
     out_int, total = np.empty(3), np.empty(3)
     checksum = mix(r_ext, r_int, 2.0, 5.0, 0.5, 3.0, out_int, total)
-    np.testing.assert_allclose(out_int, [1.0, 5.0, -5.0])
-    np.testing.assert_allclose(total, [3.5, 15.0, -16.0])
+    np.testing.assert_allclose(out_int, [1.0, 5.0, -5.0], **F32)
+    np.testing.assert_allclose(total, [3.5, 15.0, -16.0], **F32)
     assert checksum == pytest.approx(2.5)
     assert math.isnan(mix(np.array([np.nan]), r_int[:1], 1.0, 5.0, 1.0, 1.0, out_int, total))
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from bonus_helpers import intrinsic_trace
 from gymnasium import spaces
+from tolerance import F32
 
 import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_wrappers import (
@@ -30,7 +31,7 @@ RAW = {"normalize": False}  # raw curve values in info["intrinsic_reward"]
     ],
 )
 def test_curves_have_their_closed_forms(settings: dict, expected: list[float]) -> None:
-    np.testing.assert_allclose(SatiationConfig(**settings).bonus(np.arange(4.0)), expected, 1e-6)
+    np.testing.assert_allclose(SatiationConfig(**settings).bonus(np.arange(4.0)), expected, **F32)
 
 
 def test_sigmoid_stays_high_then_drops_around_its_midpoint() -> None:
@@ -67,7 +68,7 @@ def test_sigmoid_with_a_far_negative_midpoint_wraps_and_steps() -> None:
 def test_repeated_visits_follow_the_curve(scripted) -> None:
     env = SatiationBonus(scripted(), curve="exponential", half_life=3.0, **RAW)
     trace = intrinsic_trace(env, [1, 1, 1, 2, 1])
-    np.testing.assert_allclose(trace, [1.0, 2 ** (-1 / 3), 2 ** (-2 / 3), 1.0, 0.5], 1e-6)
+    np.testing.assert_allclose(trace, [1.0, 2 ** (-1 / 3), 2 ** (-2 / 3), 1.0, 0.5], **F32)
 
 
 def test_recovery_restores_interest_with_time_away(scripted) -> None:
@@ -88,8 +89,8 @@ def test_episodic_memory_forgets_at_episode_end_lifelong_does_not(scripted) -> N
         SatiationBonus(scripted(episode_len=2), memory="episodic", **RAW), visits
     )
     lifelong = intrinsic_trace(SatiationBonus(scripted(episode_len=2), **RAW), visits)
-    np.testing.assert_allclose(episodic, [1, 2**-0.5, 1, 2**-0.5], 1e-6)
-    np.testing.assert_allclose(lifelong, [1, 2**-0.5, 3**-0.5, 0.5], 1e-6)
+    np.testing.assert_allclose(episodic, [1, 2**-0.5, 1, 2**-0.5], **F32)
+    np.testing.assert_allclose(lifelong, [1, 2**-0.5, 3**-0.5, 0.5], **F32)
 
 
 def test_per_action_keys_count_state_action_pairs() -> None:
@@ -98,8 +99,10 @@ def test_per_action_keys_count_state_action_pairs() -> None:
     nxt = np.array([2, 2, 2])
     first = sat.compute(obs, np.array([0, 1, 2]), nxt, {}, np.arange(3))
     second = sat.compute(obs, np.array([0, 0, 1]), nxt, {}, np.arange(3))
-    np.testing.assert_allclose(first, [1, 1, 1])
-    np.testing.assert_allclose(second, [2**-0.5, 2**-0.5, 2**-0.5])  # counts before this batch
+    np.testing.assert_allclose(first, [1, 1, 1], **F32)
+    np.testing.assert_allclose(
+        second, [2**-0.5, 2**-0.5, 2**-0.5], **F32
+    )  # counts before this batch
 
 
 @pytest.mark.parametrize(
@@ -128,9 +131,9 @@ def test_per_action_actions_outside_the_space_are_refused(
 def test_batch_duplicates_share_the_count_before_the_batch_then_all_add() -> None:
     sat = Satiation(spaces.Discrete(5), spaces.Discrete(2), num_envs=4)
     keys = np.array([3, 3, 3, 1])
-    np.testing.assert_allclose(sat.compute(keys, keys, keys, {}, np.arange(4)), [1, 1, 1, 1])
+    np.testing.assert_allclose(sat.compute(keys, keys, keys, {}, np.arange(4)), [1, 1, 1, 1], **F32)
     np.testing.assert_allclose(
-        sat.score(keys, keys, keys, {}, np.arange(4))[[0, 3]], [0.5, 2**-0.5]
+        sat.score(keys, keys, keys, {}, np.arange(4))[[0, 3]], [0.5, 2**-0.5], **F32
     )
 
 
@@ -150,14 +153,14 @@ def test_simhash_keys_box_observations_and_similar_arrays_share_counts() -> None
 def test_key_fn_reads_a_cell_from_infos(scripted) -> None:
     env = SatiationBonus(scripted(), key_fn=lambda obs, infos: infos["cell"], **RAW)
     trace = intrinsic_trace(env, [2, 3, 4])  # cells 1, 1, 2
-    np.testing.assert_allclose(trace, [1.0, 2**-0.5, 1.0], 1e-6)
+    np.testing.assert_allclose(trace, [1.0, 2**-0.5, 1.0], **F32)
 
 
 def test_key_fn_rows_are_hashed_and_bad_output_is_rejected() -> None:
     space = spaces.Box(0, 1, (2,))
     rows = Satiation(space, spaces.Discrete(2), 2, key_fn=lambda o, i: np.array([[1, 2], [1, 2]]))
     obs = np.zeros((2, 2), dtype=np.float32)
-    np.testing.assert_allclose(rows.compute(obs, obs, obs, {}, np.arange(2)), [1, 1])
+    np.testing.assert_allclose(rows.compute(obs, obs, obs, {}, np.arange(2)), [1, 1], **F32)
     assert rows.score(obs, obs, obs, {}, np.arange(2)) == pytest.approx([3**-0.5] * 2)
     floats = Satiation(space, spaces.Discrete(2), 2, key_fn=lambda o, i: np.ones(2))
     with pytest.raises(InvalidConfigError, match="integers"):
@@ -168,9 +171,11 @@ def test_multidiscrete_and_multibinary_observations_get_keys() -> None:
     md = Satiation(spaces.MultiDiscrete([3, 4]), spaces.Discrete(2), 2)
     assert md.state_key.n_keys == 12
     obs = np.array([[2, 3], [2, 3]])
-    np.testing.assert_allclose(md.compute(obs, obs, obs, {}, np.arange(2)), [1, 1])
+    np.testing.assert_allclose(md.compute(obs, obs, obs, {}, np.arange(2)), [1, 1], **F32)
     mb = Satiation(spaces.MultiBinary(8), spaces.Discrete(2), 1)
-    assert mb.compute(np.ones((1, 8)), np.zeros(1), np.ones((1, 8)), {}, np.arange(1)) == [1.0]
+    np.testing.assert_allclose(
+        mb.compute(np.ones((1, 8)), np.zeros(1), np.ones((1, 8)), {}, np.arange(1)), [1.0], **F32
+    )
 
 
 @pytest.mark.parametrize(
@@ -199,9 +204,9 @@ def test_per_action_keys_of_a_huge_multidiscrete_space_are_hashed_pairs() -> Non
     sat = Satiation(space, spaces.Discrete(8), 3, SatiationConfig(per_action=True))
     nxt = np.array([[2**31 - 1, 2**30 - 1]] * 3)
     acts = np.array([7, 7, 0])
-    np.testing.assert_allclose(sat.compute(nxt, acts, nxt, {}, np.arange(3)), [1, 1, 1])
+    np.testing.assert_allclose(sat.compute(nxt, acts, nxt, {}, np.arange(3)), [1, 1, 1], **F32)
     np.testing.assert_allclose(
-        sat.score(nxt, acts, nxt, {}, np.arange(3)), [3**-0.5] * 2 + [0.5**0.5]
+        sat.score(nxt, acts, nxt, {}, np.arange(3)), [3**-0.5] * 2 + [0.5**0.5], **F32
     )
 
 
@@ -300,7 +305,7 @@ def test_table_vector_env_counts_are_shared_across_envs() -> None:
     for t in range(2):
         _, _, _, _, info = env.step(np.full(4, t, dtype=np.int64))
         before = np.array([sum((s == k).sum() for s in seen) for k in info["state"]])
-        np.testing.assert_allclose(info["intrinsic_reward"], (1 + before) ** -0.5, 1e-6)
+        np.testing.assert_allclose(info["intrinsic_reward"], (1 + before) ** -0.5, **F32)
         seen.append(info["state"])
     counts = env.mixer.reward.memory.columns["count"]
     assert counts.sum() == 8 and counts.max() >= 2  # 4 envs started in the same state
@@ -326,5 +331,5 @@ def test_per_action_keys_shift_actions_by_the_space_start() -> None:
         spaces.Discrete(4), spaces.Discrete(3, start=1), config=SatiationConfig(per_action=True)
     )
     nxt, acts = np.array([3, 3, 3]), np.array([1, 2, 3])  # the last key is the largest, 11
-    np.testing.assert_allclose(sat.compute(nxt, acts, nxt, {}, np.arange(3)), [1, 1, 1])
-    np.testing.assert_allclose(sat.score(nxt, acts, nxt, {}, np.arange(3)), [2**-0.5] * 3)
+    np.testing.assert_allclose(sat.compute(nxt, acts, nxt, {}, np.arange(3)), [1, 1, 1], **F32)
+    np.testing.assert_allclose(sat.score(nxt, acts, nxt, {}, np.arange(3)), [2**-0.5] * 3, **F32)
