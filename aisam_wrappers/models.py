@@ -24,8 +24,10 @@ from aisam_wrappers.errors import (
     InvalidConfigError,
     UnsupportedSpaceError,
     check_bool,
+    check_device_name,
     check_int,
     check_real,
+    resolve_device,
 )
 from aisam_wrappers.memory import TABLE_LIMIT
 from aisam_wrappers.normalize import RunningMeanStd
@@ -67,14 +69,7 @@ class ModelConfig:
             )
         check_int("seed", self.seed, 0, 2**64 - 1)  # torch.manual_seed's range
         check_bool("normalize_obs", self.normalize_obs)
-        if self.device != "auto":
-            try:
-                torch.device(self.device)
-            except (RuntimeError, TypeError) as exc:
-                raise InvalidConfigError(
-                    f"device must be 'auto' or a torch device such as 'cpu' or 'cuda:0', "
-                    f"got {self.device!r}"
-                ) from exc
+        check_device_name(self.device)
 
 
 def _mlp(inp: int, hidden: int, out: int, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -101,22 +96,6 @@ def _mlp(inp: int, hidden: int, out: int, activation: type[nn.Module] = nn.ReLU)
         nn.init.orthogonal_(layer.weight, math.sqrt(2) if i < len(linears) - 1 else 1.0)
         nn.init.zeros_(layer.bias)
     return net
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; other strings as torch reads them.
-
-    CUDA that is not available is an :class:`InvalidConfigError` here, not torch's error at
-    the first tensor.
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidConfigError(
-            f"device={device!r} but CUDA is not available; use 'auto' or 'cpu'"
-        )
-    return resolved
 
 
 class _EmbeddingPredictor:
