@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError, InvalidConfigError, check_int
 from aisam_agents.world_model.checkpoint import load_checkpoint, save_checkpoint
 from aisam_agents.world_model.config import WorldModelConfig
 from aisam_agents.world_model.imagination import (
@@ -164,7 +164,7 @@ class WorldModel(nn.Module):
         actions = check_actions(self._tensor(batch["actions"]), shape, self.transformer.n_actions)
         mask = self._targets(batch["mask"], "mask", shape, unit=True) if "mask" in batch else None
         with self._autocast():
-            logits, reward, term = self._forward(
+            logits, reward, term, _ = self._forward(
                 self.transformer.frame_tokens(tokens[:, :-1], actions)
             )
         target = tokens[:, 1:]
@@ -275,7 +275,8 @@ class WorldModel(nn.Module):
     def predict_next(
         self, obs_history: ArrayLike, action_history: ArrayLike
     ) -> NextFrameDistribution:
-        """Distribution of the next observation, reward and termination.
+        """Distribution of the next observation, reward and termination, with the
+        features ``(B, d_model)`` they were read from.
 
         Args:
             obs_history: ``(B, F, *obs_shape)`` observations (or ``(B, *obs_shape)``: one).
@@ -285,10 +286,8 @@ class WorldModel(nn.Module):
         self.eval()
         tokens, actions = self._history(obs_history, action_history)
         with self._autocast():
-            logits, reward, term = self.transformer(self.transformer.frame_tokens(tokens, actions))
-        return NextFrameDistribution(
-            logits[:, -1].float(), reward[:, -1].float(), term[:, -1].float().sigmoid()
-        )
+            out = self.transformer(self.transformer.frame_tokens(tokens, actions))
+        return NextFrameDistribution.last_frame(out)
 
     def predictive_entropy(self, obs: ArrayLike, actions: ArrayLike) -> np.ndarray:
         """``(n,)`` float32 entropy (nats) of the predicted next observation after
@@ -331,49 +330,75 @@ class WorldModel(nn.Module):
             batch["terminated"] = self._tensor(terminated, torch.float32).reshape(-1, 1)
         return self.train_step(batch)
 
-    @torch.no_grad()
     def imagine(
         self,
-        start_obs: ArrayLike,
+        obs: ArrayLike,
         actions_or_policy: ArrayLike | Policy,
         horizon: int,
         *,
+        past_actions: ArrayLike | None = None,
         sample: bool = True,
         use_cache: bool = True,
         generator: torch.Generator | None = None,
+        grad: bool = False,
     ) -> Imagination:
-        """Imagined rollouts of ``horizon`` steps from ``start_obs`` ``(B, *obs_shape)``.
+        """Imagined rollouts of ``horizon`` steps from ``obs``.
 
         Args:
-            start_obs: the first observations.
-            actions_or_policy: ``(B, horizon)`` actions, or a callable mapping current
-                observation tokens ``(B, T)`` to ``(B,)`` actions (decode them with
-                :meth:`detokenize` if the policy needs observations).
+            obs: start observations ``(B, *obs_shape)``, or histories
+                ``(B, L, *obs_shape)`` whose last frame starts the rollouts.
+            actions_or_policy: ``(B, horizon)`` actions, or a :data:`Policy`
+                ``policy(obs_tokens (B, T), features (B, d_model))`` returning ``(B,)``
+                actions (or ``(B, n_actions)`` one-hot rows), optionally with ``(B,)``
+                log-probs; decode tokens with :meth:`detokenize` if it needs observations.
             horizon: steps to imagine (>= 1).
+            past_actions: ``(B, L - 1)`` actions of a history (``past_actions[:, i]`` led
+                from ``obs[:, i]`` to ``obs[:, i + 1]``); needed when ``L > 1``.
             sample: sample next observations (else the most likely tokens).
             use_cache: use the KV cache (one frame of compute per step).
             generator: random source (default: the model's own, seeded by the config).
+            grad: keep the autograd graph, to train an actor through the rollout: the
+                policy's log-probs, and through one-hot actions the features, rewards and
+                entropies, carry gradients to it. Gradients also reach this model's
+                parameters; :meth:`train_step` clears them before its own step. Default:
+                ``no_grad``.
         """
-        if horizon < 1:
-            raise InvalidConfigError(f"horizon must be >= 1, got {horizon}")
+        check_int("horizon", horizon, 1)
         self.eval()
-        start = self.tokenize(start_obs)
-        if start.dim() != 2:
-            raise InvalidConfigError(f"start_obs must be (B, *{self.obs_shape})")
-        actions = (
-            actions_or_policy if callable(actions_or_policy) else self._tensor(actions_or_policy)
-        )
+        tokens = self.tokenize(obs)
+        if tokens.dim() == 2:
+            tokens = tokens[:, None]
+        if tokens.dim() != 3:
+            raise InvalidConfigError(
+                f"obs must be (B, *{self.obs_shape}) or (B, L, *{self.obs_shape}), "
+                f"got {tuple(self._tensor(obs).shape)}"
+            )
+        b, length = tokens.shape[:2]
+        n_actions = self.transformer.n_actions
+        if past_actions is None:
+            if length > 1:
+                raise InvalidConfigError(
+                    f"a history of {length} observations needs past_actions ({b}, {length - 1})"
+                )
+            past_actions = torch.zeros(b, 0, dtype=torch.long)
+        past = check_actions(self._tensor(past_actions), (b, length - 1), n_actions, "past_actions")
+        if callable(actions_or_policy):
+            actions = actions_or_policy
+        else:
+            actions = check_actions(self._tensor(actions_or_policy), (b, horizon), n_actions)
         dtype = torch.bfloat16 if self._amp else torch.float32
         with self._autocast():
             return imagine_tokens(
                 self.transformer,
-                start,
+                tokens,
+                past,
                 actions,
                 horizon,
                 sample=sample,
                 generator=generator or self.generator,
                 use_cache=use_cache,
                 cache_dtype=dtype,
+                grad=grad,
             )
 
     # ----------------------------------------------------------------- persistence

@@ -5,7 +5,9 @@ by the action token ``a_t``. Attention is block-causal: a token sees every token
 own block and of the blocks before it, never a later one. The output at observation
 slot ``i`` of block t predicts token ``i`` of the next frame's observation (all ``T`` in
 parallel, given the whole history and ``a_t``); the output at the action slot predicts
-the reward and termination that come with entering that next frame.
+the reward and termination that come with entering that next frame. The final hidden
+state at the action slot is also returned as the frame's *features* ``(d_model,)``: it has
+seen the whole history and ``a_t``, and is what model-based agents' actors and critics read.
 
 Imagination feeds one block at a time through a preallocated :class:`KVCache`, so each
 imagined step costs one forward pass over ``T + 1`` new tokens instead of the whole
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -57,6 +60,23 @@ class KVCache:
         return self.k.shape[3]
 
 
+class WorldOutput(NamedTuple):
+    """What :class:`WorldTransformer` predicts for each input frame ``(B, F, ...)``.
+
+    Attributes:
+        logits: ``(B, F, T, V)`` next-observation logits.
+        reward: ``(B, F)`` predicted rewards.
+        term_logit: ``(B, F)`` termination logits.
+        features: ``(B, F, d_model)`` final hidden state at each frame's action slot (after
+            the last layer norm), the state from which ``reward`` and ``term_logit`` are read.
+    """
+
+    logits: torch.Tensor
+    reward: torch.Tensor
+    term_logit: torch.Tensor
+    features: torch.Tensor
+
+
 class SelfAttention(nn.Module):
     """Multi-head self-attention with an optional KV cache."""
 
@@ -77,6 +97,8 @@ class SelfAttention(nn.Module):
             cache.k[layer, :, :, cache.length : end] = k
             cache.v[layer, :, :, cache.length : end] = v
             k, v = cache.k[layer, :, :, :end], cache.v[layer, :, :, :end]
+            if k.requires_grad:  # autograd keeps k, v: later writes to the cache must not
+                k, v = k.clone(), v.clone()
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
         )
@@ -180,18 +202,25 @@ class WorldTransformer(nn.Module):
         return torch.cat([obs_tokens, (actions.long() + self.obs_vocab)[..., None]], dim=-1)
 
     def forward(
-        self, frames: torch.Tensor, start_frame: int = 0, cache: KVCache | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        self,
+        frames: torch.Tensor,
+        start_frame: int = 0,
+        cache: KVCache | None = None,
+        action_onehot: torch.Tensor | None = None,
+    ) -> WorldOutput:
         """Runs ``frames`` ``(B, F, T + 1)`` (from :meth:`frame_tokens`).
 
         Args:
             frames: the new frames' tokens.
             start_frame: frame index of ``frames[:, 0]`` (the frames already in ``cache``).
             cache: appended to when given; must then hold exactly ``start_frame`` frames.
+            action_onehot: ``(B, F, n_actions)`` float one-hot rows of the frames' actions;
+                when given, the action slots embed them by a weighted sum of the action
+                embeddings (equal to the lookup), so gradients reach whatever made them
+                (straight-through actions of an actor).
 
         Returns:
-            next-observation logits ``(B, F, T, V)``, predicted rewards ``(B, F)`` and
-            termination logits ``(B, F)``, all for the frame after each input frame.
+            the predictions for the frame after each input frame, and each frame's features.
         """
         b, f, bl = frames.shape
         if start_frame + f > self.max_frames:
@@ -201,7 +230,12 @@ class WorldTransformer(nn.Module):
         device = frames.device
         slots = torch.arange(bl, device=device)
         frame_ids = torch.arange(start_frame, start_frame + f, device=device)
-        x = self.tok_emb(frames) + self.slot_emb(slots) + self.frame_emb(frame_ids)[:, None]
+        x = self.tok_emb(frames)
+        if action_onehot is not None:
+            table = self.tok_emb.weight[self.obs_vocab :]  # (n_actions, d_model)
+            act = (action_onehot[..., None].to(table.dtype) * table).sum(-2)
+            x = torch.cat([x[:, :, :-1], act[:, :, None]], dim=2)
+        x = x + self.slot_emb(slots) + self.frame_emb(frame_ids)[:, None]
         x = self.drop(x.view(b, f * bl, self.n_embd))
         start = start_frame * bl
         keys_from = 0 if cache is not None else start
@@ -212,8 +246,13 @@ class WorldTransformer(nn.Module):
             cache.length += f * bl
         x = self.ln_f(x).view(b, f, bl, self.n_embd)
         logits = self.obs_head(x[:, :, :-1])
-        act = x[:, :, -1]
-        return logits, self.reward_head(act).squeeze(-1), self.term_head(act).squeeze(-1)
+        features = x[:, :, -1]
+        return WorldOutput(
+            logits,
+            self.reward_head(features).squeeze(-1),
+            self.term_head(features).squeeze(-1),
+            features,
+        )
 
     def new_cache(self, batch: int, device: torch.device, dtype: torch.dtype) -> KVCache:
         """An empty cache able to hold ``max_frames`` frames of ``batch`` sequences."""

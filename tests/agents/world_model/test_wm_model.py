@@ -52,13 +52,13 @@ def test_sequences_with_history_and_mask(make_model, rng) -> None:
 
 def test_imagine_with_a_policy(make_model) -> None:
     model = make_model(16, 4)
-    policy = lambda tokens: tokens[:, 0] % 4  # noqa: E731
+    policy = lambda tokens, features: tokens[:, 0] % 4  # noqa: E731
     out = model.imagine(np.arange(6), policy, horizon=5)
     assert out.obs_tokens.shape == (6, 6, 1)
     assert torch.equal(out.actions[:, 0], torch.arange(6) % 4)
     assert out.entropies.shape == out.rewards.shape == out.terminal_probs.shape == (6, 5)
     with pytest.raises(InvalidConfigError, match="actions"):
-        model.imagine(np.arange(6), lambda tokens: tokens[:, 0] + 10, horizon=2)
+        model.imagine(np.arange(6), lambda tokens, features: tokens[:, 0] + 10, horizon=2)
 
 
 def test_same_seed_same_results(make_model, rng) -> None:

@@ -52,13 +52,14 @@ def test_outputs_see_their_block_and_the_past_only() -> None:
 def test_kv_cache_matches_full_forward() -> None:
     net = _net()
     frames = _frames(net, 3, 5)
-    full_logits, full_reward, full_term = net(frames)
+    full_logits, full_reward, full_term, full_features = net(frames)
     cache = net.new_cache(3, torch.device("cpu"), torch.float32)
     net(frames[:, :2], 0, cache)  # prefill two frames at once, then one at a time
     torch.testing.assert_close(net(frames[:, 2:3], 2, cache)[0][:, 0], full_logits[:, 2])
     for f in (3, 4):
-        logits, reward, term = net(frames[:, f : f + 1], f, cache)
+        logits, reward, term, features = net(frames[:, f : f + 1], f, cache)
         torch.testing.assert_close(logits[:, 0], full_logits[:, f], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(features[:, 0], full_features[:, f], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(reward[:, 0], full_reward[:, f], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(term[:, 0], full_term[:, f], atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="max_frames"):
