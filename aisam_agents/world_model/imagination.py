@@ -147,10 +147,11 @@ def _policy_step(
             raise InvalidConfigError(f"the policy's log_probs must be a ({b},) tensor")
     chosen = torch.as_tensor(out, device=tokens.device)
     if chosen.is_floating_point() and tuple(chosen.shape) == (b, n_actions):
-        hard = chosen.detach()
-        if not bool((((hard == 0) | (hard == 1)).all(-1) & (hard.sum(-1) == 1)).all()):
+        ids = chosen.detach().argmax(-1)
+        # a straight-through ``hard + p - p.detach()`` is one-hot up to rounding
+        if not bool((chosen.detach() - F.one_hot(ids, n_actions)).abs().amax() <= 1e-4):
             raise InvalidConfigError("one-hot actions must hold a single 1 per row, else 0")
-        return hard.argmax(-1), chosen, log_probs
+        return ids, chosen, log_probs
     return check_actions(chosen.reshape(-1), (b,), n_actions), None, log_probs
 
 

@@ -375,13 +375,16 @@ class WorldModel(nn.Module):
             )
         b, length = tokens.shape[:2]
         n_actions = self.transformer.n_actions
-        if past_actions is None:
-            if length > 1:
-                raise InvalidConfigError(
-                    f"a history of {length} observations needs past_actions ({b}, {length - 1})"
-                )
-            past_actions = torch.zeros(b, 0, dtype=torch.long)
-        past = check_actions(self._tensor(past_actions), (b, length - 1), n_actions, "past_actions")
+        if past_actions is None and length > 1:
+            raise InvalidConfigError(
+                f"a history of {length} observations needs past_actions ({b}, {length - 1})"
+            )
+        if past_actions is None:  # a single start frame: nothing to check, no host sync
+            past = torch.zeros(b, 0, dtype=torch.long, device=self.device)
+        else:
+            past = check_actions(
+                self._tensor(past_actions), (b, length - 1), n_actions, "past_actions"
+            )
         if callable(actions_or_policy):
             actions = actions_or_policy
         else:
