@@ -52,3 +52,24 @@ def test_learns_a_table_on_gpu() -> None:
     s, a = all_pairs(table)
     predicted = model.predict_next(s, a).probs[:, 0].argmax(-1).cpu().numpy()
     assert (predicted == table.next_states[s, a, 0]).mean() >= 0.99
+
+
+def test_imagination_from_histories_with_gradients_on_cuda() -> None:
+    model = _image_model()  # bf16 autocast, bf16 KV cache
+    g = torch.Generator("cuda").manual_seed(0)
+    history = torch.randint(
+        0, 256, (8, 4, 64, 64, 3), dtype=torch.uint8, device="cuda", generator=g
+    )
+    past = torch.randint(0, 6, (8, 3), device="cuda", generator=g)
+    actor = torch.nn.Linear(model.transformer.n_embd, 6).cuda()
+
+    def policy(tokens: torch.Tensor, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        dist = torch.distributions.Categorical(logits=actor(features.float()))
+        hard = torch.nn.functional.one_hot(dist.probs.argmax(-1), 6).float()
+        return hard + dist.probs - dist.probs.detach(), dist.log_prob(hard.argmax(-1))
+
+    out = model.imagine(history, policy, 20, past_actions=past, grad=True)  # refills the context
+    assert out.features.shape == (8, 20, model.transformer.n_embd)
+    assert out.features.dtype == out.log_probs.dtype == torch.float32
+    (out.features[:, -1].square().sum() - out.log_probs.sum()).backward()
+    assert torch.isfinite(actor.weight.grad).all() and actor.weight.grad.abs().sum() > 0
