@@ -25,9 +25,14 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError, check_int, check_real
+from aisam_agents.errors import (
+    CheckpointError,
+    InvalidConfigError,
+    check_int,
+    check_real,
+    resolve_device,
+)
 from aisam_agents.world_model.checkpoint import space_from_dict, space_to_dict
-from aisam_wrappers.models import resolve_device
 
 FORMAT = "aisam.sequence_replay"
 VERSION = 1
@@ -277,14 +282,14 @@ class SequenceReplay:
             InvalidConfigError: a bad ``device``.
         """
         path = Path(path)
-        resolve_device(device)  # the caller's to fix, not the file's
+        device_type = resolve_device(device).type  # a bad device is the caller's to fix
         payload = _read(path)
         try:
             obs_space = space_from_dict(json.loads(payload["observation_space"]))
             act_space = space_from_dict(json.loads(payload["action_space"]))
             sizes = [payload[k] for k in ("capacity", "n_envs", "seed", "steps")]
             data, state = dict(payload["data"]), payload["generator"]
-            same_device = payload["device_type"] == resolve_device(device).type
+            same_device = payload["device_type"] == device_type
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path} is a damaged replay file ({exc})") from exc
         if any(type(v) is not int for v in sizes) or sizes[3] < 0:

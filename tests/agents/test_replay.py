@@ -188,6 +188,8 @@ def test_bad_steps_give_clear_errors_and_store_nothing(edit: dict, match: str) -
         (lambda: SequenceReplay(10, OBS, spaces.Discrete(4), n_envs=0), "n_envs must be >= 1"),
         (lambda: SequenceReplay(10, spaces.Dict({}), spaces.Discrete(4)), "Discrete or Box"),
         (lambda: SequenceReplay(10, OBS, spaces.Discrete(4), seed=-1), "seed"),
+        (lambda: SequenceReplay(10, OBS, spaces.Discrete(4), device="mps"), "device must be"),
+        (lambda: SequenceReplay.load("replay.pt", device="tpu"), "device must be"),
         (lambda: _replay().sample(1, 2), "need 2 steps per env; 0 are stored"),
         (lambda: _replay().sample(0, 1), "batch_size"),
         (lambda: _replay().sample(1, 1, half_life=0.0), "half_life must be > 0"),
