@@ -32,7 +32,7 @@ from aisam_agents.errors import (
     check_real,
     resolve_device,
 )
-from aisam_agents.world_model.checkpoint import space_from_dict, space_to_dict
+from aisam_agents.world_model.checkpoint import read_payload, space_from_dict, space_to_dict
 
 FORMAT = "aisam.sequence_replay"
 VERSION = 1
@@ -283,7 +283,7 @@ class SequenceReplay:
         """
         path = Path(path)
         device_type = resolve_device(device).type  # a bad device is the caller's to fix
-        payload = _read(path)
+        payload = read_payload(path, FORMAT, VERSION, "replay file")
         try:
             obs_space = space_from_dict(json.loads(payload["observation_space"]))
             act_space = space_from_dict(json.loads(payload["action_space"]))
@@ -320,19 +320,3 @@ class SequenceReplay:
         ) as exc:
             raise CheckpointError(f"{path} does not hold a consistent replay ({exc})") from exc
         return replay
-
-
-def _read(path: Path) -> dict[str, Any]:
-    """The payload of a replay file (CheckpointError if it is none)."""
-    if not path.is_file():
-        raise CheckpointError(f"no replay file at {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt files
-        raise CheckpointError(f"{path} is not a readable torch file ({exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an aisam replay file")
-    version = payload.get("version")
-    if type(version) is not int or version != VERSION:  # type(): True == 1 and 1.0 == 1
-        raise CheckpointError(f"{path} has replay version {version!r}; this aisam reads {VERSION}")
-    return payload

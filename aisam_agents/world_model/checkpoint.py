@@ -69,6 +69,27 @@ def save_checkpoint(
     torch.save(payload, Path(path))
 
 
+def read_payload(path: Path, fmt: str, version: int, kind: str) -> dict[str, Any]:
+    """The dict that ``torch.load(weights_only=True)`` reads from ``path``, after checking
+    its ``format`` and ``version`` entries (``kind`` names the file in the errors).
+
+    Raises:
+        CheckpointError: the file is missing, not readable, or not of that format/version.
+    """
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt files
+        raise CheckpointError(f"{path} is not a readable torch file ({exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        raise CheckpointError(f"{path} is not an aisam {kind}")
+    saved = payload.get("version")
+    if type(saved) is not int or saved != version:  # type(): True == 1 and 1.0 == 1
+        raise CheckpointError(f"{path} has {kind} version {saved!r}; this aisam reads {version!r}")
+    return payload
+
+
 def load_checkpoint(path: str | Path) -> tuple[str, spaces.Space, spaces.Space, dict[str, Any]]:
     """Reads a checkpoint: config JSON, observation space, action space, state dict.
 
@@ -76,19 +97,7 @@ def load_checkpoint(path: str | Path) -> tuple[str, spaces.Space, spaces.Space, 
         CheckpointError: the file is missing, not a world-model checkpoint, or corrupt.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt files
-        raise CheckpointError(f"{path} is not a readable torch checkpoint ({exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an aisam world-model checkpoint")
-    version = payload.get("version")
-    if type(version) is not int or version != VERSION:  # type(): True == 1 and 1.0 == 1
-        raise CheckpointError(
-            f"{path} has checkpoint version {version!r}; this aisam reads {VERSION!r}"
-        )
+    payload = read_payload(path, FORMAT, VERSION, "world-model checkpoint")
     try:
         obs_space = space_from_dict(json.loads(payload["observation_space"]))
         act_space = space_from_dict(json.loads(payload["action_space"]))

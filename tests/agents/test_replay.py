@@ -144,7 +144,7 @@ def test_load_rejects_damaged_files(tmp_path, change, match: str) -> None:
 
 
 def test_load_rejects_missing_and_corrupt_files(tmp_path) -> None:
-    with pytest.raises(CheckpointError, match="no replay file"):
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
         SequenceReplay.load(tmp_path / "missing.pt")
     (tmp_path / "bad.pt").write_bytes(b"not a torch file")
     with pytest.raises(CheckpointError, match="not a readable"):
