@@ -10,22 +10,16 @@ recent history in one batch; a branch's value is ``sum_h [u_h + reward_coef * r_
 takes the first action of the best branch (a uniformly random one with probability
 ``epsilon``).
 
-Episode boundaries: SB3's ``VecEnv`` returns the next episode's first observation after a
-done step (the final one is only in ``infos``), so the stream holds no observation that a
-done step's action led to. Training windows are cut at episode starts: every transition
-from the first done step of a window on is masked out of the loss (observation, reward and
-termination targets alike). The model therefore never learns transitions that end an
-episode (nor their rewards or terminations) and the search does not use termination.
+Training and episode boundaries: :mod:`~aisam_agents.learnmax.learner`. The search does not
+use the predicted termination (transitions that end an episode are not learned).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
@@ -36,45 +30,27 @@ from stable_baselines3.common.callbacks import (
     ProgressBarCallback,
 )
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.utils import configure_logger, is_vectorized_observation
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
+from stable_baselines3.common.vec_env import VecEnv
 
 from aisam_agents.errors import (
-    CheckpointError,
     InvalidConfigError,
     check_bool,
     check_int,
     check_real,
 )
+from aisam_agents.learnmax.checkpoint import load_agent, save_agent
 from aisam_agents.learnmax.criteria import EnsembleHeads, check_criterion, step_value
+from aisam_agents.learnmax.learner import OnlineLearner
 from aisam_agents.learnmax.salience import SalienceDetector, SalientEvent
 from aisam_agents.learnmax.search import SearchResult, beam_search
-from aisam_agents.replay import SequenceReplay
+from aisam_agents.learnmax.vec import as_vec_env
 from aisam_agents.world_model import WorldModel, WorldModelConfig
-from aisam_agents.world_model.checkpoint import read_payload, space_from_dict, space_to_dict
 from aisam_agents.world_model.imagination import NextFrameDistribution
 
 FORMAT = "aisam.learnmax"
 VERSION = 1
 _MAX_TARGETS = 32  # salient observations the search aims at (the newest)
-
-
-def _as_vec_env(env: Any) -> VecEnv:
-    """``env`` as SB3 takes it: a ``VecEnv`` stays, a gymnasium env (or id) becomes a
-    ``DummyVecEnv`` of one monitored env."""
-    if isinstance(env, VecEnv):
-        return env
-    if isinstance(env, str):
-        env = gym.make(env)
-    if isinstance(env, gym.vector.VectorEnv):
-        raise InvalidConfigError(
-            "LearnMax takes a gymnasium env or an SB3 VecEnv (as SB3 does), not a gymnasium "
-            "vector env: build one with stable_baselines3.common.env_util.make_vec_env"
-        )
-    if not isinstance(env, gym.Env):
-        raise InvalidConfigError(f"env must be a gymnasium env or an SB3 VecEnv, got {env!r}")
-    return DummyVecEnv([lambda: Monitor(env)])
 
 
 def _build_world_model(
@@ -106,20 +82,6 @@ def _build_world_model(
     return WorldModel(
         observation_space, action_space, dataclasses.replace(config, seed=seed, device=device)
     )
-
-
-class _SpacesEnv(gym.Env):
-    """A stand-in env with the saved spaces, for an agent loaded without an env (it can
-    :meth:`LearnMax.predict` but not learn: stepping it is an error)."""
-
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
-        self.observation_space, self.action_space = observation_space, action_space
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None) -> Any:
-        raise InvalidConfigError("this LearnMax was loaded without an env: call set_env first")
-
-    def step(self, action: Any) -> Any:
-        raise InvalidConfigError("this LearnMax was loaded without an env: call set_env first")
 
 
 class LearnMax:
@@ -201,7 +163,7 @@ class LearnMax:
             raise InvalidConfigError(
                 f"unknown policy {policy!r}; LearnMax acts by search: use 'auto'"
             )
-        self.env = _as_vec_env(env)
+        self.env = as_vec_env(env)
         self.n_envs = self.env.num_envs
         self.observation_space = self.env.observation_space
         self.action_space = self.env.action_space
@@ -251,100 +213,20 @@ class LearnMax:
 
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | Path) -> None:
-        """Writes the world model, the heads, their optimizers, the counters, the salience
-        statistics and events, and the random streams to ``path``.
-
-        The replay's contents are not saved: a loaded agent refills it (``learning_starts``
-        steps) before it trains again. A ``torch.save`` of plain containers and tensors,
-        read with ``torch.load(weights_only=True)``.
-        """
-        model = self.model
-        events = self.salient_events
-        payload = {
-            "format": FORMAT,
-            "version": VERSION,
-            "params": json.dumps({**self.params, "seed": self.seed}),
-            "world_model_config": model.config.to_json(),
-            "observation_space": json.dumps(space_to_dict(self.observation_space)),
-            "action_space": json.dumps(space_to_dict(self.action_space)),
-            "world_model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "model_optimizer": model.optimizer.state_dict(),
-            "heads": None if self.heads is None else self.heads.state_dict(),
-            "head_optimizer": None if self.heads is None else self.head_optimizer.state_dict(),
-            "counters": [
-                self.num_timesteps,
-                self.n_updates,
-                self.imagined_transitions,
-                model.steps_done,
-            ],  # fmt: skip
-            "updates_due": self._updates_due,
-            "salience": self.salience.state(),
-            "events": {
-                "timestep": torch.tensor([e.timestep for e in events], dtype=torch.int64),
-                "env": torch.tensor([e.env for e in events], dtype=torch.int64),
-                "change": torch.tensor([e.change for e in events], dtype=torch.float64),
-                "observation": torch.as_tensor(
-                    np.stack([e.observation for e in events])
-                    if events
-                    else np.zeros((0, *self.observation_space.shape), self.observation_space.dtype)
-                ),
-            },
-            "generator": self.generator.get_state(),
-            "rng": json.dumps(self.rng.bit_generator.state),
-        }
-        torch.save(payload, Path(path))
+        """Writes the agent to ``path`` (:func:`~aisam_agents.learnmax.checkpoint.save_agent`:
+        everything but the replay's contents)."""
+        save_agent(self, Path(path))
 
     @classmethod
     def load(cls, path: str | Path, env: Any = None, device: str = "auto") -> LearnMax:
-        """An agent saved by :meth:`save`, on ``env`` (``None``: a stand-in env of the
-        saved spaces, for :meth:`predict`; :meth:`set_env` before learning) and ``device``.
+        """An agent saved by :meth:`save`, on ``env`` (``None``: :meth:`predict` only, until
+        :meth:`set_env`) and ``device``.
 
         Raises:
             CheckpointError: a missing, corrupt or inconsistent file.
             InvalidConfigError: a bad ``device``, or an ``env`` of other spaces.
         """
-        path = Path(path)
-        payload = read_payload(path, FORMAT, VERSION, "LearnMax checkpoint")
-        try:
-            params = json.loads(payload["params"])
-            config = WorldModelConfig.from_json(payload["world_model_config"])
-            obs_space = space_from_dict(json.loads(payload["observation_space"]))
-            act_space = space_from_dict(json.loads(payload["action_space"]))
-            seed = params.pop("seed")
-            counters = [int(c) for c in payload["counters"]]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{path} is a damaged LearnMax checkpoint ({exc})") from exc
-        config = dataclasses.replace(config, device=device)
-        model = WorldModel(obs_space, act_space, config)
-        env = _as_vec_env(_SpacesEnv(obs_space, act_space) if env is None else env)
-        if (env.observation_space, env.action_space) != (obs_space, act_space):
-            raise InvalidConfigError(
-                f"{path} holds an agent for {obs_space} / {act_space}, the env has "
-                f"{env.observation_space} / {env.action_space}"
-            )
-        try:
-            model.load_state_dict(payload["world_model"])
-            model.optimizer.load_state_dict(payload["model_optimizer"])
-            agent = cls("auto", env, model, seed=seed, device=device, **params)
-            if agent.heads is not None:
-                agent.heads.load_state_dict(payload["heads"])
-                agent.head_optimizer.load_state_dict(payload["head_optimizer"])
-            agent.num_timesteps, agent.n_updates, agent.imagined_transitions = counters[:3]
-            model.steps_done = counters[3]
-            agent._updates_due = float(payload["updates_due"])
-            agent.salience.set_state(payload["salience"])
-            ev = payload["events"]
-            agent.salient_events = [
-                SalientEvent(int(t), int(e), o.numpy(), float(c))
-                for t, e, o, c in zip(
-                    ev["timestep"], ev["env"], ev["observation"], ev["change"], strict=True
-                )
-            ]
-            agent.generator.set_state(payload["generator"])
-            agent.rng.bit_generator.state = json.loads(payload["rng"])
-        except (AttributeError, KeyError, RuntimeError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{path} does not hold a consistent LearnMax ({exc})") from exc
-        return agent
+        return load_agent(cls, Path(path), env, device)
 
     # ----------------------------------------------------------------- set-up
     def _setup(self) -> None:
@@ -361,24 +243,24 @@ class LearnMax:
                 p["prior_scale"],
                 self.seed,
             ).to(self.device)
-            self.head_optimizer = torch.optim.Adam(
-                self.heads.parameters(), lr=p["head_learning_rate"]
-            )
-        self.replay = SequenceReplay(
-            p["buffer_size"],
+        self.learner = OnlineLearner(
+            model,
+            self.heads,
             self.observation_space,
             self.action_space,
             self.n_envs,
-            str(self.device),
+            p["buffer_size"],
+            p["batch_size"],
+            p["train_ratio"],
+            p["learning_starts"],
+            p["head_learning_rate"],
             self.seed,
         )
         self.context = model.config.max_frames - p["horizon"] + 1  # history frames searched
         self.generator = torch.Generator(self.device).manual_seed(self.seed)
         self.rng = np.random.default_rng(self.seed)
         self.num_timesteps = 0
-        self.n_updates = 0
         self.imagined_transitions = 0
-        self._updates_due = 0.0
         self._last_obs: np.ndarray | None = None
         self._history: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.salience = SalienceDetector(self.n_envs, p["salience_threshold"])
@@ -403,7 +285,7 @@ class LearnMax:
 
     def set_env(self, env: Any) -> None:
         """Trains on ``env`` from now on (same spaces and number of envs)."""
-        venv = _as_vec_env(env)
+        venv = as_vec_env(env)
         same = (venv.observation_space, venv.action_space) == (
             self.observation_space,
             self.action_space,
@@ -477,15 +359,19 @@ class LearnMax:
 
     def _choose(
         self, history: tuple[np.ndarray, np.ndarray, np.ndarray], deterministic: bool
-    ) -> tuple[np.ndarray, SearchResult]:
-        """Actions ``(n,)`` from the search, ε-random unless ``deterministic``."""
-        result = self.search(history)
-        chosen = result.actions.cpu().numpy()
+    ) -> tuple[np.ndarray, SearchResult | None]:
+        """Actions ``(n,)`` from the search, ε-random unless ``deterministic``; the search's
+        result (``None`` when every env drew a random action: no search then)."""
+        n = len(history[2])
+        explore, random_actions = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
         if not deterministic and self.params["epsilon"] > 0:
-            explore = self.rng.random(len(chosen)) < self.params["epsilon"]
-            chosen = np.where(
-                explore, self.rng.integers(0, self.action_space.n, len(chosen)), chosen
-            )
+            explore = self.rng.random(n) < self.params["epsilon"]
+            random_actions = self.rng.integers(0, self.action_space.n, n)
+        result = None if explore.all() else self.search(history)
+        if result is None:
+            chosen = random_actions
+        else:
+            chosen = np.where(explore, random_actions, result.actions.cpu().numpy())
         history[1][:, -1] = chosen
         return chosen, result
 
@@ -567,22 +453,27 @@ class LearnMax:
             self._note_salience(obs, result)
             new_obs, rewards, dones, infos = self.env.step(actions)
             truncated = np.array([i.get("TimeLimit.truncated", False) for i in infos])
-            self.replay.add(obs, actions, rewards, dones, dones & ~truncated)
+            losses = self.learner.observe(obs, actions, rewards, dones, dones & ~truncated)
             self.num_timesteps += self.n_envs
             self._episode_start = dones
             self._last_obs, self._history = new_obs, self._push(history, new_obs, dones)
             callback.update_locals(locals())
             if not callback.on_step():
                 break
-            self._train()
+            for loss in losses:
+                for name in ("obs_nll", "token_acc", "head_nll"):
+                    if name in loss:
+                        self.logger.record_mean(f"train/{name}", loss[name])
             if self.num_timesteps >= next_log:
                 self._dump(infos)
                 next_log = self.num_timesteps + interval
         callback.on_training_end()
         return self
 
-    def _note_salience(self, obs: np.ndarray, result: SearchResult) -> None:
+    def _note_salience(self, obs: np.ndarray, result: SearchResult | None) -> None:
         """Records this step's salient observations (:class:`SalientEvent`)."""
+        if result is None:
+            return
         outlook = result.step_values.mean(1).cpu().numpy()
         flags = self.salience.update(outlook, self._episode_start)
         for env in np.flatnonzero(flags):
@@ -597,56 +488,6 @@ class LearnMax:
         if overflow > 0:
             del self.salient_events[:overflow]
 
-    def _train(self) -> None:
-        """Runs the updates due at ``train_ratio`` once the replay can fill a window."""
-        p = self.params
-        self._updates_due += self.n_envs * p["train_ratio"]
-        window = self.model.config.max_frames + 1
-        ready = self.num_timesteps >= p["learning_starts"] and self.replay.steps >= window
-        while ready and self._updates_due >= 1:
-            self._updates_due -= 1
-            losses = self.train_step(window)
-            for name in ("obs_nll", "token_acc", "head_nll"):
-                if name in losses:
-                    self.logger.record_mean(f"train/{name}", losses[name])
-        if not ready:
-            self._updates_due = min(self._updates_due, 1.0)
-
-    def train_step(self, window: int) -> dict[str, float]:
-        """One update of the world model (and heads) on ``batch_size`` replay windows of
-        ``window`` steps, cut at episode starts; returns the losses."""
-        batch = self.replay.sample(self.params["batch_size"], window)
-        # transition i (obs i -> obs i + 1) is valid until the window's first new episode
-        valid = batch.is_first[:, 1:].cumsum(1) == 0
-        data = {
-            "obs": batch.obs,
-            "actions": batch.actions[:, :-1],
-            "rewards": batch.rewards[:, :-1],
-            "mask": valid.float(),
-        }
-        losses = self.model.train_step(data)
-        if self.heads is not None:
-            losses["head_nll"] = self._train_heads(batch.obs, data["actions"], valid)
-        self.n_updates += 1
-        return losses
-
-    def _train_heads(self, obs: torch.Tensor, actions: torch.Tensor, valid: torch.Tensor) -> float:
-        """One step of the ensemble heads on the windows' features and next tokens."""
-        net = self.model.transformer
-        tokens = self.model.tokenize(obs)
-        with torch.no_grad():
-            features = net(net.frame_tokens(tokens[:, :-1], actions.long())).features
-        features, targets = features[valid], tokens[:, 1:][valid]
-        weights = torch.bernoulli(
-            torch.full((self.heads.n_heads, len(targets)), 0.5, device=self.device),
-            generator=self.generator,
-        )
-        loss = self.heads.loss(features, targets, weights)
-        self.head_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.head_optimizer.step()
-        return float(loss.detach())
-
     def _dump(self, infos: list[dict[str, Any]]) -> None:
         """Records the counters and dumps the logger."""
         log = self.logger
@@ -654,7 +495,7 @@ class LearnMax:
         if episodes:
             log.record("rollout/ep_rew_mean", float(np.mean(episodes)))
         log.record("time/total_timesteps", self.num_timesteps)
-        log.record("train/n_updates", self.n_updates)
+        log.record("train/n_updates", self.learner.n_updates)
         log.record("learnmax/imagined_transitions", self.imagined_transitions)
         log.record("learnmax/salient_events", len(self.salient_events))
         log.dump(self.num_timesteps)
