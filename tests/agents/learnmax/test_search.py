@@ -54,7 +54,9 @@ STUB = SimpleNamespace(
 
 def entropy(s: int, a: int) -> float:
     p = (1 - NOISE[s, a]) * np.eye(V)[NEXT[s, a]] + NOISE[s, a] / V
-    return float(token_entropy(torch.tensor(np.log(np.maximum(p, 1e-6)), dtype=torch.float32).view(1, 1, V)))
+    return float(
+        token_entropy(torch.tensor(np.log(np.maximum(p, 1e-6)), dtype=torch.float32).view(1, 1, V))
+    )
 
 
 def search(start: list[int], horizon: int, width: int, criterion: str = "entropy"):
@@ -104,8 +106,9 @@ def test_full_width_search_equals_exhaustive_imagination(history: int) -> None:
     seqs = torch.tensor(list(itertools.product(range(3), repeat=horizon)))
     totals = []
     for i in range(n):
-        im = model.imagine(obs[i : i + 1].expand(len(seqs), -1), seqs, horizon,
-                           past_actions=past[i : i + 1].expand(len(seqs), -1), sample=False)  # fmt: skip
+        starts = obs[i : i + 1].expand(len(seqs), -1)
+        before = past[i : i + 1].expand(len(seqs), -1)
+        im = model.imagine(starts, seqs, horizon, past_actions=before, sample=False)
         totals.append(im.entropies.sum(1))
     totals = torch.stack(totals)
     np.testing.assert_allclose(out.values.numpy(), totals.amax(1).numpy(), rtol=1e-4)
