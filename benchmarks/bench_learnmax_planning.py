@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _timing import interleaved
 from gymnasium import spaces
 
 from aisam_agents.learnmax.criteria import EnsembleHeads, step_value
 from aisam_agents.learnmax.search import beam_search
 from aisam_agents.world_model import WorldModel, WorldModelConfig
-from _timing import interleaved
 
 
 def _timed(fn: Callable[[], object], device: torch.device) -> Callable[[], float]:
