@@ -15,17 +15,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
-import json
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from aisam_agents.cli_options import add_options, from_args, option, validate
 from aisam_agents.errors import InvalidConfigError, require_extra
 
 require_extra("stable_baselines3", "agents")
@@ -47,45 +47,82 @@ DEFAULT_ALGO_KWARGS: dict[str, dict[str, Any]] = {
 }
 
 
+def _check_device(name: str, value: str) -> None:
+    """Rejects a device string torch cannot parse (``"auto"`` passes)."""
+    import torch
+
+    if value != "auto":
+        try:
+            torch.device(value)
+        except RuntimeError as exc:
+            raise InvalidConfigError(f"bad {name} {value!r}: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything one training run needs; the defaults are ``aisam train``'s built-in job.
 
+    Each field is one ``aisam train`` option (:mod:`aisam_agents.cli_options`).
+
     Attributes:
-        env_id: a registered gymnasium id.
-        env_kwargs: keyword arguments of ``gym.make``.
-        algo: algorithm name, case-insensitive (see :func:`available_algorithms`).
-        algo_kwargs: keyword arguments of the algorithm (e.g. ``n_steps``).
-        policy: policy alias, or ``"auto"`` (MlpPolicy, MlpLstmPolicy or MultiInputPolicy).
-        bonus: ``"none"``, ``"satiation"``, ``"prediction-error"`` or ``"entropy"``.
+        env_id: registered gymnasium id.
+        env_kwargs: keyword arguments of ``gym.make``, as k=v pairs or one JSON object
+            (None: the env's preset).
+        algo: algorithm: a name (SB3, sb3-contrib or aisam, case-insensitive) or
+            ``module:Class`` of any class with SB3's shape.
+        algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256 (None: the
+            algorithm's preset).
+        policy: policy alias, or auto (MlpPolicy, MlpLstmPolicy or MultiInputPolicy).
+        bonus: intrinsic reward added to the env's.
         bonus_coef: intrinsic-reward coefficient.
-        bonus_kwargs: keyword arguments of the bonus (e.g. ``curve``, ``model``).
+        bonus_kwargs: keyword arguments of the bonus (e.g. curve=exponential).
         total_steps: environment steps to train for.
-        n_envs: parallel envs (SB3 ``DummyVecEnv``).
+        n_envs: parallel envs (SB3 DummyVecEnv).
         seed: seeds envs, algorithm and bonus.
-        eval_freq: evaluate every this many steps (0: never).
+        eval_freq: evaluate every this many env steps (0: never).
         eval_episodes: episodes per evaluation.
-        out: output folder (TensorBoard logs, evaluations, ``model.zip``).
-        device: torch device, ``"auto"`` by default.
-        progress_bar: show SB3's tqdm/rich progress bar.
+        out: output folder (TensorBoard logs, evaluations, model.zip).
+        device: torch device.
+        progress_bar: show the progress bar.
     """
 
-    env_id: str = DEFAULT_ENV
-    env_kwargs: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ENV_KWARGS))
-    algo: str = "ppo"
-    algo_kwargs: dict[str, Any] = field(default_factory=dict)
-    policy: str = "auto"
-    bonus: str = "satiation"
-    bonus_coef: float = 0.1
-    bonus_kwargs: dict[str, Any] = field(default_factory=dict)
-    total_steps: int = 30_000
-    n_envs: int = 8
-    seed: int = 0
-    eval_freq: int = 5_000
-    eval_episodes: int = 5
-    out: str = "runs/train"
-    device: str = "auto"
-    progress_bar: bool = True
+    env_id: str = option(DEFAULT_ENV, flag="--env")
+    env_kwargs: dict[str, Any] | None = option(
+        None,
+        default_text=f"{' '.join(f'{k}={v}' for k, v in DEFAULT_ENV_KWARGS.items())} for "
+        f"{DEFAULT_ENV}, none for other envs",
+    )
+    algo: str = option("ppo")
+    algo_kwargs: dict[str, Any] | None = option(
+        None,
+        default_text=f"{' '.join(f'{k}={v}' for k, v in DEFAULT_ALGO_KWARGS['ppo'].items())} "
+        "for ppo, none for others",
+    )
+    policy: str = option("auto")
+    bonus: str = option("satiation", choices=BONUSES)
+    bonus_coef: float = option(0.1)
+    bonus_kwargs: dict[str, Any] = option(default_factory=dict)
+    total_steps: int = option(30_000, flag="--steps", low=1)
+    n_envs: int = option(8, low=1)
+    seed: int = option(0, low=0)
+    eval_freq: int = option(5_000, low=0)
+    eval_episodes: int = option(5, low=1)
+    out: str = option("runs/train")
+    device: str = option("auto", check=_check_device)
+    progress_bar: bool = option(True, flag="--progress")
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def resolved(self) -> TrainConfig:
+        """This config with the presets filled in (``env_kwargs``, ``algo_kwargs``)."""
+        env_kwargs = self.env_kwargs
+        if env_kwargs is None:
+            env_kwargs = dict(DEFAULT_ENV_KWARGS) if self.env_id == DEFAULT_ENV else {}
+        algo_kwargs = self.algo_kwargs
+        if algo_kwargs is None:
+            algo_kwargs = dict(DEFAULT_ALGO_KWARGS.get(self.algo.lower(), {}))
+        return replace(self, env_kwargs=env_kwargs, algo_kwargs=algo_kwargs)
 
 
 @dataclass(frozen=True)
@@ -167,33 +204,6 @@ def resolve_algorithm(name: str) -> type:
     return getattr(require_extra(module, "agents"), cls)
 
 
-def parse_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
-    """``["n_states=20", "kind=lock"]`` or one JSON object string -> dict.
-
-    Values are read as JSON when they parse (numbers, booleans, lists), else as strings.
-    """
-    if not items:
-        return {}
-    if len(items) == 1 and items[0].lstrip().startswith("{"):
-        try:
-            value = json.loads(items[0])
-        except json.JSONDecodeError as exc:
-            raise InvalidConfigError(f"not a JSON object: {items[0]!r} ({exc})") from exc
-        if not isinstance(value, dict):
-            raise InvalidConfigError(f"expected a JSON object, got {items[0]!r}")
-        return value
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise InvalidConfigError(f"expected key=value, got {item!r}")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
-
-
 def built(what: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``factory(*args, **kwargs)``, reporting a rejected setting as bad ``what``.
 
@@ -272,30 +282,16 @@ def _policy(algo_cls: type, policy: str, venv: Any) -> str:
     return next((a for a in ("MlpPolicy", "MlpLstmPolicy") if a in aliases), "MlpPolicy")
 
 
-def _check_run_settings(config: TrainConfig) -> None:
-    """Rejects impossible run settings before any env or model is built."""
-    import torch
-
-    if config.total_steps < 1 or config.n_envs < 1:
-        raise InvalidConfigError("total_steps and n_envs must be >= 1")
-    if config.eval_freq < 0 or (config.eval_freq > 0 and config.eval_episodes < 1):
-        raise InvalidConfigError(
-            f"eval_freq must be >= 0 and eval_episodes >= 1 (got {config.eval_freq} and "
-            f"{config.eval_episodes})"
-        )
-    if config.device != "auto":
-        try:
-            torch.device(config.device)
-        except RuntimeError as exc:
-            raise InvalidConfigError(f"bad --device {config.device!r}: {exc}") from exc
-    out = Path(config.out)
+def _check_out(out: Path) -> None:
+    """Rejects an output path that cannot be a run folder, before anything is built."""
     if out.exists() and not out.is_dir():
         raise InvalidConfigError(f"--out {out} exists and is not a folder")
 
 
 def train(config: TrainConfig) -> TrainResult:
     """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it."""
-    _check_run_settings(config)
+    config = config.resolved()
+    _check_out(Path(config.out))
     algo_cls = resolve_algorithm(config.algo)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -361,59 +357,8 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``aisam train``."""
-    d = TrainConfig()
-    parser.add_argument("--env", default=d.env_id, help="registered env id (%(default)s)")
-    parser.add_argument(
-        "--env-kwargs", nargs="*", metavar="K=V", help="env kwargs as k=v pairs or one JSON object"
-        f" (default for {DEFAULT_ENV}: {json.dumps(DEFAULT_ENV_KWARGS)})",
-    )  # fmt: skip
-    parser.add_argument("--algo", default=d.algo, help="SB3 / sb3-contrib / aisam algorithm")
-    parser.add_argument(
-        "--algo-kwargs", nargs="*", metavar="K=V",
-        help=f"algorithm kwargs (default for ppo: {json.dumps(DEFAULT_ALGO_KWARGS['ppo'])})",
-    )  # fmt: skip
-    parser.add_argument("--policy", default=d.policy, help="policy alias (default: auto)")
-    parser.add_argument("--bonus", default=d.bonus, choices=BONUSES, help="intrinsic reward")
-    parser.add_argument("--bonus-coef", type=float, default=d.bonus_coef, help="its weight")
-    parser.add_argument("--bonus-kwargs", nargs="*", metavar="K=V", help="bonus settings")
-    parser.add_argument("--steps", type=int, default=d.total_steps, help="total env steps")
-    parser.add_argument("--n-envs", type=int, default=d.n_envs, help="parallel envs")
-    parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--eval-freq", type=int, default=d.eval_freq, help="steps; 0: never")
-    parser.add_argument("--eval-episodes", type=int, default=d.eval_episodes)
-    parser.add_argument("--out", default=d.out, help="output folder (%(default)s)")
-    parser.add_argument("--device", default=d.device, help="torch device (%(default)s)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The :class:`TrainConfig` described by parsed ``aisam train`` options."""
-    env_kwargs = parse_kwargs(args.env_kwargs)
-    if args.env_kwargs is None and args.env == DEFAULT_ENV:
-        env_kwargs = dict(DEFAULT_ENV_KWARGS)
-    return TrainConfig(
-        env_id=args.env,
-        env_kwargs=env_kwargs,
-        algo=args.algo,
-        algo_kwargs=(
-            parse_kwargs(args.algo_kwargs)
-            if args.algo_kwargs is not None
-            else dict(DEFAULT_ALGO_KWARGS.get(args.algo.lower(), {}))
-        ),
-        policy=args.policy,
-        bonus=args.bonus,
-        bonus_coef=args.bonus_coef,
-        bonus_kwargs=parse_kwargs(args.bonus_kwargs),
-        total_steps=args.steps,
-        n_envs=args.n_envs,
-        seed=args.seed,
-        eval_freq=args.eval_freq,
-        eval_episodes=args.eval_episodes,
-        out=args.out,
-        device=args.device,
-        progress_bar=not args.no_progress,
-    )
+    """Options of ``aisam train``: one per :class:`TrainConfig` field."""
+    add_options(parser, TrainConfig)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -422,7 +367,7 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(1)  # small policies train fastest on one thread
     try:
-        config = config_from_args(args)
+        config = from_args(TrainConfig, args).resolved()
         result = train(config)
     except ValueError as exc:  # our InvalidConfigError, or an env / algorithm rejecting kwargs
         print(f"aisam train: {exc}", file=sys.stderr)
