@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import logging
 import sys
 import time
 import warnings
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from aisam_agents import AGENTS
 from aisam_agents.cli_options import add_options, from_args, option, validate
 from aisam_agents.errors import InvalidConfigError, require_extra
 
@@ -35,9 +37,8 @@ from stable_baselines3.common.callbacks import (  # noqa: E402  (after the extra
     EvalCallback,
 )
 
+log = logging.getLogger(__name__)
 SB3_ALGOS = ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")
-#: aisam's own algorithms, imported lazily by ``"module:Class"``
-AISAM_ALGOS = {"ponder_ppo": "aisam_agents.ponder_ppo:PonderPPO"}
 BONUSES = ("none", "satiation", "prediction-error", "entropy")
 DEFAULT_ENV = "aisam/TransitionTable-v0"
 DEFAULT_ENV_KWARGS: dict[str, Any] = {"n_states": 10, "n_actions": 3, "kind": "lock"}
@@ -180,7 +181,11 @@ class ExplorationStats(BaseCallback):
 
 
 def available_algorithms() -> dict[str, str]:
-    """Lower-case algorithm name -> ``"module:Class"`` of every algorithm ``--algo`` takes."""
+    """Lower-case algorithm name -> ``"module:Class"`` of every algorithm ``--algo`` names.
+
+    SB3's, sb3-contrib's (when installed) and aisam's own (:data:`aisam_agents.AGENTS`);
+    any other class with SB3's shape is named by ``"module:Class"`` instead.
+    """
     algos = {name.lower(): f"stable_baselines3:{name}" for name in SB3_ALGOS}
     try:
         contrib = importlib.import_module("sb3_contrib")
@@ -190,18 +195,58 @@ def available_algorithms() -> dict[str, str]:
                 algos[name.lower()] = f"sb3_contrib:{name}"
     except ModuleNotFoundError:
         pass  # sb3-contrib is optional: its algorithms are simply not offered
-    algos.update(AISAM_ALGOS)
+    algos.update(AGENTS)
     return algos
 
 
 def resolve_algorithm(name: str) -> type:
-    """The algorithm class called ``name`` (case-insensitive)."""
-    algos = available_algorithms()
-    target = algos.get(name.lower())
-    if target is None:
-        raise InvalidConfigError(f"unknown algorithm {name!r}; choose one of {sorted(algos)}")
-    module, cls = target.split(":")
-    return getattr(require_extra(module, "agents"), cls)
+    """The algorithm class ``name``: a name of :func:`available_algorithms` or ``module:Class``.
+
+    Names are case-insensitive. A ``module:Class`` may be any class with SB3's shape
+    (:func:`check_agent_shape`), e.g. ``mypkg.agents:MyAgent``.
+    """
+    if ":" not in name:
+        algos = available_algorithms()
+        target = algos.get(name.lower())
+        if target is None:
+            raise InvalidConfigError(
+                f"unknown --algo {name!r}; choose one of {sorted(algos)} or give "
+                "module:Class of a class with SB3's shape"
+            )
+        module, _, cls = target.partition(":")
+        return getattr(require_extra(module, "agents"), cls)
+    module, _, cls = name.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError, ValueError) as exc:  # ValueError: an empty name
+        raise InvalidConfigError(f"--algo {name}: cannot import it ({exc})") from exc
+    check_agent_shape(obj, name)
+    return obj
+
+
+def check_agent_shape(obj: Any, name: str) -> None:
+    """Raises :class:`InvalidConfigError` unless ``obj`` is a class with SB3's shape.
+
+    That shape is ``__init__(policy, env, ...)``, ``learn(total_timesteps, callback=,
+    progress_bar=)`` calling SB3 callbacks, ``predict``, ``save`` and ``load``: what
+    ``aisam train`` and SB3's helpers (``evaluate_policy``, ``EvalCallback``) use.
+    """
+    shape = (
+        "an agent needs __init__(policy, env, ...), learn(total_timesteps, callback=, "
+        "progress_bar=), predict, save and load"
+    )
+    if not inspect.isclass(obj):
+        raise InvalidConfigError(f"--algo {name} is not a class; {shape}")
+    missing = [
+        m for m in ("learn", "predict", "save", "load") if not callable(getattr(obj, m, None))
+    ]
+    if missing:
+        raise InvalidConfigError(f"--algo {name} has no {', '.join(missing)}; {shape}")
+    try:
+        inspect.signature(obj).bind("MlpPolicy", None)
+        inspect.signature(obj.learn).bind(obj, 1, callback=None, progress_bar=False)
+    except TypeError as exc:
+        raise InvalidConfigError(f"--algo {name}: {exc}; {shape}") from exc
 
 
 def built(what: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -282,6 +327,33 @@ def _policy(algo_cls: type, policy: str, venv: Any) -> str:
     return next((a for a in ("MlpPolicy", "MlpLstmPolicy") if a in aliases), "MlpPolicy")
 
 
+def build_model(algo_cls: type, config: TrainConfig, venv: Any, tensorboard_log: Path) -> Any:
+    """``algo_cls(policy, venv, seed=, device=, tensorboard_log=, **config.algo_kwargs)``.
+
+    The three run settings go only to a constructor that takes them (a class with SB3's
+    shape need not); the ones it does not take are noted in the log.
+    """
+    params = inspect.signature(algo_cls).parameters
+    any_kwarg = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    settings = {
+        "seed": config.seed,
+        "device": config.device,
+        "tensorboard_log": str(tensorboard_log),
+    }
+    taken = {k: v for k, v in settings.items() if any_kwarg or k in params}
+    if len(taken) < len(settings):
+        skipped = ", ".join(f"{k}=" for k in settings if k not in taken)
+        log.info("%s takes no %s: not passed", algo_cls.__name__, skipped)
+    return built(
+        f"settings for {config.algo} (--algo-kwargs, --policy or the env's spaces)",
+        algo_cls,
+        _policy(algo_cls, config.policy, venv),
+        venv,
+        **taken,
+        **config.algo_kwargs,
+    )
+
+
 def _check_out(out: Path) -> None:
     """Rejects an output path that cannot be a run folder, before anything is built."""
     if out.exists() and not out.is_dir():
@@ -300,16 +372,7 @@ def train(config: TrainConfig) -> TrainResult:
         "--bonus-kwargs", add_bonus, venv, config.bonus, config.bonus_coef, config.bonus_kwargs,
         config.seed,
     )  # fmt: skip
-    model = built(
-        f"settings for {config.algo} (--algo-kwargs, --policy or the env's spaces)",
-        algo_cls,
-        _policy(algo_cls, config.policy, venv),
-        venv,
-        seed=config.seed,
-        device=config.device,
-        tensorboard_log=str(out / "tb"),
-        **config.algo_kwargs,
-    )
+    model = build_model(algo_cls, config, venv, out / "tb")
     stats = ExplorationStats()
     callbacks: list[Any] = [stats]
     evaluator = None
@@ -366,12 +429,18 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(1)  # small policies train fastest on one thread
+    notes = logging.StreamHandler(sys.stdout)  # the library's notes, shown before training
+    notes.setFormatter(logging.Formatter("aisam train: %(message)s"))
+    log.addHandler(notes)
+    log.setLevel(logging.INFO)
     try:
         config = from_args(TrainConfig, args).resolved()
         result = train(config)
     except ValueError as exc:  # our InvalidConfigError, or an env / algorithm rejecting kwargs
         print(f"aisam train: {exc}", file=sys.stderr)
         return 2
+    finally:
+        log.removeHandler(notes)
     kwargs = " ".join(f"{k}={v}" for k, v in config.env_kwargs.items())
     print(f"aisam train: {config.algo} on {config.env_id} {kwargs}, bonus={config.bonus}")
     print(

@@ -175,3 +175,82 @@ def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
         assert flag in text
         assert f"(default: {default}" in text
     assert text.count("(default:") == len(train_mod.TrainConfig.__dataclass_fields__)
+
+
+AGENT_MODULE = '''
+from stable_baselines3 import PPO
+
+
+class Delegating:
+    """Not an SB3 class, but of SB3's shape: it hands everything to a PPO."""
+
+    def __init__(self, policy, env, seed=None, n_steps=64):
+        self.inner = PPO(policy, env, seed=seed, n_steps=n_steps, batch_size=64, n_epochs=1)
+
+    @property
+    def num_timesteps(self):
+        return self.inner.num_timesteps
+
+    def learn(self, total_timesteps, callback=None, progress_bar=False):
+        self.inner.learn(total_timesteps, callback=callback, progress_bar=progress_bar)
+        return self
+
+    def predict(self, *args, **kwargs):
+        return self.inner.predict(*args, **kwargs)
+
+    def save(self, path):
+        self.inner.save(path)
+
+    @classmethod
+    def load(cls, path, env=None):
+        agent = cls.__new__(cls)
+        agent.inner = PPO.load(path, env=env)
+        return agent
+
+
+class NoLearn:
+    def __init__(self, policy, env):
+        pass
+
+    predict = save = load = __init__
+
+
+class OddLearn(Delegating):
+    def learn(self, steps, callbacks=None):
+        return self
+'''
+
+
+@pytest.fixture
+def agent_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    (tmp_path / "my_agents.py").write_text(AGENT_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "my_agents"
+
+
+def test_any_class_of_sb3_shape_trains_by_module_and_class(
+    tmp_path: Path, agent_module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, "--algo", f"{agent_module}:Delegating", "--algo-kwargs")
+    assert code == 0, capsys.readouterr().err
+    assert (out / "model.zip").is_file()
+    assert "Delegating takes no device=, tensorboard_log=: not passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("{}:NoLearn", "has no learn"),
+        ("{}:OddLearn", "learn(total_timesteps, callback="),
+        ("{}:AGENT_NOPE", "cannot import"),
+        ("no_such_module_x:Agent", "cannot import"),
+        ("collections:deque", "has no learn"),
+        ("math:pi", "is not a class"),
+    ],
+)
+def test_a_class_without_sb3_shape_is_refused_by_name(
+    agent_module: str, target: str, message: str
+) -> None:
+    name = target.format(agent_module)
+    with pytest.raises(InvalidConfigError, match=rf"--algo {name}.*{message.replace('(', '.')}"):
+        train_mod.resolve_algorithm(name)
