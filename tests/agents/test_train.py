@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from aisam_agents import algorithms
 from aisam_agents import train as train_mod
 from aisam_agents.cli import main
 from aisam_agents.cli_options import from_args
@@ -29,7 +32,7 @@ def test_default_run_trains_evaluates_saves_and_summarises(
     assert code == 0
     text = capsys.readouterr().out
     assert "ppo on aisam/TransitionTable-v0" in text and "bonus=satiation" in text
-    assert "states discovered:" in text and str(out / "model.zip") in text
+    assert re.search(r"discovered: \d+ states", text) and f"run folder: {out}" in text
     assert (out / "model.zip").is_file()
     assert any((out / "tb").rglob("events.out.tfevents.*"))
     evals = np.load(out / "eval" / "evaluations.npz")
@@ -87,10 +90,10 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
     from sb3_contrib import RecurrentPPO
     from stable_baselines3 import PPO
 
-    assert train_mod.resolve_algorithm("PpO") is PPO
-    assert train_mod.resolve_algorithm("recurrentppo") is RecurrentPPO
-    assert train_mod.resolve_algorithm("ponder_ppo").__name__ == "PonderPPO"
-    names = train_mod.available_algorithms()
+    assert algorithms.resolve_algorithm("PpO") is PPO
+    assert algorithms.resolve_algorithm("recurrentppo") is RecurrentPPO
+    assert algorithms.resolve_algorithm("ponder_ppo").__name__ == "PonderPPO"
+    names = algorithms.available_algorithms()
     assert {"ppo", "a2c", "dqn", "sac", "td3", "ddpg", "trpo", "maskableppo", "ponder_ppo"} <= set(
         names
     )
@@ -100,7 +103,7 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
     ("args", "message"),
     [
         (["--algo", "nope"], "choose one of"),
-        (["--env", "aisam/Nope-v0"], "unknown env"),
+        (["--env", "aisam/TransitionTabel-v0"], "did you mean 'aisam/TransitionTable-v0'"),
         (["--env-kwargs", "n_states"], "key=value"),
         (["--env-kwargs", "{bad json"], "JSON"),
         (["--steps", "0"], "--steps must be >= 1"),
@@ -140,14 +143,126 @@ def test_an_out_path_that_is_a_file_is_refused_before_training(
     assert "not a folder" in capsys.readouterr().err
 
 
-def test_the_summary_reports_the_steps_trained_not_the_steps_asked(
+def test_the_run_rounds_up_to_whole_rollouts_says_so_first_and_trains_exactly_that(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # SB3 trains whole rollouts: 100 asked with 2 envs x 64 steps per rollout is 128
-    code, _ = _run(tmp_path, *PPO_TINY, "--steps", "100", "--eval-freq", "0")
+    code, out = _run(tmp_path, *PPO_TINY, "--steps", "100", "--eval-freq", "0")
     assert code == 0
     text = capsys.readouterr().out
-    assert "  128 steps in" in text and "asked for 100" in text
+    note = "aisam train: rounding 100 steps up to 128: 2 envs x n_steps 64"
+    assert note in text and text.index(note) < text.index("  128 steps in")
+    assert "asked for 100" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["steps"], summary["steps_asked"]) == (128, 100)
+
+
+def test_off_policy_budgets_round_to_the_training_frequency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--algo", "dqn", "--steps", "250", "--algo-kwargs", "learning_starts=32"]
+    code, out = _run(tmp_path, *args)
+    assert code == 0
+    assert "rounding 250 steps up to 256: 2 envs x train_freq 4" in capsys.readouterr().out
+    assert json.loads((out / "summary.json").read_text())["steps"] == 256
+
+
+def test_exact_budgets_train_exactly_and_say_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, *PPO_TINY, "--steps", "256")
+    text = capsys.readouterr().out
+    assert code == 0 and "rounding" not in text and "asked for" not in text
+    assert "  256 steps in" in text
+
+
+def test_evaluations_default_to_ten_per_run(tmp_path: Path) -> None:
+    args = ["--steps", "1280", "--n-envs", "2", "--eval-episodes", "1"]
+    out = tmp_path / "run"
+    assert main(["train", *args, *PPO_TINY, "--no-progress", "--out", str(out)]) == 0
+    evals = np.load(out / "eval" / "evaluations.npz")
+    np.testing.assert_array_equal(evals["timesteps"], np.arange(1, 11) * 128)
+    assert json.loads((out / "config.json").read_text())["eval_freq"] == 128
+
+
+@pytest.mark.parametrize(
+    ("eval_freq", "why"),
+    [("0", "evaluation: none (--eval-freq 0)"), ("1000", "is more than the run's 256 steps")],
+)
+def test_no_evaluation_is_said_with_its_reason_never_as_nan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], eval_freq: str, why: str
+) -> None:
+    code, out = _run(tmp_path, *PPO_TINY, "--eval-freq", eval_freq)
+    text = capsys.readouterr().out
+    assert code == 0 and why in text and "nan" not in text.lower()
+    assert not (out / "eval").exists()
+    assert json.loads((out / "summary.json").read_text())["eval_reward"] is None
+
+
+def test_a_run_that_finishes_no_episode_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = _run(
+        tmp_path, *PPO_TINY, "--steps", "64", "--eval-freq", "0", "--env-kwargs",
+        "n_states=50", "max_episode_steps=500",
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0 and "episodes: none finished in 128 steps" in text
+    assert "nan" not in text.lower()
+
+
+def test_each_run_gets_a_fresh_folder_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert main(["train", *TINY, *PPO_TINY, "--no-progress"]) == 0
+    runs = sorted((tmp_path / "runs" / "train").iterdir())
+    assert len(runs) == 2
+    assert all(r.name.startswith("aisam_TransitionTable-v0-ppo-") for r in runs)
+    for run in runs:
+        names = {p.name for p in run.iterdir()}
+        assert names == {
+            "config.json",
+            "summary.json",
+            "model.zip",
+            "metrics.csv",
+            "tb",
+            "eval",
+            "best",
+        }
+        assert len(list((run / "tb").iterdir())) == 1
+
+
+def test_a_folder_holding_a_run_is_refused_unless_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, *PPO_TINY)
+    assert code == 0
+    (out / "best" / "stale.zip").write_text("from the first run")
+    code, _ = _run(tmp_path, *PPO_TINY)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} holds another run" in err and "pass --overwrite" in err
+    code, _ = _run(tmp_path, *PPO_TINY, "--overwrite")
+    assert code == 0
+    assert not (out / "best" / "stale.zip").exists()
+    assert [p.name for p in (out / "tb").iterdir()] == ["PPO_1"]  # not PPO_2 beside PPO_1
+
+
+def test_the_run_folder_holds_its_config_and_summary(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, *PPO_TINY, "--seed", "3")
+    assert code == 0
+    config = train_mod.TrainConfig(**json.loads((out / "config.json").read_text()))
+    assert config.seed == 3 and config.out == str(out) and config.eval_freq == 128
+    assert config.algo_kwargs == {"n_steps": 64, "batch_size": 64, "n_epochs": 1}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"] == json.loads((out / "config.json").read_text())
+    assert summary["metrics"]["states_discovered"] == summary["states_discovered"] > 0
+    assert len(summary["evaluations"]["timesteps"]) == 2
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("steps,seconds,steps_per_second,episodes")
+    assert rows[-1].startswith("256,")
 
 
 def test_the_config_checks_its_fields_by_name_and_fills_presets_per_env() -> None:
@@ -170,7 +285,8 @@ def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
         ("--algo", "ppo"),
         ("--bonus", "satiation"),
         ("--bonus-coef", "0.1"),
-        ("--eval-freq", "5000"),
+        ("--eval-freq", "10 per run"),
+        ("--out", "runs/train/<env>-<algo>-<time>"),
     ]:
         assert flag in text
         assert f"(default: {default}" in text
@@ -253,4 +369,4 @@ def test_a_class_without_sb3_shape_is_refused_by_name(
 ) -> None:
     name = target.format(agent_module)
     with pytest.raises(InvalidConfigError, match=rf"--algo {name}.*{message.replace('(', '.')}"):
-        train_mod.resolve_algorithm(name)
+        algorithms.resolve_algorithm(name)
