@@ -45,8 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from aisam_agents.errors import InvalidConfigError, check_int, check_real
-from aisam_envs.errors import check_bool
+from aisam_agents.errors import InvalidConfigError, check_bool, check_int, check_real
 
 __all__ = ["add_options", "flags", "from_args", "option", "parse_kwargs", "validate"]
 
@@ -293,7 +292,7 @@ def _check(spec: _Spec, name: str, value: Any) -> None:
 def _check_scalar(spec: _Spec, name: str, value: Any) -> None:
     """The type, bounds and choices check of one value (or one element of a sequence)."""
     if spec.base is bool:
-        check_bool(name, value, error=InvalidConfigError)
+        check_bool(name, value)
     elif spec.base is int:
         low = _UNBOUNDED if spec.low is None else int(spec.low)
         check_int(name, value, low, None if spec.high is None else int(spec.high))

@@ -37,13 +37,18 @@ from aisam_agents.algorithms import (
 )
 from aisam_agents.callbacks import ExplorationMetrics
 from aisam_agents.cli_options import add_options, from_args, option, validate
-from aisam_agents.errors import InvalidConfigError, require_extra
+from aisam_agents.errors import (
+    InvalidConfigError,
+    check_device_name,
+    require_extra,
+    resolve_device,
+)
+from aisam_wrappers import BONUSES, make_bonus
 
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.callbacks import CallbackList, EvalCallback  # noqa: E402
 
 log = logging.getLogger(__name__)
-BONUSES = ("none", "satiation", "prediction-error", "entropy")
 DEFAULT_ENV = "aisam/TransitionTable-v0"
 DEFAULT_ENV_KWARGS: dict[str, Any] = {"n_states": 10, "n_actions": 3, "kind": "lock"}
 #: used when ``--algo-kwargs`` is not given: short rollouts suit small worlds
@@ -62,14 +67,11 @@ def _pairs(kwargs: dict[str, Any]) -> str:
 
 
 def _check_device(name: str, value: str) -> None:
-    """Rejects a device string torch cannot parse (``"auto"`` passes)."""
-    import torch
-
-    if value != "auto":
-        try:
-            torch.device(value)
-        except RuntimeError as exc:
-            raise InvalidConfigError(f"bad {name} {value!r}: {exc}") from exc
+    """:func:`check_device_name`, naming the option (``--device``) or field."""
+    try:
+        check_device_name(value)
+    except InvalidConfigError as exc:
+        raise InvalidConfigError(f"{name}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class TrainConfig:
         None, default_text=f"{_pairs(DEFAULT_ALGO_KWARGS['ppo'])} for ppo, none for others"
     )
     policy: str = option("auto")
-    bonus: str = option("satiation", choices=BONUSES)
+    bonus: str = option("satiation", choices=tuple(BONUSES))
     bonus_coef: float = option(0.1)
     bonus_kwargs: dict[str, Any] = option(default_factory=dict)
     total_steps: int = option(30_000, flag="--steps", low=1)
@@ -210,46 +212,14 @@ def prepare_run_folder(out: Path, overwrite: bool) -> None:
 def built(what: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``factory(*args, **kwargs)``, reporting a rejected setting as bad ``what``.
 
-    SB3 checks its settings with ``assert`` and type errors surface as ``TypeError``;
-    both name the setting in their message, which is passed on.
+    SB3 checks its settings with ``assert`` or ``ValueError``, type errors surface as
+    ``TypeError`` and ours as :class:`InvalidConfigError`; all name the setting in their
+    message, which is passed on after the option it came from.
     """
     try:
         return factory(*args, **kwargs)
-    except (TypeError, AssertionError) as exc:
+    except (TypeError, AssertionError, ValueError) as exc:
         raise InvalidConfigError(f"bad {what}: {exc}") from exc
-
-
-def add_bonus(venv: Any, bonus: str, coef: float, kwargs: dict[str, Any], seed: int) -> Any:
-    """Wraps an SB3 ``VecEnv`` with the named bonus (``"none"``: unchanged).
-
-    ``kwargs["model_config"]`` may be a dict of ``ModelConfig`` fields (as given on the
-    command line); the learned models are seeded with ``seed`` unless it says otherwise.
-    """
-    wrappers = importlib.import_module("aisam_wrappers")
-    if bonus == "none":
-        if kwargs:
-            raise InvalidConfigError(f"--bonus-kwargs {sorted(kwargs)} given with --bonus none")
-        return venv
-    if bonus == "satiation":
-        return wrappers.SatiationBonus(venv, intrinsic_coef=coef, **kwargs)
-    kwargs = dict(kwargs)
-    if kwargs.get("model", "rnd" if bonus == "prediction-error" else "count") in ("rnd", "forward"):
-        models = importlib.import_module("aisam_wrappers.models")
-        settings = kwargs.get("model_config") or {}  # a dict from the command line
-        if not isinstance(settings, dict | models.ModelConfig):
-            raise InvalidConfigError(
-                f"--bonus-kwargs model_config must be a JSON object of ModelConfig fields, "
-                f"got {settings!r}"
-            )
-        if isinstance(settings, dict):
-            kwargs["model_config"] = built(
-                "--bonus-kwargs model_config", models.ModelConfig, **{"seed": seed, **settings}
-            )
-    if bonus == "prediction-error":
-        return wrappers.PredictionErrorBonus(venv, intrinsic_coef=coef, **kwargs)
-    if bonus == "entropy":
-        return wrappers.EntropyBonus(venv, intrinsic_coef=coef, **kwargs)
-    raise InvalidConfigError(f"unknown bonus {bonus!r}; choose one of {BONUSES}")
 
 
 def make_vec_env(env_id: str, env_kwargs: dict[str, Any], n_envs: int, seed: int) -> Any:
@@ -341,14 +311,20 @@ def train(config: TrainConfig) -> TrainResult:
     """
     config = config.resolved()
     out = Path(config.out or "")
+    resolve_device(config.device)  # e.g. CUDA asked for where there is none: say so now
     prepare_run_folder(out, config.overwrite)
     log.info("run folder: %s", out)
     algo_cls = resolve_algorithm(config.algo)
     venv = make_vec_env(config.env_id, config.env_kwargs or {}, config.n_envs, config.seed)
     venv = built(
-        "--bonus-kwargs", add_bonus, venv, config.bonus, config.bonus_coef, config.bonus_kwargs,
-        config.seed,
-    )  # fmt: skip
+        "--bonus settings",
+        make_bonus,
+        config.bonus,
+        venv,
+        intrinsic_coef=config.bonus_coef,
+        seed=config.seed,
+        **config.bonus_kwargs,
+    )
     model = build_model(algo_cls, config, venv, out / "tb")
     steps = plan_steps(model, config.total_steps, config.n_envs)
     if config.eval_freq is None:

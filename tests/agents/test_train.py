@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from aisam_agents import algorithms
 from aisam_agents import train as train_mod
@@ -110,15 +111,18 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
         (["--n-envs", "-1"], "--n-envs must be >= 1"),
         (["--bonus-coef", "nan"], "--bonus-coef must be finite"),
         (["--env-kwargs", "kind=maze"], "maze"),
-        (["--bonus-kwargs", "wobble=1"], "bad --bonus-kwargs"),
+        (
+            ["--bonus-kwargs", "wobble=1"],
+            "bad --bonus settings: unknown satiation setting(s) ['wobble']",
+        ),
         (["--algo-kwargs", "wobble=1"], "--algo-kwargs"),
         (["--algo-kwargs", "n_steps=0"], "n_steps"),
         (["--algo", "sac"], "action spaces"),
         (["--policy", "CnnPolicy"], "Box"),
         (["--policy", "MultiInputPolicy"], "Dict spaces only"),
-        (["--device", "bogus"], "bad --device"),
+        (["--device", "bogus"], "--device: device must be 'auto', 'cpu' or 'cuda[:i]'"),
         (["--eval-episodes", "0"], "--eval-episodes must be >= 1"),
-        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "--bonus none"),
+        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "bonus 'none' takes no settings"),
         (["--bonus", "prediction-error", "--bonus-kwargs", "model_config=5"], "JSON object"),
         (["--bonus", "prediction-error", "--bonus-kwargs", '{"model_config": {"x": 1}}'], "x"),
     ],
@@ -132,6 +136,15 @@ def test_bad_settings_exit_2_with_a_clear_message(
     assert message in err
     if "nope" in args:
         assert "ppo" in err and "ponder_ppo" in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_where_there_is_none_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, "--device", "cuda")
+    assert code == 2 and "CUDA is not available" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_an_out_path_that_is_a_file_is_refused_before_training(
@@ -268,7 +281,7 @@ def test_the_run_folder_holds_its_config_and_summary(tmp_path: Path) -> None:
 def test_the_config_checks_its_fields_by_name_and_fills_presets_per_env() -> None:
     with pytest.raises(InvalidConfigError, match="total_steps must be >= 1"):
         train_mod.TrainConfig(total_steps=0)
-    with pytest.raises(InvalidConfigError, match="bad device"):
+    with pytest.raises(InvalidConfigError, match="device: device must be"):
         train_mod.TrainConfig(device="bogus")
     assert train_mod.TrainConfig(env_id="CartPole-v1").resolved().env_kwargs == {}
     assert train_mod.TrainConfig(algo="a2c").resolved().algo_kwargs == {}
