@@ -90,11 +90,16 @@ def check_agent_shape(obj: Any, name: str) -> None:
         raise InvalidConfigError(f"--algo {name}: {exc}; {shape}") from exc
 
 
-def choose_policy(algo_cls: type, policy: str, observation_space: Any) -> str:
-    """``policy``, or for ``"auto"`` the first of ``algo_cls``'s aliases that fits the space.
+def choose_policy(
+    algo_cls: type,
+    policy: str,
+    observation_space: Any,
+    candidates: tuple[str, ...] = ("MlpPolicy", "MlpLstmPolicy"),
+) -> str:
+    """``policy``, or for ``"auto"`` the first of ``candidates`` that ``algo_cls`` has.
 
-    ``"auto"`` picks MultiInputPolicy for ``Dict`` spaces, else MlpPolicy (MlpLstmPolicy
-    for recurrent algorithms).
+    ``"auto"`` takes MultiInputPolicy for ``Dict`` observations where the algorithm has
+    it; ``candidates`` come from the env's preset (CnnPolicy for Atari frames).
     """
     from gymnasium import spaces
 
@@ -109,7 +114,7 @@ def choose_policy(algo_cls: type, policy: str, observation_space: Any) -> str:
     aliases = getattr(algo_cls, "policy_aliases", {})
     if is_dict and "MultiInputPolicy" in aliases:
         return "MultiInputPolicy"
-    return next((a for a in ("MlpPolicy", "MlpLstmPolicy") if a in aliases), "MlpPolicy")
+    return next((a for a in candidates if a in aliases), candidates[0])
 
 
 def accepted_settings(algo_cls: type, settings: dict[str, Any]) -> dict[str, Any]:

@@ -52,7 +52,8 @@ COLUMNS: tuple[str, ...] = (
 class ExplorationMetrics(BaseCallback):
     """Exploration metrics of a training run, logged to SB3's logger (TensorBoard) and a CSV.
 
-    Read from each step's ``infos`` (so from any env that reports them):
+    Read from each step's ``infos`` (so from any env that reports them); episodes are
+    the ``Monitor``'s (``info["episode"]``), so an Atari life lost does not end one:
 
     - episodic score, length and solved episodes (score > 0), from the ``Monitor``'s
       ``info["episode"]``: the true extrinsic return when the ``Monitor`` wraps the env
@@ -113,15 +114,11 @@ class ExplorationMetrics(BaseCallback):
             self._writer.writeheader()
 
     def _on_step(self) -> bool:
-        infos = self.locals["infos"]
-        dones = self.locals.get("dones")
-        for i, info in enumerate(infos):
+        for i, info in enumerate(self.locals["infos"]):
             self._read(i, info)
-            episode = info.get("episode")
+            episode = info.get("episode")  # the Monitor's: a true episode, not a life lost
             if episode is not None:
                 self._finish_episode(i, float(episode["r"]), int(episode["l"]))
-            elif dones is not None and dones[i]:
-                self._reset_episode(i)  # ended without a Monitor: places only restart
         return True
 
     def _read(self, i: int, info: dict[str, Any]) -> None:
@@ -150,9 +147,6 @@ class ExplorationMetrics(BaseCallback):
                 self.first_solve_step = self.num_timesteps
         for name, seen in self._open_places[i].items():
             self.episode_places[name].append(len(seen))
-        self._reset_episode(i)
-
-    def _reset_episode(self, i: int) -> None:
         self._open_places[i] = {name: set() for name in PLACES}
 
     def _on_rollout_end(self) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib
 import json
 import logging
 import re
@@ -43,14 +42,20 @@ from aisam_agents.errors import (
     require_extra,
     resolve_device,
 )
+from aisam_agents.presets import (
+    DEFAULT_ENV,
+    PRESETS,
+    find_preset,
+    make_env_fn,
+    presets_help,
+    register_ids,
+)
 from aisam_wrappers import BONUSES, make_bonus
 
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.callbacks import CallbackList, EvalCallback  # noqa: E402
 
 log = logging.getLogger(__name__)
-DEFAULT_ENV = "aisam/TransitionTable-v0"
-DEFAULT_ENV_KWARGS: dict[str, Any] = {"n_states": 10, "n_actions": 3, "kind": "lock"}
 #: used when ``--algo-kwargs`` is not given: short rollouts suit small worlds
 DEFAULT_ALGO_KWARGS: dict[str, dict[str, Any]] = {
     "ppo": {"n_steps": 128, "batch_size": 256, "ent_coef": 0.01}
@@ -84,17 +89,23 @@ class TrainConfig:
     Attributes:
         env_id: registered gymnasium id.
         env_kwargs: keyword arguments of ``gym.make``, as k=v pairs or one JSON object
-            (None: the env's preset).
+            (None: the preset's).
         algo: algorithm: a name (SB3, sb3-contrib or aisam, case-insensitive) or
             ``module:Class`` of any class with SB3's shape.
         algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256 (None: the
             algorithm's preset).
-        policy: policy alias, or auto (MlpPolicy, MlpLstmPolicy or MultiInputPolicy).
+        preset: training setup of the env's family (listed below; auto: by the env id,
+            none: the env as registered).
+        policy: policy alias, or auto (the preset's: MlpPolicy, CnnPolicy for Atari,
+            their Lstm versions for recurrent algorithms, MultiInputPolicy for Dict
+            observations).
         bonus: intrinsic reward added to the env's.
         bonus_coef: intrinsic-reward coefficient.
         bonus_kwargs: keyword arguments of the bonus (e.g. curve=exponential).
         total_steps: environment steps to train for, rounded up to whole rollouts.
-        n_envs: parallel envs (SB3 DummyVecEnv).
+        n_envs: parallel envs.
+        vec_env: dummy (all envs in this process) or subproc (one process per env);
+            None: the preset's.
         seed: seeds envs, algorithm and bonus.
         eval_freq: evaluate every this many env steps, on the env without the bonus
             (0: never; None: 10 evaluations per run).
@@ -106,9 +117,8 @@ class TrainConfig:
     """
 
     env_id: str = option(DEFAULT_ENV, flag="--env")
-    env_kwargs: dict[str, Any] | None = option(
-        None, default_text=f"{_pairs(DEFAULT_ENV_KWARGS)} for {DEFAULT_ENV}, none for others"
-    )
+    env_kwargs: dict[str, Any] | None = option(None, default_text="the preset's")
+    preset: str = option("auto", choices=("auto", "none", *PRESETS))
     algo: str = option("ppo")
     algo_kwargs: dict[str, Any] | None = option(
         None, default_text=f"{_pairs(DEFAULT_ALGO_KWARGS['ppo'])} for ppo, none for others"
@@ -119,6 +129,7 @@ class TrainConfig:
     bonus_kwargs: dict[str, Any] = option(default_factory=dict)
     total_steps: int = option(30_000, flag="--steps", low=1)
     n_envs: int = option(8, low=1)
+    vec_env: str | None = option(None, choices=("dummy", "subproc"), default_text="the preset's")
     seed: int = option(0, low=0)
     eval_freq: int | None = option(None, low=0, default_text=f"{EVALUATIONS} per run")
     eval_episodes: int = option(5, low=1)
@@ -133,17 +144,25 @@ class TrainConfig:
     def resolved(self) -> TrainConfig:
         """This config with the presets and a fresh run folder filled in.
 
-        ``eval_freq`` stays None: it depends on the steps the run will take, which
-        :func:`train` knows once the algorithm is built.
+        ``eval_freq`` and an ``auto`` policy stay: they depend on the algorithm, which
+        :func:`train` builds.
         """
+        preset_name, preset = find_preset(self.preset, self.env_id)
         env_kwargs = self.env_kwargs
         if env_kwargs is None:
-            env_kwargs = dict(DEFAULT_ENV_KWARGS) if self.env_id == DEFAULT_ENV else {}
+            env_kwargs = dict(preset.env_kwargs)
         algo_kwargs = self.algo_kwargs
         if algo_kwargs is None:
             algo_kwargs = dict(DEFAULT_ALGO_KWARGS.get(self.algo.lower(), {}))
         out = self.out if self.out is not None else fresh_run_folder(self.env_id, self.algo)
-        return replace(self, env_kwargs=env_kwargs, algo_kwargs=algo_kwargs, out=out)
+        return replace(
+            self,
+            preset=preset_name,
+            env_kwargs=env_kwargs,
+            algo_kwargs=algo_kwargs,
+            vec_env=self.vec_env or preset.vec_env,
+            out=out,
+        )
 
 
 @dataclass(frozen=True)
@@ -151,6 +170,7 @@ class TrainResult:
     """What a run produced (also in its folder's ``summary.json``).
 
     Attributes:
+        config: the run's config, every preset and default filled in.
         model_path: the saved final model, in the run's folder.
         steps: env steps trained: ``total_steps`` rounded up to whole rollouts.
         steps_asked: ``total_steps``.
@@ -165,6 +185,7 @@ class TrainResult:
         metrics: the run's :meth:`ExplorationMetrics.summary`.
     """
 
+    config: TrainConfig
     model_path: Path
     steps: int
     steps_asked: int
@@ -200,8 +221,8 @@ def prepare_run_folder(out: Path, overwrite: bool) -> None:
     found = [name for name in RUN_FILES if (out / name).exists()]
     if found and not overwrite:
         raise InvalidConfigError(
-            f"--out {out} holds another run ({', '.join(found)}); pass --overwrite to "
-            "replace it, or leave --out out for a fresh folder"
+            f"--out {out} holds another run ({', '.join(found)}); pass --overwrite "
+            "(overwrite=True) to replace it, or no --out for a fresh folder"
         )
     for name in found:
         path = out / name
@@ -222,28 +243,35 @@ def built(what: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> 
         raise InvalidConfigError(f"bad {what}: {exc}") from exc
 
 
-def make_vec_env(env_id: str, env_kwargs: dict[str, Any], n_envs: int, seed: int) -> Any:
-    """An SB3 ``DummyVecEnv`` of ``n_envs`` monitored ``gym.make(env_id, **env_kwargs)``."""
-    import gymnasium as gym
-    from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv
+def make_vec_env(config: TrainConfig, n_envs: int, seed: int, vec_env: str) -> Any:
+    """The SB3 ``VecEnv`` of ``n_envs`` envs of a resolved ``config``, set up by its preset.
 
-    importlib.import_module("aisam_envs")  # registers the aisam/ ids
-    if env_id not in gym.registry:
-        close = difflib.get_close_matches(env_id, gym.registry, n=1)
+    Each env is ``Monitor``-wrapped inside any preprocessing (true scores in the logs);
+    the preset may add Atari preprocessing and a frame stack.
+    """
+    import gymnasium as gym
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecFrameStack
+
+    register_ids(config.env_id)
+    if config.env_id not in gym.registry:
+        close = difflib.get_close_matches(config.env_id, gym.registry, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise InvalidConfigError(
-            f"unknown --env {env_id!r}; {hint}see `aisam envs` for aisam's ids"
+            f"unknown --env {config.env_id!r}; {hint}see `aisam envs` for aisam's ids"
         )
-    venv = built(
-        "--env-kwargs", DummyVecEnv, [lambda: Monitor(gym.make(env_id, **env_kwargs))] * n_envs
-    )
+    _, preset = find_preset(config.preset, config.env_id)
+    make = make_env_fn(config.env_id, config.env_kwargs or {}, preset.atari)
+    if vec_env == "subproc" and n_envs > 1:
+        built("--env-kwargs", make).close()  # a bad setting is found here, not in a worker
+        venv = SubprocVecEnv([make] * n_envs)
+    else:
+        venv = built("--env-kwargs", DummyVecEnv, [make] * n_envs)
     venv.seed(seed)
-    return venv
+    return VecFrameStack(venv, preset.frame_stack) if preset.frame_stack else venv
 
 
 def build_model(algo_cls: type, config: TrainConfig, venv: Any, tensorboard_log: Path) -> Any:
-    """``algo_cls(policy, venv, seed=, device=, tensorboard_log=, **config.algo_kwargs)``.
+    """``algo_cls(config.policy, venv, seed=, device=, tensorboard_log=, **config.algo_kwargs)``.
 
     The three run settings go only to a constructor that takes them (a class of SB3's
     shape need not); the ones it does not take are noted in the log.
@@ -260,7 +288,7 @@ def build_model(algo_cls: type, config: TrainConfig, venv: Any, tensorboard_log:
     return built(
         f"settings for {config.algo} (--algo-kwargs, --policy or the env's spaces)",
         algo_cls,
-        choose_policy(algo_cls, config.policy, venv.observation_space),
+        config.policy,
         venv,
         **taken,
         **config.algo_kwargs,
@@ -291,7 +319,7 @@ def _evaluator(config: TrainConfig, steps: int, out: Path) -> tuple[EvalCallback
         note = f"--eval-freq {config.eval_freq:,} is more than the run's {steps:,} steps"
         log.info("no evaluation: %s", note)
         return None, note
-    eval_env = make_vec_env(config.env_id, config.env_kwargs or {}, 1, config.seed + 10_000)
+    eval_env = make_vec_env(config, 1, config.seed + 10_000, "dummy")
     evaluator = EvalCallback(
         eval_env,
         n_eval_episodes=config.eval_episodes,
@@ -315,7 +343,7 @@ def train(config: TrainConfig) -> TrainResult:
     prepare_run_folder(out, config.overwrite)
     log.info("run folder: %s", out)
     algo_cls = resolve_algorithm(config.algo)
-    venv = make_vec_env(config.env_id, config.env_kwargs or {}, config.n_envs, config.seed)
+    venv = make_vec_env(config, config.n_envs, config.seed, config.vec_env or "dummy")
     venv = built(
         "--bonus settings",
         make_bonus,
@@ -325,6 +353,9 @@ def train(config: TrainConfig) -> TrainResult:
         seed=config.seed,
         **config.bonus_kwargs,
     )
+    policies = find_preset(config.preset, config.env_id)[1].policies
+    policy = choose_policy(algo_cls, config.policy, venv.observation_space, policies)
+    config = replace(config, policy=policy)
     model = build_model(algo_cls, config, venv, out / "tb")
     steps = plan_steps(model, config.total_steps, config.n_envs)
     if config.eval_freq is None:
@@ -356,6 +387,7 @@ def train(config: TrainConfig) -> TrainResult:
         eval_note = f"none ran in {steps:,} steps with --eval-freq {config.eval_freq:,}"
     summary = metrics.summary()
     result = TrainResult(
+        config=config,
         model_path=model_path,
         steps=int(summary["steps"]),
         steps_asked=config.total_steps,
@@ -380,7 +412,6 @@ def train(config: TrainConfig) -> TrainResult:
                 **{k: v for k, v in asdict(result).items() if k != "model_path"},
                 "model_path": str(model_path),
                 "evaluations": evaluations,
-                "config": asdict(config),
             },
             indent=1,
         )
@@ -390,8 +421,10 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``aisam train``: one per :class:`TrainConfig` field."""
+    """Options of ``aisam train``: one per :class:`TrainConfig` field; the presets below."""
     add_options(parser, TrainConfig)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keeps the table's lines
+    parser.epilog = presets_help()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -404,23 +437,25 @@ def run(args: argparse.Namespace) -> int:
     log.addHandler(notes)
     log.setLevel(logging.INFO)
     try:
-        config = from_args(TrainConfig, args).resolved()
-        result = train(config)
+        result = train(from_args(TrainConfig, args))
     except ValueError as exc:  # our InvalidConfigError, or an env / algorithm rejecting kwargs
         print(f"aisam train: {exc}", file=sys.stderr)
         return 2
     finally:
         log.removeHandler(notes)
-    print(summary_text(config, result))
+    print(summary_text(result))
     return 0
 
 
-def summary_text(config: TrainConfig, result: TrainResult) -> str:
+def summary_text(result: TrainResult) -> str:
     """The lines ``aisam train`` prints after a run; every missing number says why."""
-    m = result.metrics
+    config, m = result.config, result.metrics
     lines = [
-        f"aisam train: {config.algo} on {config.env_id} {_pairs(config.env_kwargs or {})}, "
-        f"bonus={config.bonus}",
+        " ".join(
+            ["aisam train:", config.algo, f"({config.policy}) on", config.env_id]
+            + ([_pairs(config.env_kwargs)] if config.env_kwargs else [])
+        )
+        + f", preset {config.preset}, bonus={config.bonus}",
         f"  {result.steps:,} steps in {result.seconds:.0f} s ({m['steps_per_second']:,.0f} "
         "steps/s)"
         + (f", asked for {result.steps_asked:,}" if result.steps != result.steps_asked else ""),
@@ -434,11 +469,13 @@ def summary_text(config: TrainConfig, result: TrainResult) -> str:
     else:
         lines.append(f"  episodes: none finished in {result.steps:,} steps (no score yet)")
     found = [f"{result.states_discovered} states"] if result.states_discovered else []
-    found += [
-        f"{m[f'{name}_total']} {name} ({m[f'{name}_per_episode_max']} in one episode)"
-        for name in ("rooms", "maps")
-        if f"{name}_per_episode_max" in m
-    ]
+    for name in ("rooms", "maps"):
+        if f"{name}_total" in m:
+            most = m.get(f"{name}_per_episode_max")
+            found.append(
+                f"{m[f'{name}_total']} {name}"
+                + (f" (at most {most} in one episode)" if most is not None else "")
+            )
     found += [f"{m['badges_max']:.0f} badges"] if "badges_max" in m else []
     if found:
         lines.append(f"  discovered: {', '.join(found)}")

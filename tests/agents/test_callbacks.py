@@ -106,6 +106,34 @@ def test_training_end_records_what_the_last_rollout_did_not(tmp_path: Path) -> N
         assert [int(r["steps"]) for r in csv.DictReader(f)] == [64]
 
 
+class LifeLost(gym.Wrapper[np.ndarray, int, np.ndarray, int]):
+    """Ends the agent's episode after every 2nd step while the game (the inner episode,
+    which the ``Monitor`` inside sees) goes on, as SB3's ``EpisodicLifeEnv`` does."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.game_over = True
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.game_over = terminated or truncated
+        return obs, reward, self.game_over or info["room"] % 2 == 1, truncated, info
+
+    def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict]:
+        if self.game_over:
+            return self.env.reset(**kwargs)
+        return np.zeros(1, np.float32), {}  # a life lost: the game goes on
+
+
+def test_an_episode_is_the_monitors_not_a_life(tmp_path: Path) -> None:
+    env = make_vec_env(Rooms, n_envs=2, seed=0, wrapper_class=LifeLost)
+    metrics = ExplorationMetrics()
+    _learn(env, metrics, 64, tmp_path)
+    summary = metrics.summary()
+    assert summary["episodes"] == 16 and summary["episode_length_mean"] == 4.0
+    assert summary["rooms_per_episode_max"] == 4  # not 2: a life lost starts no episode
+
+
 def test_record_every_is_checked() -> None:
     with pytest.raises(InvalidConfigError, match="record_every must be >= 1"):
         ExplorationMetrics(record_every=0)

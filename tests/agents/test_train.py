@@ -6,12 +6,13 @@ import argparse
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
-from aisam_agents import algorithms
+from aisam_agents import algorithms, presets
 from aisam_agents import train as train_mod
 from aisam_agents.cli import main
 from aisam_agents.cli_options import from_args
@@ -32,7 +33,8 @@ def test_default_run_trains_evaluates_saves_and_summarises(
     code, out = _run(tmp_path, *PPO_TINY)
     assert code == 0
     text = capsys.readouterr().out
-    assert "ppo on aisam/TransitionTable-v0" in text and "bonus=satiation" in text
+    assert "ppo (MlpPolicy) on aisam/TransitionTable-v0" in text
+    assert "preset table, bonus=satiation" in text
     assert re.search(r"discovered: \d+ states", text) and f"run folder: {out}" in text
     assert (out / "model.zip").is_file()
     assert any((out / "tb").rglob("events.out.tfevents.*"))
@@ -383,3 +385,70 @@ def test_a_class_without_sb3_shape_is_refused_by_name(
     name = target.format(agent_module)
     with pytest.raises(InvalidConfigError, match=rf"--algo {name}.*{message.replace('(', '.')}"):
         algorithms.resolve_algorithm(name)
+
+
+def test_presets_are_found_by_env_id_and_explicit_options_win() -> None:
+    def resolved(**kwargs: Any) -> train_mod.TrainConfig:
+        return train_mod.TrainConfig(out="x", **kwargs).resolved()
+
+    for env_id, name in [
+        ("aisam/TransitionTable-v0", "table"),
+        ("aisam/Montezuma-Reduced-v0", "atari"),
+        ("aisam/Montezuma-ReducedNoFrameskip-v0", "atari"),
+        ("ALE/Pong-v5", "atari"),
+        ("PongNoFrameskip-v4", "atari"),
+        ("aisam/PokemonRed-v0", "pokemon"),
+        ("CartPole-v1", "none"),
+    ]:
+        assert presets.find_preset("auto", env_id)[0] == name
+    atari = resolved(env_id="aisam/Montezuma-Reduced-v0")
+    assert (atari.preset, atari.vec_env, atari.env_kwargs) == ("atari", "subproc", {})
+    assert resolved(env_id="aisam/Montezuma-Reduced-v0", vec_env="dummy").vec_env == "dummy"
+    assert resolved(preset="none").env_kwargs == {}  # the table as registered
+    assert resolved(env_kwargs={"n_states": 5}).env_kwargs == {"n_states": 5}
+    with pytest.raises(InvalidConfigError, match="preset must be one of"):
+        train_mod.TrainConfig(preset="nope")
+
+
+def test_help_lists_the_presets(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    assert "presets (--preset auto picks one by --env" in text
+    for name, preset in presets.PRESETS.items():
+        assert f"  {name:8} {', '.join(preset.ids)}" in text
+
+
+def test_montezuma_trains_with_the_atari_preset_and_logs_score_and_rooms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("ale_py")
+    code, out = _run(
+        tmp_path, *PPO_TINY, "--env", "aisam/Montezuma-Reduced-v0", "--vec-env", "dummy",
+        "--eval-freq", "0", "--bonus", "none",
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "ppo (CnnPolicy) on aisam/Montezuma-Reduced-v0, preset atari" in text
+    assert "discovered: 1 rooms" in text
+    config = json.loads((out / "config.json").read_text())
+    assert config["policy"] == "CnnPolicy" and config["preset"] == "atari"
+    from stable_baselines3 import PPO
+
+    model = PPO.load(out / "model.zip", device="cpu")
+    assert model.observation_space.shape == (4, 84, 84)  # 4 stacked 84x84 grey frames
+    rows = (out / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert rows[-1].split(",")[header.index("rooms_total")] == "1"
+
+
+def test_worker_processes_train_the_same_as_one_process(tmp_path: Path) -> None:
+    summaries = []
+    for vec_env in ("dummy", "subproc"):
+        out = tmp_path / vec_env
+        args = ["train", *TINY, *PPO_TINY, "--no-progress", "--vec-env", vec_env]
+        assert main([*args, "--out", str(out)]) == 0
+        summaries.append(json.loads((out / "summary.json").read_text()))
+    for key in ("states_discovered", "episodes", "eval_reward"):
+        assert summaries[0][key] == summaries[1][key]
+    assert summaries[1]["config"]["vec_env"] == "subproc"
