@@ -83,19 +83,20 @@ def _check_device(name: str, value: str) -> None:
 class TrainConfig:
     """Everything one training run needs; the defaults are ``aisam train``'s built-in job.
 
-    Each field is one ``aisam train`` option (:mod:`aisam_agents.cli_options`); ``None``
-    fields are filled per run by :meth:`resolved` and :func:`train`.
+    Each field is one ``aisam train`` option (:mod:`aisam_agents.cli_options`). A field
+    left ``None`` is filled per run by :meth:`resolved` and :func:`train`: env kwargs and
+    vector env from the env's preset (:data:`aisam_agents.presets.PRESETS`), algorithm
+    kwargs from :data:`DEFAULT_ALGO_KWARGS`, ``eval_freq`` for 10 evaluations, ``out`` a
+    fresh folder.
 
     Attributes:
         env_id: registered gymnasium id.
-        env_kwargs: keyword arguments of ``gym.make``, as k=v pairs or one JSON object
-            (None: the preset's).
+        env_kwargs: keyword arguments of ``gym.make``, as k=v pairs or one JSON object.
         algo: algorithm: a name (SB3, sb3-contrib or aisam, case-insensitive) or
             ``module:Class`` of any class with SB3's shape.
-        algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256 (None: the
-            algorithm's preset).
-        preset: training setup of the env's family (listed below; auto: by the env id,
-            none: the env as registered).
+        algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256.
+        preset: training setup of the env's family, from the presets table (auto: by
+            the env id; none: the env as registered).
         policy: policy alias, or auto (the preset's: MlpPolicy, CnnPolicy for Atari,
             their Lstm versions for recurrent algorithms, MultiInputPolicy for Dict
             observations).
@@ -104,13 +105,12 @@ class TrainConfig:
         bonus_kwargs: keyword arguments of the bonus (e.g. curve=exponential).
         total_steps: environment steps to train for, rounded up to whole rollouts.
         n_envs: parallel envs.
-        vec_env: dummy (all envs in this process) or subproc (one process per env);
-            None: the preset's.
+        vec_env: dummy (all envs in this process) or subproc (one process per env).
         seed: seeds envs, algorithm and bonus.
         eval_freq: evaluate every this many env steps, on the env without the bonus
-            (0: never; None: 10 evaluations per run).
+            (0: never).
         eval_episodes: episodes per evaluation.
-        out: the run's folder (None: a fresh one under runs/train).
+        out: the run's folder.
         overwrite: replace the run already in the out folder.
         device: torch device.
         progress_bar: show the progress bar.
