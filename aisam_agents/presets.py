@@ -28,6 +28,7 @@ class Preset:
         ids: glob patterns of the env ids it is for.
         summary: one line for ``--help``.
         env_kwargs: ``gym.make`` arguments used when ``--env-kwargs`` is not given.
+        algo: the algorithm used when ``--algo`` is not given.
         policies: policy aliases for ``--policy auto``, the first the algorithm has
             (MultiInputPolicy comes first for ``Dict`` observations).
         atari: SB3's Atari preprocessing (``AtariWrapper``): up to 30 no-op starts,
@@ -43,6 +44,7 @@ class Preset:
     ids: tuple[str, ...]
     summary: str
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    algo: str = "ppo"
     policies: tuple[str, ...] = ("MlpPolicy", "MlpLstmPolicy")
     atari: bool = False
     frame_stack: int = 0
@@ -67,6 +69,14 @@ PRESETS: dict[str, Preset] = {
         policies=("CnnPolicy", "CnnLstmPolicy"),
         atari=True,
         frame_stack=4,
+        vec_env="subproc",
+    ),
+    "textworld": Preset(
+        ids=("aisam/TextWorld-*",),
+        summary="token observations and index actions (one of the admissible commands) "
+        "with MaskablePPO, masked by the admissible commands, one process per env",
+        env_kwargs={"action_mode": "index", "obs_type": "tokens"},
+        algo="maskableppo",
         vec_env="subproc",
     ),
     "pokemon": Preset(
@@ -102,6 +112,8 @@ def presets_help() -> str:
         if preset.env_kwargs:
             kwargs = " ".join(f"{k}={v}" for k, v in preset.env_kwargs.items())
             lines.append(f"  {'':8} --env-kwargs {kwargs}")
+        if preset.algo != NONE.algo:
+            lines.append(f"  {'':8} --algo {preset.algo}")
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import inspect
 import json
 import logging
 import re
@@ -92,8 +93,9 @@ class TrainConfig:
     Attributes:
         env_id: registered gymnasium id.
         env_kwargs: keyword arguments of ``gym.make``, as k=v pairs or one JSON object.
-        algo: algorithm: a name (SB3, sb3-contrib or aisam, case-insensitive) or
-            ``module:Class`` of any class with SB3's shape.
+        algo: algorithm: auto (the preset's: ppo, maskableppo for TextWorld), a name
+            (SB3, sb3-contrib or aisam, case-insensitive) or ``module:Class`` of any
+            class with SB3's shape.
         algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256.
         preset: training setup of the env's family, from the presets table (auto: by
             the env id; none: the env as registered).
@@ -119,7 +121,7 @@ class TrainConfig:
     env_id: str = option(DEFAULT_ENV, flag="--env")
     env_kwargs: dict[str, Any] | None = option(None, default_text="the preset's")
     preset: str = option("auto", choices=("auto", "none", *PRESETS))
-    algo: str = option("ppo")
+    algo: str = option("auto")
     algo_kwargs: dict[str, Any] | None = option(
         None, default_text=f"{_pairs(DEFAULT_ALGO_KWARGS['ppo'])} for ppo, none for others"
     )
@@ -151,14 +153,16 @@ class TrainConfig:
         env_kwargs = self.env_kwargs
         if env_kwargs is None:
             env_kwargs = dict(preset.env_kwargs)
+        algo = preset.algo if self.algo == "auto" else self.algo
         algo_kwargs = self.algo_kwargs
         if algo_kwargs is None:
-            algo_kwargs = dict(DEFAULT_ALGO_KWARGS.get(self.algo.lower(), {}))
-        out = self.out if self.out is not None else fresh_run_folder(self.env_id, self.algo)
+            algo_kwargs = dict(DEFAULT_ALGO_KWARGS.get(algo.lower(), {}))
+        out = self.out if self.out is not None else fresh_run_folder(self.env_id, algo)
         return replace(
             self,
             preset=preset_name,
             env_kwargs=env_kwargs,
+            algo=algo,
             algo_kwargs=algo_kwargs,
             vec_env=self.vec_env or preset.vec_env,
             out=out,
@@ -311,8 +315,14 @@ def plan_steps(model: Any, total_steps: int, n_envs: int) -> int:
     return steps
 
 
-def _evaluator(config: TrainConfig, steps: int, out: Path) -> tuple[EvalCallback | None, str]:
-    """The evaluation callback of the run (None: none is due) and why there is none."""
+def _evaluator(
+    config: TrainConfig, model: Any, steps: int, out: Path
+) -> tuple[EvalCallback | None, str]:
+    """The evaluation callback of the run (None: none is due) and why there is none.
+
+    An algorithm whose ``predict`` takes ``action_masks`` (MaskablePPO) is evaluated
+    with the env's masks, as it trains.
+    """
     if config.eval_freq == 0:
         return None, "--eval-freq 0"
     if (config.eval_freq or 0) > steps:
@@ -320,7 +330,12 @@ def _evaluator(config: TrainConfig, steps: int, out: Path) -> tuple[EvalCallback
         log.info("no evaluation: %s", note)
         return None, note
     eval_env = make_vec_env(config, 1, config.seed + 10_000, "dummy")
-    evaluator = EvalCallback(
+    evaluator_cls = EvalCallback
+    if "action_masks" in inspect.signature(model.predict).parameters:
+        evaluator_cls = require_extra(
+            "sb3_contrib.common.maskable.callbacks", "agents"
+        ).MaskableEvalCallback
+    evaluator = evaluator_cls(
         eval_env,
         n_eval_episodes=config.eval_episodes,
         eval_freq=max(1, (config.eval_freq or steps // EVALUATIONS) // config.n_envs),
@@ -362,7 +377,7 @@ def train(config: TrainConfig) -> TrainResult:
         config = replace(config, eval_freq=max(steps // EVALUATIONS, 1))
     (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
     metrics = ExplorationMetrics(out / "metrics.csv", record_every=max(steps // 100, 1))
-    evaluator, eval_note = _evaluator(config, steps, out)
+    evaluator, eval_note = _evaluator(config, model, steps, out)
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():  # evaluating without the bonus is the point, not a slip

@@ -297,7 +297,7 @@ def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
         ("--env", "aisam/TransitionTable-v0"),
         ("--steps", "30000"),
         ("--n-envs", "8"),
-        ("--algo", "ppo"),
+        ("--algo", "auto"),
         ("--bonus", "satiation"),
         ("--bonus-coef", "0.1"),
         ("--eval-freq", "10 per run"),
@@ -398,11 +398,17 @@ def test_presets_are_found_by_env_id_and_explicit_options_win() -> None:
         ("ALE/Pong-v5", "atari"),
         ("PongNoFrameskip-v4", "atari"),
         ("aisam/PokemonRed-v0", "pokemon"),
+        ("aisam/TextWorld-v0", "textworld"),
         ("CartPole-v1", "none"),
     ]:
         assert presets.find_preset("auto", env_id)[0] == name
     atari = resolved(env_id="aisam/Montezuma-Reduced-v0")
     assert (atari.preset, atari.vec_env, atari.env_kwargs) == ("atari", "subproc", {})
+    assert atari.algo == "ppo" and atari.algo_kwargs == train_mod.DEFAULT_ALGO_KWARGS["ppo"]
+    text = resolved(env_id="aisam/TextWorld-v0")
+    assert (text.algo, text.algo_kwargs) == ("maskableppo", {})
+    assert text.env_kwargs == {"action_mode": "index", "obs_type": "tokens"}
+    assert resolved(env_id="aisam/TextWorld-v0", algo="a2c").algo == "a2c"
     assert resolved(env_id="aisam/Montezuma-Reduced-v0", vec_env="dummy").vec_env == "dummy"
     assert resolved(preset="none").env_kwargs == {}  # the table as registered
     assert resolved(env_kwargs={"n_states": 5}).env_kwargs == {"n_states": 5}
@@ -452,3 +458,18 @@ def test_worker_processes_train_the_same_as_one_process(tmp_path: Path) -> None:
     for key in ("states_discovered", "episodes", "eval_reward"):
         assert summaries[0][key] == summaries[1][key]
     assert summaries[1]["config"]["vec_env"] == "subproc"
+
+
+def test_textworld_trains_maskable_ppo_on_tokens_with_masks_in_evaluation_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("textworld")
+    monkeypatch.setenv("AISAM_CACHE_DIR", str(tmp_path / "cache"))  # not the user's cache
+    code, out = _run(tmp_path, *PPO_TINY, "--env", "aisam/TextWorld-v0", "--vec-env", "dummy")
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "maskableppo (MlpPolicy) on aisam/TextWorld-v0 action_mode=index obs_type=tokens" in text
+    assert "last evaluation: mean extrinsic return" in text
+    from sb3_contrib import MaskablePPO
+
+    assert MaskablePPO.load(out / "model.zip", device="cpu").observation_space.shape == (256,)
