@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 from aisam_agents.errors import InvalidConfigError, check_int, require_extra
 
@@ -128,15 +129,21 @@ def register_ids(env_id: str) -> None:
 def make_env(env_id: str, env_kwargs: dict[str, Any], atari: bool) -> gym.Env:
     """One training env: ``Monitor(gym.make(env_id, **env_kwargs))``, Atari-wrapped if asked.
 
-    A module-level function (not a closure) so that ``SubprocVecEnv`` can send it to its
-    worker processes, where it registers aisam's ids first.
+    Grey-scale frames ``(H, W)`` uint8 get a channel axis, ``(H, W, 1)``: SB3's CNN
+    policies take images with channels only. A module-level function (not a closure) so
+    that ``SubprocVecEnv`` can send it to its worker processes, where it registers
+    aisam's ids first.
     """
     from stable_baselines3.common.monitor import Monitor
 
     register_ids(env_id)  # in a fresh worker process too
 
     if not atari:
-        return Monitor(gym.make(env_id, **env_kwargs))
+        env = Monitor(gym.make(env_id, **env_kwargs))
+        space = env.observation_space
+        if isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 2:
+            return gym.wrappers.ReshapeObservation(env, (*space.shape, 1))
+        return env
     from stable_baselines3.common.atari_wrappers import AtariWrapper
 
     kwargs = dict(env_kwargs)

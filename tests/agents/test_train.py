@@ -473,3 +473,19 @@ def test_textworld_trains_maskable_ppo_on_tokens_with_masks_in_evaluation_too(
     from sb3_contrib import MaskablePPO
 
     assert MaskablePPO.load(out / "model.zip", device="cpu").observation_space.shape == (256,)
+
+
+def test_grey_frames_get_a_channel_axis_for_cnn_policies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("ale_py")
+    code, out = _run(
+        tmp_path, *PPO_TINY, "--steps", "128", "--env", "aisam/Montezuma-Reduced-v0",
+        "--preset", "none", "--env-kwargs", "obs_type=grayscale", "--policy", "CnnPolicy",
+        "--eval-freq", "0", "--bonus", "none",
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    from stable_baselines3 import PPO
+
+    model = PPO.load(out / "model.zip", device="cpu")
+    assert model.observation_space.shape == (1, 210, 160)  # (H, W) + channel, transposed
