@@ -38,6 +38,8 @@ class Preset:
             for the policy, rewards clipped to their sign for the policy; the
             ``Monitor`` inside it logs the true score and episodes.
         frame_stack: frames stacked for the policy (0: none).
+        evaluations: evaluations per run when ``--eval-freq`` is not given (0: none).
+        eval_episodes: episodes per evaluation when ``--eval-episodes`` is not given.
         vec_env: ``"dummy"`` (all envs in this process) or ``"subproc"`` (one process
             per env, so stepping uses the machine's cores).
     """
@@ -49,6 +51,8 @@ class Preset:
     policies: tuple[str, ...] = ("MlpPolicy", "MlpLstmPolicy")
     atari: bool = False
     frame_stack: int = 0
+    evaluations: int = 10
+    eval_episodes: int = 5
     vec_env: str = "dummy"
 
     def matches(self, env_id: str) -> bool:
@@ -66,10 +70,15 @@ PRESETS: dict[str, Preset] = {
     "atari": Preset(
         ids=("aisam/Montezuma-*", "ALE/*", "*NoFrameskip-v4"),
         summary="AtariWrapper (no-op starts, frame skip, 84x84 grey, clipped rewards for "
-        "the policy, true score logged), 4-frame stack, CnnPolicy, one process per env",
+        "the policy, true score logged), 4-frame stack, CnnPolicy, one process per env, "
+        "no evaluation unless --eval-freq is given (then 1 episode each)",
         policies=("CnnPolicy", "CnnLstmPolicy"),
         atari=True,
         frame_stack=4,
+        # a game lasts up to 27,000 steps, so an agent that stays alive makes each
+        # evaluation cost minutes; the training logs already hold the true score
+        evaluations=0,
+        eval_episodes=1,
         vec_env="subproc",
     ),
     "textworld": Preset(

@@ -61,8 +61,6 @@ log = logging.getLogger(__name__)
 DEFAULT_ALGO_KWARGS: dict[str, dict[str, Any]] = {
     "ppo": {"n_steps": 128, "batch_size": 256, "ent_coef": 0.01}
 }
-#: evaluations per run when ``--eval-freq`` is not given
-EVALUATIONS = 10
 #: what a run writes into its folder; a folder holding any of them holds a run
 RUN_FILES = ("config.json", "summary.json", "model.zip", "metrics.csv", "tb", "eval", "best")
 
@@ -87,8 +85,8 @@ class TrainConfig:
     Each field is one ``aisam train`` option (:mod:`aisam_agents.cli_options`). A field
     left ``None`` is filled per run by :meth:`resolved` and :func:`train`: env kwargs and
     vector env from the env's preset (:data:`aisam_agents.presets.PRESETS`), algorithm
-    kwargs from :data:`DEFAULT_ALGO_KWARGS`, ``eval_freq`` for 10 evaluations, ``out`` a
-    fresh folder.
+    kwargs from :data:`DEFAULT_ALGO_KWARGS`, ``eval_freq`` for the preset's number of
+    evaluations (10; none for Atari), ``out`` a fresh folder.
 
     Attributes:
         env_id: registered gymnasium id.
@@ -133,8 +131,10 @@ class TrainConfig:
     n_envs: int = option(8, low=1)
     vec_env: str | None = option(None, choices=("dummy", "subproc"), default_text="the preset's")
     seed: int = option(0, low=0)
-    eval_freq: int | None = option(None, low=0, default_text=f"{EVALUATIONS} per run")
-    eval_episodes: int = option(5, low=1)
+    eval_freq: int | None = option(
+        None, low=0, default_text="the preset's: 10 evaluations per run, none for Atari"
+    )
+    eval_episodes: int | None = option(None, low=1, default_text="the preset's: 5, 1 for Atari")
     out: str | None = option(None, default_text="runs/train/<env>-<algo>-<time>")
     overwrite: bool = option(False)
     device: str = option("auto", check=_check_device)
@@ -165,6 +165,7 @@ class TrainConfig:
             algo=algo,
             algo_kwargs=algo_kwargs,
             vec_env=self.vec_env or preset.vec_env,
+            eval_episodes=self.eval_episodes or preset.eval_episodes,
             out=out,
         )
 
@@ -318,14 +319,15 @@ def plan_steps(model: Any, total_steps: int, n_envs: int) -> int:
 def _evaluator(
     config: TrainConfig, model: Any, steps: int, out: Path
 ) -> tuple[EvalCallback | None, str]:
-    """The evaluation callback of the run (None: none is due) and why there is none.
+    """The evaluation callback of a resolved ``config`` with ``eval_freq`` set (None: none
+    is due), and why there is none.
 
     An algorithm whose ``predict`` takes ``action_masks`` (MaskablePPO) is evaluated
     with the env's masks, as it trains.
     """
     if config.eval_freq == 0:
         return None, "--eval-freq 0"
-    if (config.eval_freq or 0) > steps:
+    if config.eval_freq > steps:
         note = f"--eval-freq {config.eval_freq:,} is more than the run's {steps:,} steps"
         log.info("no evaluation: %s", note)
         return None, note
@@ -338,7 +340,7 @@ def _evaluator(
     evaluator = evaluator_cls(
         eval_env,
         n_eval_episodes=config.eval_episodes,
-        eval_freq=max(1, (config.eval_freq or steps // EVALUATIONS) // config.n_envs),
+        eval_freq=max(1, config.eval_freq // config.n_envs),
         log_path=str(out / "eval"),
         best_model_save_path=str(out / "best"),
         verbose=0,
@@ -373,11 +375,16 @@ def train(config: TrainConfig) -> TrainResult:
     config = replace(config, policy=policy)
     model = build_model(algo_cls, config, venv, out / "tb")
     steps = plan_steps(model, config.total_steps, config.n_envs)
+    eval_note = ""
     if config.eval_freq is None:
-        config = replace(config, eval_freq=max(steps // EVALUATIONS, 1))
+        evaluations = find_preset(config.preset, config.env_id)[1].evaluations
+        config = replace(config, eval_freq=max(steps // evaluations, 1) if evaluations else 0)
+        if not evaluations:
+            eval_note = f"the {config.preset} preset evaluates only when --eval-freq is given"
     (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
     metrics = ExplorationMetrics(out / "metrics.csv", record_every=max(steps // 100, 1))
-    evaluator, eval_note = _evaluator(config, model, steps, out)
+    evaluator, why_none = _evaluator(config, model, steps, out)
+    eval_note = eval_note or why_none
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():  # evaluating without the bonus is the point, not a slip

@@ -300,7 +300,7 @@ def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
         ("--algo", "auto"),
         ("--bonus", "satiation"),
         ("--bonus-coef", "0.1"),
-        ("--eval-freq", "10 per run"),
+        ("--eval-freq", "the preset's: 10 evaluations per run, none for Atari"),
         ("--out", "runs/train/<env>-<algo>-<time>"),
     ]:
         assert flag in text
@@ -405,6 +405,7 @@ def test_presets_are_found_by_env_id_and_explicit_options_win() -> None:
     atari = resolved(env_id="aisam/Montezuma-Reduced-v0")
     assert (atari.preset, atari.vec_env, atari.env_kwargs) == ("atari", "subproc", {})
     assert atari.algo == "ppo" and atari.algo_kwargs == train_mod.DEFAULT_ALGO_KWARGS["ppo"]
+    assert atari.eval_episodes == 1 and resolved().eval_episodes == 5
     text = resolved(env_id="aisam/TextWorld-v0")
     assert (text.algo, text.algo_kwargs) == ("maskableppo", {})
     assert text.env_kwargs == {"action_mode": "index", "obs_type": "tokens"}
@@ -429,12 +430,15 @@ def test_montezuma_trains_with_the_atari_preset_and_logs_score_and_rooms(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("ale_py")
-    code, out = _run(
-        tmp_path, *PPO_TINY, "--env", "aisam/Montezuma-Reduced-v0", "--vec-env", "dummy",
-        "--eval-freq", "0", "--bonus", "none",
+    out = tmp_path / "run"
+    code = main(
+        ["train", "--steps", "256", "--n-envs", "2", *PPO_TINY, "--no-progress", "--out",
+         str(out), "--env", "aisam/Montezuma-Reduced-v0", "--vec-env", "dummy", "--bonus",
+         "none"]
     )  # fmt: skip
     text = capsys.readouterr().out
     assert code == 0, text
+    assert "evaluation: none (the atari preset evaluates only when --eval-freq is given)" in text
     assert "ppo (CnnPolicy) on aisam/Montezuma-Reduced-v0, preset atari" in text
     assert "discovered: 1 rooms" in text
     config = json.loads((out / "config.json").read_text())
