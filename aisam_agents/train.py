@@ -370,16 +370,16 @@ def train(config: TrainConfig) -> TrainResult:
         seed=config.seed,
         **config.bonus_kwargs,
     )
-    policies = find_preset(config.preset, config.env_id)[1].policies
-    policy = choose_policy(algo_cls, config.policy, venv.observation_space, policies)
+    preset = find_preset(config.preset, config.env_id)[1]
+    policy = choose_policy(algo_cls, config.policy, venv.observation_space, preset.policies)
     config = replace(config, policy=policy)
     model = build_model(algo_cls, config, venv, out / "tb")
     steps = plan_steps(model, config.total_steps, config.n_envs)
     eval_note = ""
     if config.eval_freq is None:
-        evaluations = find_preset(config.preset, config.env_id)[1].evaluations
-        config = replace(config, eval_freq=max(steps // evaluations, 1) if evaluations else 0)
-        if not evaluations:
+        per_run = preset.evaluations
+        config = replace(config, eval_freq=max(steps // per_run, 1) if per_run else 0)
+        if not per_run:
             eval_note = f"the {config.preset} preset evaluates only when --eval-freq is given"
     (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
     metrics = ExplorationMetrics(out / "metrics.csv", record_every=max(steps // 100, 1))
@@ -422,24 +422,20 @@ def train(config: TrainConfig) -> TrainResult:
         first_solve_step=metrics.first_solve_step,
         metrics=summary,
     )
+    _write_summary(out / "summary.json", result, evaluator)
+    return result
+
+
+def _write_summary(path: Path, result: TrainResult, evaluator: EvalCallback | None) -> None:
+    """``summary.json``: ``result`` as JSON plus every evaluation's mean return."""
     evaluations = {}
     if evaluator is not None:
         evaluations = {
             "timesteps": [int(t) for t in evaluator.evaluations_timesteps],
             "mean_return": [float(sum(r) / len(r)) for r in evaluator.evaluations_results],
         }
-    (out / "summary.json").write_text(
-        json.dumps(
-            {
-                **{k: v for k, v in asdict(result).items() if k != "model_path"},
-                "model_path": str(model_path),
-                "evaluations": evaluations,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
-    return result
+    summary = {**asdict(result), "model_path": str(result.model_path), "evaluations": evaluations}
+    path.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
