@@ -118,7 +118,8 @@ def step_value(
 ) -> torch.Tensor:
     """``(B,)`` expected learning at each predicted step of ``dist`` under ``criterion``."""
     if criterion == "disagreement":
-        assert heads is not None  # the agent builds the heads for this criterion
+        if heads is None:
+            raise InvalidConfigError("the 'disagreement' criterion needs ensemble heads")
         return heads.disagreement(dist.features)
     entropy = token_entropy(dist.logits)
     return entropy if criterion == "entropy" else -entropy

@@ -101,28 +101,36 @@ class OnlineLearner:
             "mask": valid.float(),
         }
         losses = self.model.train_step(data)
-        if self.heads is not None:
-            losses["head_nll"] = self._train_heads(batch.obs, actions, valid)
+        if self.heads is not None and self.head_optimizer is not None:
+            losses["head_nll"] = self._train_heads(
+                self.heads, self.head_optimizer, batch.obs, actions, valid
+            )
         self.n_updates += 1
         return losses
 
-    def _train_heads(self, obs: torch.Tensor, actions: torch.Tensor, valid: torch.Tensor) -> float:
+    def _train_heads(
+        self,
+        heads: EnsembleHeads,
+        optimizer: torch.optim.Optimizer,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        valid: torch.Tensor,
+    ) -> float:
         """One step of the heads on the windows' features ``(n_valid, d)`` and next tokens,
         each head weighting each transition by its own Bernoulli(1/2) bootstrap draw."""
-        assert self.heads is not None and self.head_optimizer is not None
         net = self.model.transformer
         tokens = self.model.tokenize(obs)
         with torch.no_grad():
             features = net(net.frame_tokens(tokens[:, :-1], actions)).features
         features, targets = features[valid], tokens[:, 1:][valid]
         weights = torch.bernoulli(
-            torch.full((self.heads.n_heads, len(targets)), 0.5, device=features.device),
+            torch.full((heads.n_heads, len(targets)), 0.5, device=features.device),
             generator=self.generator,
         )
-        loss = self.heads.loss(features, targets, weights)
-        self.head_optimizer.zero_grad(set_to_none=True)
+        loss = heads.loss(features, targets, weights)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.head_optimizer.step()
+        optimizer.step()
         return float(loss.detach())
 
     def state(self) -> dict[str, Any]:
