@@ -44,6 +44,7 @@ from aisam_agents.learnmax.criteria import EnsembleHeads, check_criterion, step_
 from aisam_agents.learnmax.learner import OnlineLearner
 from aisam_agents.learnmax.salience import SalienceDetector, SalientEvent
 from aisam_agents.learnmax.search import SearchResult, beam_search
+from aisam_agents.learnmax.value import LeafValue
 from aisam_agents.learnmax.vec import as_vec_env
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.imagination import NextFrameDistribution
@@ -105,6 +106,9 @@ class LearnMax:
         learning_starts: env steps (all envs) before the first update.
         n_heads, head_hidden, prior_scale: the ensemble of the ``"disagreement"`` criterion.
         head_learning_rate: Adam step size of the ensemble heads.
+        leaf_value: learn a value of what follows the search's last step
+            (:mod:`~aisam_agents.learnmax.value`), so it sees past its horizon.
+        discount: weight ``discount**(h-1)`` of step ``h`` in a branch's value.
         salience_threshold: outlook changes beyond this many standard deviations are
             salient (:mod:`~aisam_agents.learnmax.salience`).
         plan_to_salient: add ``salient_coef`` times the best token match between an
@@ -149,6 +153,8 @@ class LearnMax:
         head_hidden: int = 128,
         prior_scale: float = 1.0,
         head_learning_rate: float = 1e-3,
+        leaf_value: bool = False,
+        discount: float = 0.95,
         salience_threshold: float = 4.0,
         plan_to_salient: bool = False,
         salient_coef: float = 1.0,
@@ -188,6 +194,8 @@ class LearnMax:
             "head_hidden": check_int("head_hidden", head_hidden, 1),
             "prior_scale": check_real("prior_scale", prior_scale),
             "head_learning_rate": check_real("head_learning_rate", head_learning_rate),
+            "leaf_value": check_bool("leaf_value", leaf_value),
+            "discount": check_real("discount", discount),
             "salience_threshold": check_real("salience_threshold", salience_threshold),
             "plan_to_salient": check_bool("plan_to_salient", plan_to_salient),
             "salient_coef": check_real("salient_coef", salient_coef),
@@ -199,6 +207,8 @@ class LearnMax:
                 raise InvalidConfigError(f"{name} must be > 0, got {self.params[name]}")
         if not 0 <= self.params["epsilon"] <= 1 or self.params["prior_scale"] < 0:
             raise InvalidConfigError("epsilon must be in [0, 1] and prior_scale >= 0")
+        if not 0 < self.params["discount"] <= 1:
+            raise InvalidConfigError(f"discount must be in (0, 1], got {discount}")
         self.model = _build_world_model(
             world_model, self.observation_space, self.action_space, self.seed, device
         )
@@ -243,6 +253,10 @@ class LearnMax:
                 p["prior_scale"],
                 self.seed,
             ).to(self.device)
+        self.value: LeafValue | None = None
+        if p["leaf_value"]:
+            self.value = LeafValue(model.transformer.n_embd, seed=self.seed).to(self.device)
+            self.value_optimizer = self.value.make_optimizer()
         self.learner = OnlineLearner(
             model,
             self.heads,
@@ -351,9 +365,8 @@ class LearnMax:
             len(frames), p["width"] * self.action_space.n, generator=self.generator,
             device=self.device,
         )  # fmt: skip
-        result = beam_search(
-            self.model, tokens, past, p["horizon"], p["width"], self._score(), noise
-        )
+        result = beam_search(self.model, tokens, past, p["horizon"], p["width"], self._score(),
+                             noise, self.value, p["discount"])  # fmt: skip
         self.imagined_transitions += result.transitions
         return result
 
@@ -451,6 +464,10 @@ class LearnMax:
             obs, history = self._last_obs, self._history
             actions, result = self._choose(history, deterministic=False)
             self._note_salience(obs, result)
+            if self.value is not None and result is not None:
+                target = result.values - result.step_values[:, 0]
+                loss = self.value.fit(self.value_optimizer, result.first_features, target)
+                self.logger.record_mean("train/value_mse", loss)
             new_obs, rewards, dones, infos = self.env.step(actions)
             truncated = np.array([i.get("TimeLimit.truncated", False) for i in infos])
             losses = self.learner.observe(obs, actions, rewards, dones, dones & ~truncated)

@@ -1,10 +1,10 @@
 """LearnMax checkpoints: one ``torch.save`` of plain containers and tensors.
 
 A checkpoint holds the agent's settings and seed (JSON), the world model's config (JSON),
-the spaces, the world model's weights and optimizer, the ensemble heads' weights and
-optimizer, the counters, the salience statistics and events, and the random streams. It
-does not hold the replay's contents: a loaded agent refills the replay (``learning_starts``
-steps and one window) before it trains again. It loads with
+the spaces, the weights and optimizer states of the world model, the ensemble heads and the
+leaf value, the counters, the salience statistics and events, and the random streams. It
+does not hold the replay's contents: a loaded agent refills the replay (one window) before
+it trains again. It loads with
 ``torch.load(weights_only=True)``, so opening one never runs code.
 """
 
@@ -57,6 +57,9 @@ def save_agent(agent: LearnMax, path: Path) -> None:
         "model_optimizer": model.optimizer.state_dict(),
         "model_steps": model.steps_done,
         "heads": None if agent.heads is None else agent.heads.state_dict(),
+        "value": None
+        if agent.value is None
+        else [agent.value.state_dict(), agent.value_optimizer.state_dict()],
         "learner": agent.learner.state(),
         "counters": [agent.num_timesteps, agent.imagined_transitions],
         "salience": agent.salience.state(),
@@ -93,6 +96,9 @@ def load_agent(cls: type[LearnMax], path: Path, env: Any, device: str) -> LearnM
         agent = cls("auto", venv, model, seed=seed, device=device, **params)
         if agent.heads is not None:
             agent.heads.load_state_dict(payload["heads"])
+        if agent.value is not None:
+            agent.value.load_state_dict(payload["value"][0])
+            agent.value_optimizer.load_state_dict(payload["value"][1])
         agent.learner.set_state(payload["learner"])
         agent.num_timesteps, agent.imagined_transitions = num_timesteps, imagined
         agent.salience.set_state(payload["salience"])

@@ -30,14 +30,17 @@ class SearchResult:
 
     Attributes:
         actions: ``(N,)`` int64 first action of each env's best branch.
-        values: ``(N,)`` float32 summed score of that branch.
-        step_values: ``(N, H)`` float32 its per-step scores.
+        values: ``(N,)`` float32 value of that branch:
+            ``sum_h discount**(h-1) * u_h + discount**(H-1) * leaf_value(f_H)``.
+        step_values: ``(N, H)`` float32 its per-step scores ``u_h`` (undiscounted).
+        first_features: ``(N, d_model)`` features of its first step (the taken action's).
         transitions: imagined transitions computed (one per expanded branch and depth).
     """
 
     actions: torch.Tensor
     values: torch.Tensor
     step_values: torch.Tensor
+    first_features: torch.Tensor
     transitions: int
 
 
@@ -55,6 +58,8 @@ def beam_search(
     width: int,
     score: Scorer,
     tie_noise: torch.Tensor,
+    leaf_value: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    discount: float = 1.0,
 ) -> SearchResult:
     """Searches ``horizon`` steps deep keeping ``width`` branches per env.
 
@@ -68,6 +73,10 @@ def beam_search(
         score: the value of an imagined step (:data:`Scorer`).
         tie_noise: ``(N, K * A)`` uniform [0, 1) draws; times 1e-6 they break ties between
             equal branches at random (else the lowest action ids would always win).
+        leaf_value: ``(B, d_model)`` features -> ``(B,)`` value of what follows a step; a
+            branch is ranked at every depth, and valued at the last, by its discounted
+            score plus this value of its newest step (``None``: no value past the horizon).
+        discount: weight ``discount**(h-1)`` of step ``h``'s score.
     """
     net = model.transformer
     n, c, _ = tokens.shape
@@ -90,27 +99,40 @@ def beam_search(
             dist = NextFrameDistribution.last_frame(net(frames, c - 1 + depth, cache))
             nxt = dist.logits.argmax(-1)
             value = score(dist, nxt).float().view(n, branches * n_actions)
+            feats = dist.features.view(n, branches * n_actions, -1)
             transitions += n * branches * n_actions
             parent = rows.view(n, branches * n_actions)
             if depth == 0:
-                first = actions.view(n, n_actions)
+                first, first_feat = actions.view(n, n_actions), feats
                 score_sum, steps = value, value[..., None]
             else:
                 local = parent - (env_ids * branches)[:, None]
                 first = first.gather(1, local)
+                first_feat = first_feat.gather(1, local[..., None].expand_as(feats))
                 steps = torch.cat([steps.gather(1, local[..., None].expand(-1, -1, depth)),
                                    value[..., None]], -1)  # fmt: skip
-                score_sum = score_sum.gather(1, local) + value
+                score_sum = score_sum.gather(1, local) + discount**depth * value
+            leaf = torch.zeros_like(score_sum)
+            if leaf_value is not None:
+                leaf = discount**depth * leaf_value(dist.features).float().view_as(score_sum)
             keep = min(width, branches * n_actions)
-            noisy = score_sum + 1e-6 * tie_noise[:, : branches * n_actions]
+            noisy = score_sum + leaf + 1e-6 * tie_noise[:, : branches * n_actions]
             top = noisy.topk(keep, dim=1).indices  # (N, keep)
             chosen = (top + (env_ids * branches * n_actions)[:, None]).reshape(-1)
             cache = _take(cache, chosen)
             current = nxt[chosen]
-            first, score_sum = first.gather(1, top), score_sum.gather(1, top)
+            first, score_sum, leaf = (x.gather(1, top) for x in (first, score_sum, leaf))
+            first_feat = first_feat.gather(1, top[..., None].expand(-1, -1, feats.shape[-1]))
             steps = steps.gather(1, top[..., None].expand(-1, -1, depth + 1))
             branches = keep
-    best = score_sum.argmax(1, keepdim=True)
-    total = score_sum.gather(1, best).squeeze(1)
+    values = score_sum + leaf
+    best = values.argmax(1, keepdim=True)
     step_values = steps.gather(1, best[..., None].expand(-1, -1, horizon)).squeeze(1)
-    return SearchResult(first.gather(1, best).squeeze(1), total, step_values, transitions)
+    features = first_feat.gather(1, best[..., None].expand(-1, -1, first_feat.shape[-1]))
+    return SearchResult(
+        first.gather(1, best).squeeze(1),
+        values.gather(1, best).squeeze(1),
+        step_values,
+        features.squeeze(1).float(),
+        transitions,
+    )

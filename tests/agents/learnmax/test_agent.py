@@ -48,6 +48,7 @@ class ContinuousActions(gym.Env):
         {"criterion": "surprise"},
         {"horizon": 9},  # beyond the tiny model's 8 frames
         {"epsilon": 1.5},
+        {"discount": 0.0},
         {"world_model": 3},
         {"world_model": "huge"},
     ],
@@ -105,7 +106,8 @@ def test_predict_single_and_batched_with_histories() -> None:
 
 def _params(a: LearnMax) -> list[torch.Tensor]:
     heads = [] if a.heads is None else list(a.heads.state_dict().values())
-    return list(a.model.state_dict().values()) + heads
+    value = [] if a.value is None else list(a.value.state_dict().values())
+    return list(a.model.state_dict().values()) + heads + value
 
 
 def test_same_seed_same_run_other_seed_other_run() -> None:
@@ -120,7 +122,7 @@ def test_same_seed_same_run_other_seed_other_run() -> None:
 
 
 def test_save_load_round_trip(tmp_path) -> None:
-    a = agent(criterion="disagreement", plan_to_salient=True).learn(150)
+    a = agent(criterion="disagreement", plan_to_salient=True, leaf_value=True).learn(150)
     a.salient_events.append(SalientEvent(7, 0, np.array(4), 5.0))
     path = tmp_path / "lm.pt"
     a.save(path)

@@ -27,7 +27,7 @@ NOISE[2, 1] = 0.9  # ... but action 1 leads to the most uncertain next step
 class StubNet(torch.nn.Module):
     """A world transformer whose predictions are the tables above (history ignored)."""
 
-    obs_vocab, n_actions, n_embd, max_frames = V, A, 2, 8
+    obs_vocab, n_actions, n_embd, max_frames = V, A, V, 8  # features: one-hot next state
 
     def frame_tokens(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return torch.cat([obs, (actions.long() + V)[..., None]], dim=-1)
@@ -44,7 +44,8 @@ class StubNet(torch.nn.Module):
         if cache is not None:
             cache.length += f * 2
         zeros = torch.zeros(b, f)
-        return WorldOutput(logits, zeros, zeros, torch.zeros(b, f, 2))
+        nxt = torch.nn.functional.one_hot(torch.as_tensor(NEXT[s, a]), V).float()
+        return WorldOutput(logits, zeros, zeros, nxt[:, None].expand(b, f, V))
 
 
 STUB = SimpleNamespace(
@@ -59,12 +60,19 @@ def entropy(s: int, a: int) -> float:
     )
 
 
-def search(start: list[int], horizon: int, width: int, criterion: str = "entropy"):
+def search(start: list[int], horizon: int, width: int, criterion: str = "entropy", **kw):
     tokens = torch.tensor(start)[:, None, None]
     past = torch.zeros(len(start), 0, dtype=torch.long)
     noise = torch.rand(len(start), width * A, generator=torch.Generator().manual_seed(0))
     return beam_search(
-        STUB, tokens, past, horizon, width, lambda d, t: step_value(criterion, d, None), noise
+        STUB,
+        tokens,
+        past,
+        horizon,
+        width,
+        lambda d, t: step_value(criterion, d, None),
+        noise,
+        **kw,
     )
 
 
@@ -87,6 +95,20 @@ def test_reverse_picks_the_best_understood_branch_and_envs_search_independently(
     out = search([0, 2, 0], horizon=2, width=3)
     assert out.actions.tolist() == [1, 1, 1]
     np.testing.assert_allclose(out.values[0], out.values[2], rtol=1e-6)
+
+
+def test_a_leaf_value_sees_past_the_horizon_and_discounts_apply() -> None:
+    """A value of 10 after entering state 3 (action 2 from state 0) outweighs the entropy
+    within the horizon; the branch's value is its discounted scores plus that value."""
+    leaf = torch.zeros(V)
+    leaf[3] = 10.0
+    out = search([0], horizon=1, width=3, leaf_value=lambda f: f @ leaf, discount=0.5)
+    assert out.actions.tolist() == [2]
+    np.testing.assert_allclose(out.values.numpy(), [entropy(0, 2) + 10.0], rtol=1e-5)
+    assert out.first_features.argmax(1).tolist() == [3]
+    out = search([0], horizon=2, width=3, discount=0.5)
+    expected = entropy(0, 1) + 0.5 * entropy(2, 1)
+    np.testing.assert_allclose(out.values.numpy(), [expected], rtol=1e-5)
 
 
 @pytest.mark.parametrize("history", [1, 3])
