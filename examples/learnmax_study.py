@@ -12,7 +12,7 @@ already reached its budget is skipped, so the script can be stopped and rerun.
 
     python examples/learnmax_study.py --tables lock clusters --agents learnmax random \
         --seeds 0 --steps 20000 --eval-every 1000
-    python examples/learnmax_study.py --plot   # the figure from the CSV
+    python examples/learnmax_study.py --plot   # the figure and the results table from the CSV
 """
 
 from __future__ import annotations
@@ -202,6 +202,35 @@ def plot(path: Path, out: Path) -> None:
     fig.savefig(out, dpi=120)
 
 
+def summary(path: Path) -> str:
+    """The docs' results table: per (table, agent), mean over seeds at the last common
+    budget, and the first env step at which the accuracy reached 0.95."""
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    lines = [
+        "| table | agent | seeds | env steps | accuracy | KL (nats) | states found | "
+        "noisy-TV share | steps to 95% |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for table in TABLES:
+        for agent in AGENTS:
+            sel = [r for r in rows if r["table"] == table and r["agent"] == agent]
+            if not sel:
+                continue
+            seeds = sorted({r["seed"] for r in sel})
+            last = min(max(int(r["env_steps"]) for r in sel if r["seed"] == s) for s in seeds)
+            end = [r for r in sel if int(r["env_steps"]) == last]
+            mean = {k: np.mean([float(r[k]) for r in end]) for k in FIELDS[4:8]}
+            hit = [int(r["env_steps"]) for r in sel if float(r["accuracy"]) >= 0.95]
+            reached = str(min(hit)) if hit else f"> {last}"
+            lines.append(
+                f"| {table} | {agent} | {len(seeds)} | {last} | {mean['accuracy']:.3f} | "
+                f"{mean['kl']:.2f} | {mean['discovered']:.0f} | {mean['noisy_share']:.3f} | "
+                f"{reached} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
@@ -210,7 +239,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--eval-every", type=int, default=1000)
     parser.add_argument("--csv", type=Path, default=RESULTS / "study.csv")
-    parser.add_argument("--plot", action="store_true", help="only draw the figure")
+    parser.add_argument("--plot", action="store_true", help="only draw the figure and table")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -233,6 +262,7 @@ def main() -> None:
                     last = rows[-1] if rows else {}
                     print(table, agent, seed, last, flush=True)
     plot(args.csv, args.csv.with_suffix(".png"))
+    print(summary(args.csv))
 
 
 if __name__ == "__main__":
