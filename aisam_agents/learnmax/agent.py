@@ -108,7 +108,8 @@ class LearnMax:
         head_learning_rate: Adam step size of the ensemble heads.
         leaf_value: learn a value of what follows the search's last step
             (:mod:`~aisam_agents.learnmax.value`), so it sees past its horizon.
-        discount: weight ``discount**(h-1)`` of step ``h`` in a branch's value.
+        discount: weight ``discount**(h-1)`` of step ``h`` in a branch's value (1: the
+            plain sum; use < 1 with ``leaf_value``, whose targets bootstrap).
         salience_threshold: outlook changes beyond this many standard deviations are
             salient (:mod:`~aisam_agents.learnmax.salience`).
         plan_to_salient: add ``salient_coef`` times the best token match between an
@@ -154,7 +155,7 @@ class LearnMax:
         prior_scale: float = 1.0,
         head_learning_rate: float = 1e-3,
         leaf_value: bool = False,
-        discount: float = 0.95,
+        discount: float = 1.0,
         salience_threshold: float = 4.0,
         plan_to_salient: bool = False,
         salient_coef: float = 1.0,

@@ -122,7 +122,7 @@ def test_same_seed_same_run_other_seed_other_run() -> None:
 
 
 def test_save_load_round_trip(tmp_path) -> None:
-    a = agent(criterion="disagreement", plan_to_salient=True, leaf_value=True).learn(150)
+    a = agent(plan_to_salient=True, leaf_value=True, discount=0.9).learn(150)
     a.salient_events.append(SalientEvent(7, 0, np.array(4), 5.0))
     path = tmp_path / "lm.pt"
     a.save(path)
