@@ -192,7 +192,7 @@ def plot(path: Path, out: Path) -> None:
             xs = sorted({int(r["env_steps"]) for r in sel})
             ys = [np.mean([float(r["accuracy"]) for r in sel if int(r["env_steps"]) == x])
                   for x in xs]  # fmt: skip
-            ax.plot(xs, ys, label=agent)
+            ax.plot(xs, ys, label=agent, color=f"C{AGENTS.index(agent)}")
         ax.set_title(table)
         ax.set_xlabel("env steps")
         ax.set_ylabel("model accuracy (all s, a)")
