@@ -4,9 +4,11 @@ Every env step goes to a :class:`~aisam_agents.replay.SequenceReplay`; the world
 (and, for the default criterion, its ensemble heads) trains on sampled windows at
 ``train_ratio`` updates per env step. To act, a batched beam search of depth ``H`` and
 width ``K`` (:func:`~aisam_agents.learnmax.search.beam_search`) runs from every env's
-recent history in one batch; a branch's value is ``sum_h [u_h + reward_coef * r_h]`` with
-``u_h`` the criterion's expected learning at imagined step ``h``
-(:mod:`~aisam_agents.learnmax.criteria`) and ``r_h`` the predicted reward, and the agent
+recent history in one batch; a branch's value is
+``sum_h discount**(h-1) [u_h + reward_coef * r_h]`` (the plain sum by default) with ``u_h``
+the criterion's expected learning at imagined step ``h``
+(:mod:`~aisam_agents.learnmax.criteria`) and ``r_h`` the predicted reward, plus an optional
+learned value past the horizon (:mod:`~aisam_agents.learnmax.value`), and the agent
 takes the first action of the best branch (a uniformly random one with probability
 ``epsilon``).
 
@@ -43,14 +45,12 @@ from aisam_agents.learnmax.checkpoint import load_agent, save_agent
 from aisam_agents.learnmax.criteria import EnsembleHeads, check_criterion, step_value
 from aisam_agents.learnmax.learner import OnlineLearner
 from aisam_agents.learnmax.salience import SalienceDetector, SalientEvent
-from aisam_agents.learnmax.search import SearchResult, beam_search
+from aisam_agents.learnmax.search import Scorer, SearchResult, beam_search
 from aisam_agents.learnmax.value import LeafValue
 from aisam_agents.learnmax.vec import as_vec_env
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.imagination import NextFrameDistribution
 
-FORMAT = "aisam.learnmax"
-VERSION = 1
 _MAX_TARGETS = 32  # salient observations the search aims at (the newest)
 
 
@@ -335,7 +335,7 @@ class LearnMax:
         lengths = np.where(starts, 1, np.minimum(lengths + 1, self.context))
         return frames, actions, lengths
 
-    def _score(self) -> Any:
+    def _score(self) -> Scorer:
         """The search's step value: criterion, predicted reward and salient targets."""
         p, heads = self.params, self.heads
         targets = None
