@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from bonus_helpers import ScriptedEnv
@@ -59,8 +57,17 @@ def test_fields_left_out_stay_none_and_the_batch_is_frozen() -> None:
     part = batch.take(np.array([0, 2]))
     assert part.rewards is None and part.dones is None and part.env_ids is None
     assert len(part.infos) == 0
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         batch.obs = np.ones(3)  # type: ignore[misc]
+    assert repr(part) == "Transitions(2 rows: obs, actions, next_obs)"
+
+
+def test_take_gathers_each_field_once_when_it_is_read() -> None:
+    batch = _batch(RowsView({}))
+    part = batch.take(np.array([3, 1, 2]))
+    assert part.next_obs is part.next_obs  # gathered on the first read, then kept
+    np.testing.assert_array_equal(part.take(np.array([0, 2])).next_obs, [23, 22])
+    assert batch.take(np.arange(4)).obs is not batch.obs  # a gather makes a new array
 
 
 def test_concat_joins_in_order_into_new_arrays_without_infos() -> None:
@@ -118,4 +125,5 @@ def test_episodic_satiation_needs_env_ids() -> None:
     for method in (sat.score, sat.compute):
         with pytest.raises(InvalidConfigError, match="needs env_ids"):
             method(batch)
-    np.testing.assert_allclose(sat.compute(dataclasses.replace(batch, env_ids=np.arange(2))), 1)
+    with_ids = Transitions(batch.obs, batch.actions, batch.next_obs, env_ids=np.arange(2))
+    np.testing.assert_allclose(sat.compute(with_ids), 1)
