@@ -64,14 +64,14 @@ class IntrinsicRewardWrapper(BonusAdapter, gym.Wrapper, gym.utils.RecordConstruc
         if self._obs is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         next_obs, env_reward, terminated, truncated, info = self.env.step(action)
-        batch = Transitions(  # obs, actions, next_obs, rewards, dones, infos, env_ids
-            self._obs,
-            np.asarray(action)[None],
-            np.array(next_obs)[None],
-            np.array([env_reward]),
-            np.array([terminated or truncated]),
-            RowsView([info]),
-            self.mixer.env_ids,
+        batch = Transitions(
+            obs=self._obs,
+            actions=np.asarray(action)[None],
+            next_obs=np.array(next_obs)[None],
+            rewards=np.array([env_reward]),
+            dones=np.array([terminated or truncated]),
+            infos=RowsView([info]),
+            env_ids=self.mixer.env_ids,
         )
         reward, r_ext, r_int = self.mixer.step(batch)
         self._obs = batch.next_obs
@@ -120,14 +120,14 @@ class IntrinsicRewardVectorWrapper(BonusAdapter, VectorWrapper):
             last_obs = last_obs.copy()
             for i in np.flatnonzero(dones):  # only the few envs that just ended
                 last_obs[i] = info["final_obs"][i]
-        batch = Transitions(  # obs, actions, next_obs, rewards, dones, infos, env_ids
-            self._obs,
-            np.asarray(actions),
-            last_obs,
-            env_rewards,
-            dones,
-            RowsView(info),
-            self.mixer.env_ids,
+        batch = Transitions(
+            obs=self._obs,
+            actions=np.asarray(actions),
+            next_obs=last_obs,
+            rewards=env_rewards,
+            dones=dones,
+            infos=RowsView(info),
+            env_ids=self.mixer.env_ids,
         )
         rewards, r_ext, r_int = self.mixer.step(batch, valid)
         self._obs = np.array(next_obs)

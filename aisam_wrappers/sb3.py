@@ -46,14 +46,14 @@ class IntrinsicRewardVecEnvWrapper(BonusAdapter, VecEnvWrapper):
             last_obs = last_obs.copy()
             for i in np.flatnonzero(dones):  # only the few envs that just ended
                 last_obs[i] = infos[i]["terminal_observation"]
-        batch = Transitions(  # obs, actions, next_obs, rewards, dones, infos, env_ids
-            self._obs,
-            self._actions,
-            last_obs,
-            env_rewards,
-            dones,
-            RowsView(infos),
-            self.mixer.env_ids,
+        batch = Transitions(
+            obs=self._obs,
+            actions=self._actions,
+            next_obs=last_obs,
+            rewards=env_rewards,
+            dones=dones,
+            infos=RowsView(infos),
+            env_ids=self.mixer.env_ids,
         )
         rewards, r_ext, r_int = self.mixer.step(batch)
         for info, ext, intr in zip(infos, r_ext.tolist(), r_int.tolist(), strict=True):
