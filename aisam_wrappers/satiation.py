@@ -313,9 +313,9 @@ def SatiationBonus(  # noqa: N802  (a wrapper constructor, named like the wrappe
     return wrap_bonus(
         env,
         lambda o, a, n: Satiation(o, a, n, config, key_fn),
-        extrinsic_coef=extrinsic_coef,
-        intrinsic_coef=intrinsic_coef,
-        normalize=normalize,
-        gamma=gamma,
-        split=split,
+        extrinsic_coef,
+        intrinsic_coef,
+        normalize,
+        gamma,
+        split,
     )
