@@ -35,6 +35,7 @@ info key              address  index  meaning
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -49,7 +50,9 @@ from aisam_envs.errors import (
     check_action,
     check_bool,
     check_int,
+    reject_unknown_keywords,
     require_extra,
+    unknown_keywords_error,
 )
 
 ale_py = require_extra("ale_py", "atari")  # a missing ale-py names the "atari" extra
@@ -245,11 +248,14 @@ def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, A
     Out-of-range values must not reach ale-py: a zero ``stack_num`` or ``img_height``, or
     a ``batch_size`` above ``num_envs``, deadlocks its ``reset``; negative sizes crash it.
     """
-    unknown = sorted(set(options) - _VECTOR_OPTIONS)
+    unknown = set(options) - _VECTOR_OPTIONS
     if unknown:
-        raise InvalidConfigError(
-            f"unknown AtariVectorEnv options {unknown}; valid: {sorted(_VECTOR_OPTIONS)} "
-            "(single-env options such as obs_type do not apply to the vector env)"
+        named = inspect.signature(MontezumaReducedVectorEnv.__init__).parameters
+        raise unknown_keywords_error(
+            "MontezumaReducedVectorEnv",
+            unknown,
+            _VECTOR_OPTIONS | (set(named) - {"self", "options"}),
+            " (single-env options such as obs_type do not apply to the vector env)",
         )
     checked: dict[str, Any] = {}
     for name, value in options.items():
@@ -273,6 +279,7 @@ def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, A
     return checked
 
 
+@reject_unknown_keywords
 class MontezumaReducedEnv(AtariEnv):
     """Montezuma's Revenge with actions ``NOOP, FIRE, UP, RIGHT, LEFT, DOWN`` (+ 2 jumps).
 

@@ -25,6 +25,7 @@ from aisam_envs.errors import (
     ResetNeededError,
     check_action,
     check_int,
+    reject_unknown_keywords,
     require_extra,
 )
 from aisam_envs.pokemon.ram import (
@@ -56,6 +57,7 @@ OBS_TYPES: dict[str, tuple[int, ...]] = {
 StateSource = str | os.PathLike[str] | bytes
 
 
+@reject_unknown_keywords
 class PokemonRedEnv(gym.Env[np.ndarray, int]):
     """Pokemon Red (or Blue) in PyBoy, with RAM-decoded ``info`` and itemised shaped reward.
 

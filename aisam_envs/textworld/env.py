@@ -19,6 +19,7 @@ from aisam_envs.errors import (
     InvalidConfigError,
     ResetNeededError,
     check_real,
+    reject_unknown_keywords,
     require_extra,
 )
 from aisam_envs.textworld.games import GameSpec, game_path
@@ -156,6 +157,7 @@ def _check_story_header(path: Path) -> None:
         )
 
 
+@reject_unknown_keywords
 class TextWorldEnv(gym.Env[Any, Any]):
     """A TextWorld game: text feedback in, commands out, reward = score increase.
 
