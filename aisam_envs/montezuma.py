@@ -44,6 +44,7 @@ from gymnasium import spaces, utils
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
+from aisam_envs._quiet import quiet_ale
 from aisam_envs.errors import (
     InvalidActionError,
     InvalidConfigError,
@@ -341,6 +342,7 @@ class MontezumaReducedEnv(AtariEnv):
             "render_mode": render_mode,
             "sound_obs": check_bool("sound_obs", sound_obs),
         }
+        quiet_ale(ale_py)
         super().__init__(GAME, **settings)
         # AtariEnv's own pickling would rebuild a plain 18-action AtariEnv.
         utils.EzPickle.__init__(self, **settings, running_jumps=bool(running_jumps))
@@ -432,6 +434,7 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
             "max_num_frames_per_episode": max_num_frames_per_episode,
             **_check_vector_options(options, int(num_envs)),
         }
+        quiet_ale(ale_py)
         super().__init__(GAME, int(num_envs), **self.ale_kwargs)
         # ale-py's vector interface takes indices into its action set.
         action_set = list(self.ale.get_action_set())

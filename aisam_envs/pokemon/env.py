@@ -19,6 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from aisam_envs._quiet import quiet_sdl
 from aisam_envs._render import check_render_mode
 from aisam_envs.errors import (
     InvalidConfigError,
@@ -99,6 +100,7 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         action_freq, press_frames = _check_config(obs_type, action_freq, press_frames)
         self.reward_config = RewardConfig.create(reward_config)
+        quiet_sdl()
         pyboy = require_extra("pyboy", "pokemon")
         window_event = require_extra("pyboy.utils", "pokemon").WindowEvent
         self.rom = load_rom(rom_path, allow_unknown=allow_unknown_rom)
