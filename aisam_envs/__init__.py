@@ -111,7 +111,7 @@ ENVS: tuple[EnvEntry, ...] = (
     EnvEntry(
         id="aisam/Montezuma-Reduced-v0",
         entry_point="aisam_envs.montezuma:MontezumaReducedEnv",
-        vector_entry_point="aisam_envs.montezuma:MontezumaReducedVectorEnv",
+        vector_entry_point="aisam_envs.montezuma_rooms:make_vector_env",
         extra="atari",
         module="ale_py",
         kwargs={
@@ -125,7 +125,7 @@ ENVS: tuple[EnvEntry, ...] = (
     EnvEntry(
         id="aisam/Montezuma-ReducedNoFrameskip-v0",
         entry_point="aisam_envs.montezuma:MontezumaReducedEnv",
-        vector_entry_point="aisam_envs.montezuma:MontezumaReducedVectorEnv",
+        vector_entry_point="aisam_envs.montezuma_rooms:make_vector_env",
         extra="atari",
         module="ale_py",
         kwargs={

@@ -239,3 +239,7 @@ def reject_unknown_keywords(cls: _Cls) -> _Cls:
 
     cls.__init__ = __init__  # type: ignore[misc]
     return cls
+
+
+class EnvWorkerError(AisamEnvError, RuntimeError):
+    """A worker process of a vector env died or failed; the message names its envs."""

@@ -71,6 +71,8 @@ __all__ = [
     "RUNNING_JUMP_NAMES",
     "MontezumaReducedEnv",
     "MontezumaReducedVectorEnv",
+    "check_vector_actions",
+    "check_vector_seed",
     "decode_ram",
 ]
 
@@ -280,6 +282,48 @@ def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, A
     return checked
 
 
+def check_vector_actions(actions: Any, num_envs: int, names: Sequence[str]) -> np.ndarray:
+    """``actions`` as an integer array of shape ``(num_envs,)`` in ``[0, len(names))``, or a
+    clear :class:`InvalidActionError`."""
+    a = np.asarray(actions)
+    n = len(names)
+    if a.dtype.kind not in "iu" or a.shape != (num_envs,):
+        raise InvalidActionError(
+            f"actions must be {num_envs} integers in [0, {n}), shape ({num_envs},); got "
+            f"dtype {a.dtype}, shape {a.shape}"
+        )
+    if a.min() < 0 or a.max() >= n:
+        raise InvalidActionError(f"actions must lie in [0, {n}) ({', '.join(names)}); got {a}")
+    return a
+
+
+def check_vector_seed(
+    seed: Any, options: dict[str, Any] | None, num_envs: int
+) -> np.ndarray | None:
+    """The seed of each emulator reset of a vector env, as an int64 array, or ``None``.
+
+    ``seed``: an int ``s`` seeds the reset emulators with ``s, s + 1, ...``; a list, tuple or
+    1-d integer array gives one seed per reset emulator (``options["reset_mask"]`` says which
+    are reset; all without it). Seeds lie in ``[0, 2**31 - 1]``: ale-py reads a negative one
+    as "unseeded" and draws a random seed.
+    """
+    if seed is None:
+        return None
+    mask = (options or {}).get("reset_mask")
+    n = num_envs if mask is None else int(np.count_nonzero(mask))
+    seeds: list[int] | None = None
+    if _is_int(seed):
+        seeds = list(range(int(seed), int(seed) + n))
+    elif isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1):
+        seeds = [int(s) for s in seed] if all(map(_is_int, seed)) else None
+    if seeds is None or len(seeds) != n or not all(0 <= s <= _INT32_MAX for s in seeds):
+        raise InvalidConfigError(
+            f"seed must be an int s (seeding s, s + 1, ...) or a list of {n} ints, one per "
+            f"env reset, every seed in [0, {_INT32_MAX}]; got {seed!r}"
+        )
+    return np.array(seeds, dtype=np.int64)
+
+
 @reject_unknown_keywords
 class MontezumaReducedEnv(AtariEnv):
     """Montezuma's Revenge with actions ``NOOP, FIRE, UP, RIGHT, LEFT, DOWN`` (+ 2 jumps).
@@ -459,37 +503,9 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
         one seed per emulator reset. Seeds must lie in ``[0, 2**31 - 1]``: ale-py would read
         a negative one as "unseeded" and draw a random seed.
         """
-        return super().reset(seed=self._check_seed(seed, options), options=options)
-
-    def _check_seed(self, seed: Any, options: dict[str, Any] | None) -> np.ndarray | None:
-        """The seed of each emulator reset, as the int64 array ale-py takes, or ``None``."""
-        if seed is None:
-            return None
-        mask = (options or {}).get("reset_mask")
-        n = self.num_envs if mask is None else int(np.count_nonzero(mask))
-        seeds: list[int] | None = None
-        if _is_int(seed):
-            seeds = list(range(int(seed), int(seed) + n))
-        elif isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1):
-            seeds = [int(s) for s in seed] if all(map(_is_int, seed)) else None
-        if seeds is None or len(seeds) != n or not all(0 <= s <= _INT32_MAX for s in seeds):
-            raise InvalidConfigError(
-                f"seed must be an int s (seeding s, s + 1, ...) or a list of {n} ints, one per "
-                f"env reset, every seed in [0, {_INT32_MAX}]; got {seed!r}"
-            )
-        return np.array(seeds, dtype=np.int64)
+        return super().reset(seed=check_vector_seed(seed, options, self.num_envs), options=options)
 
     def send(self, actions: Any) -> None:
         """Sends ``(batch_size,)`` integer actions in ``[0, n)`` to the emulators."""
-        a = np.asarray(actions)
-        n = len(self._action_names)
-        if a.dtype.kind not in "iu" or a.shape != (self.batch_size,):
-            raise InvalidActionError(
-                f"actions must be {self.batch_size} integers in [0, {n}), shape "
-                f"({self.batch_size},); got dtype {a.dtype}, shape {a.shape}"
-            )
-        if a.min() < 0 or a.max() >= n:
-            raise InvalidActionError(
-                f"actions must lie in [0, {n}) ({', '.join(self._action_names)}); got {a}"
-            )
+        a = check_vector_actions(actions, self.batch_size, self._action_names)
         self.ale.send(self._ale_index[a], self._strength)

@@ -106,6 +106,13 @@ VECTOR = [
         )
         for jumps in (False, True)
     ),  # fmt: skip
+    pytest.param(
+        MZ[0],
+        "vector_entry_point",
+        {"ram_info": True, "running_jumps": True, "num_workers": 2},
+        id="montezuma-rooms",
+        marks=_needs("ale_py"),
+    ),
     pytest.param("aisam/Parity-v0", "sync", {}, id="parity-sync"),
     pytest.param(
         TW,
