@@ -104,7 +104,7 @@ class _Game:
     """One emulator with ``AtariVectorEnv``'s preprocessing, writing into shared rows.
 
     Args:
-        cfg: the env's settings (see :meth:`MontezumaRoomsVectorEnv._config`).
+        cfg: the env's settings (the dict built by :class:`MontezumaRoomsVectorEnv`).
         obs: its ``(stack_num, H, W)`` row of the shared observations.
         info: its ``(len(INFO_KEYS),)`` row of the shared info block.
         seed: entropy for its first unseeded reset.
@@ -116,6 +116,9 @@ class _Game:
         ale.setInt("max_num_frames_per_episode", cfg["max_num_frames_per_episode"])
         self.cfg, self.obs, self.info = cfg, obs, info
         self.actions = [getattr(ale_py.Action, name) for name in cfg["actions"]]
+        self.frameskip, self.episodic_life = cfg["frameskip"], cfg["episodic_life"]
+        # cv2's (width, height), or None when the frames keep the screen's size
+        self.size = None if obs.shape[1:] == _SCREEN else (obs.shape[2], obs.shape[1])
         self.raw = np.zeros((2, *_SCREEN), np.uint8)  # the last two frames of a skip
         self.ram = np.zeros(128, np.uint8)
         self.visited: set[tuple[int, int]] = set()
@@ -156,20 +159,20 @@ class _Game:
     def step(self, action: int) -> tuple[float, bool, bool]:
         """Plays ``action`` for ``frameskip`` frames (fewer if the game ends); returns the raw
         reward, terminated and truncated."""
-        ale, cfg = self.ale, self.cfg
+        ale, raw, lives = self.ale, self.raw, self.lives
         played, reward, over = self.actions[action], 0, False
-        for skip in range(cfg["frameskip"], 0, -1):
+        for skip in range(self.frameskip, 0, -1):
             reward += ale.act(played)
             over = ale.game_over()  # with truncation: the frame cap also stops the skip
-            if cfg["episodic_life"] and 0 < ale.lives() < self.lives:
+            if self.episodic_life and 0 < ale.lives() < lives:
                 over = True
             if skip <= 2:
-                ale.getScreenGrayscale(self.raw[2 - skip])
+                ale.getScreenGrayscale(raw[2 - skip])
             if over:
                 break
         self._push_frame()
         terminated = ale.game_over(with_truncation=False) or (
-            cfg["episodic_life"] and 0 < ale.lives() < self.lives
+            self.episodic_life and 0 < ale.lives() < lives
         )
         truncated = not terminated and ale.game_truncated()
         self.lives = ale.lives()
@@ -184,11 +187,10 @@ class _Game:
         else:
             self.raw[0] = self.raw[1]
         self.obs[:-1] = self.obs[1:]
-        if self.obs.shape[1:] == _SCREEN:
+        if self.size is None:
             self.obs[-1] = self.raw[0]
         else:
-            h, w = self.obs.shape[1:]
-            self.obs[-1] = cv2.resize(self.raw[0], (w, h), interpolation=cv2.INTER_AREA)
+            cv2.resize(self.raw[0], self.size, dst=self.obs[-1], interpolation=cv2.INTER_AREA)
 
     def _write_info(self) -> None:
         ale, ram, info = self.ale, self.ram, self.info
