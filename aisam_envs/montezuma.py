@@ -14,7 +14,10 @@ Two classes, both thin subclasses of ale-py's own so that every option passes th
   state decoded from RAM (:func:`decode_ram`) and ``rooms_visited``.
 - :class:`MontezumaReducedVectorEnv` (``AtariVectorEnv``): ale-py's threaded C++ vector
   env with its preprocessing (84x84 grayscale, frame stack, ...); ale-py exposes no RAM
-  there, so its ``info`` is ale-py's (``lives``, ``frame_number``, ...).
+  there, so its ``info`` is ale-py's (``lives``, ``frame_number``, ...). The vector entry
+  point with ``ram_info=True`` gives
+  :class:`~aisam_envs.montezuma_rooms.MontezumaRoomsVectorEnv` instead: the same frames,
+  and the RAM state per env in ``info``.
 
 RAM map (ALE's ``getRAM()`` is the console's 128 bytes at ``0x80-0xFF``; index =
 address - ``0x80``). Verified in ``tests/envs/test_montezuma.py`` by scripted play:
