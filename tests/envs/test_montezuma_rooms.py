@@ -260,3 +260,17 @@ def test_bad_actions_and_seeds_are_refused() -> None:
             env.step(actions)
     env.step([5, 0])
     env.close()
+
+
+def test_spawned_workers_give_the_same_run() -> None:
+    """``context="spawn"`` (or ``"forkserver"``, for a parent with threads running)."""
+
+    def rollout(context: str) -> list[np.ndarray]:
+        env = MontezumaRoomsVectorEnv(2, context=context, num_workers=2, **EXACT)
+        out = [env.reset(seed=3)[0]]
+        out += [env.step(np.array([3, 4]))[0] for _ in range(5)]
+        env.close()
+        return out
+
+    for x, y in zip(rollout("spawn"), rollout("fork"), strict=True):
+        np.testing.assert_array_equal(x, y)
