@@ -26,7 +26,6 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
-import traceback
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
@@ -36,23 +35,27 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from aisam_envs._quiet import quiet_ale
+from aisam_envs._montezuma_worker import (
+    CLOSE,
+    INFO_KEYS,
+    OK,
+    RESET,
+    STEP,
+    Layout,
+    ale_py,
+    views,
+    worker,
+)
 from aisam_envs.errors import (
     EnvWorkerError,
     InvalidConfigError,
     check_bool,
     check_int,
     reject_unknown_keywords,
-    require_extra,
 )
 from aisam_envs.montezuma import (
     DEFAULT_MAX_FRAMES,
     GAME,
-    RAM_INVENTORY,
-    RAM_LEVEL,
-    RAM_ROOM,
-    RAM_X,
-    RAM_Y,
     MontezumaReducedVectorEnv,
     _actions,
     _check_protocol,
@@ -61,28 +64,10 @@ from aisam_envs.montezuma import (
     check_vector_seed,
 )
 
-ale_py = require_extra("ale_py", "atari")
-cv2 = require_extra("cv2", "atari")
-from ale_py import roms  # noqa: E402
-
 __all__ = ["INFO_KEYS", "MontezumaRoomsVectorEnv", "make_vector_env"]
 
-INFO_KEYS: tuple[str, ...] = (
-    "room",
-    "x",
-    "y",
-    "level",
-    "lives",
-    "inventory",
-    "rooms_visited",
-    "episode_frame_number",
-    "frame_number",
-)
-"""The int32 per-env ``info`` keys, in the column order of the shared info block."""
 
-_SCREEN = (210, 160)
 _AUTORESET = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
-_STEP, _RESET, _CLOSE, _OK = b"s", b"r", b"c", b"k"
 
 
 def make_vector_env(num_envs: int = 1, *, ram_info: bool = False, **kwargs: Any) -> VectorEnv:
@@ -98,172 +83,6 @@ def make_vector_env(num_envs: int = 1, *, ram_info: bool = False, **kwargs: Any)
     if check_bool("ram_info", ram_info):
         return MontezumaRoomsVectorEnv(num_envs, **kwargs)
     return MontezumaReducedVectorEnv(num_envs, **kwargs)
-
-
-class _Game:
-    """One emulator with ``AtariVectorEnv``'s preprocessing, writing into shared rows.
-
-    Args:
-        cfg: the env's settings (the dict built by :class:`MontezumaRoomsVectorEnv`).
-        obs: its ``(stack_num, H, W)`` row of the shared observations.
-        info: its ``(len(INFO_KEYS),)`` row of the shared info block.
-        seed: entropy for its first unseeded reset.
-    """
-
-    def __init__(self, cfg: dict[str, Any], obs: np.ndarray, info: np.ndarray, seed: int) -> None:
-        self.ale = ale = ale_py.ALEInterface()
-        ale.setFloat("repeat_action_probability", cfg["repeat_action_probability"])
-        ale.setInt("max_num_frames_per_episode", cfg["max_num_frames_per_episode"])
-        self.cfg, self.obs, self.info = cfg, obs, info
-        self.actions = [getattr(ale_py.Action, name) for name in cfg["actions"]]
-        self.frameskip, self.episodic_life = cfg["frameskip"], cfg["episodic_life"]
-        # cv2's (width, height), or None when the frames keep the screen's size
-        self.size = None if obs.shape[1:] == _SCREEN else (obs.shape[2], obs.shape[1])
-        self.raw = np.zeros((2, *_SCREEN), np.uint8)  # the last two frames of a skip
-        self.ram = np.zeros(128, np.uint8)
-        self.visited: set[tuple[int, int]] = set()
-        self.lives = 0
-        self.done = False
-        self._seed(seed)
-
-    def _seed(self, seed: int) -> None:
-        """Seeds the ALE (sticky actions) and the no-op draws, as ``AtariEnv.seed_game``."""
-        np_seed, ale_seed = np.random.SeedSequence(seed).generate_state(2)
-        self.rng = np.random.default_rng(int(np_seed))
-        self.ale.setInt("random_seed", int(np.int32(ale_seed)))
-        self.ale.loadROM(self.cfg["rom"])
-
-    def reset(self, seed: int | None) -> None:
-        """New episode: ``seed`` reseeds first; then no-ops (and FIRE), the stack filled."""
-        ale, cfg = self.ale, self.cfg
-        if seed is not None:
-            self._seed(seed)
-        ale.reset_game()
-        fire = cfg["use_fire_reset"]
-        noops = int(self.rng.integers(cfg["noop_max"])) + 1 - fire if cfg["noop_max"] else 0
-        for _ in range(noops):
-            ale.act(ale_py.Action.NOOP)
-            if ale.game_over():
-                ale.reset_game()
-        if fire:
-            ale.act(ale_py.Action.FIRE)
-        self.raw[0] = 0
-        ale.getScreenGrayscale(self.raw[1])
-        self._push_frame()
-        self.obs[:-1] = 0  # as ale-py 0.12's vector env: only the newest frame is set
-        self.lives = ale.lives()
-        self.visited.clear()
-        self.done = False
-        self._write_info()
-
-    def step(self, action: int) -> tuple[float, bool, bool]:
-        """Plays ``action`` for ``frameskip`` frames (fewer if the game ends); returns the raw
-        reward, terminated and truncated."""
-        ale, raw, lives = self.ale, self.raw, self.lives
-        played, reward, over = self.actions[action], 0, False
-        for skip in range(self.frameskip, 0, -1):
-            reward += ale.act(played)
-            over = ale.game_over()  # with truncation: the frame cap also stops the skip
-            if self.episodic_life and 0 < ale.lives() < lives:
-                over = True
-            if skip <= 2:
-                ale.getScreenGrayscale(raw[2 - skip])
-            if over:
-                break
-        self._push_frame()
-        terminated = ale.game_over(with_truncation=False) or (
-            self.episodic_life and 0 < ale.lives() < lives
-        )
-        truncated = not terminated and ale.game_truncated()
-        self.lives = ale.lives()
-        self.done = terminated or truncated
-        self._write_info()
-        return float(reward), terminated, truncated
-
-    def _push_frame(self) -> None:
-        """Max-pools the last two frames, resizes, and appends to the stack (newest last)."""
-        if self.cfg["maxpool"]:
-            np.maximum(self.raw[0], self.raw[1], out=self.raw[0])
-        else:
-            self.raw[0] = self.raw[1]
-        self.obs[:-1] = self.obs[1:]
-        if self.size is None:
-            self.obs[-1] = self.raw[0]
-        else:
-            cv2.resize(self.raw[0], self.size, dst=self.obs[-1], interpolation=cv2.INTER_AREA)
-
-    def _write_info(self) -> None:
-        ale, ram, info = self.ale, self.ram, self.info
-        ale.getRAM(ram)
-        room, level = int(ram[RAM_ROOM]), int(ram[RAM_LEVEL])
-        self.visited.add((level, room))
-        info[:] = (
-            room,
-            ram[RAM_X],
-            ram[RAM_Y],
-            level,
-            self.lives,
-            ram[RAM_INVENTORY],
-            len(self.visited),
-            ale.getEpisodeFrameNumber(),
-            ale.getFrameNumber(),
-        )
-
-
-def _views(buffers: dict[str, Any], layout: dict[str, tuple[tuple[int, ...], str]]) -> dict:
-    """Numpy views of the shared buffers, by name."""
-    return {
-        name: np.frombuffer(buffers[name], dtype=dtype).reshape(shape)
-        for name, (shape, dtype) in layout.items()
-    }
-
-
-def _worker(
-    conn: Connection,
-    envs: range,
-    buffers: dict[str, Any],
-    layout: dict[str, tuple[tuple[int, ...], str]],
-    cfg: dict[str, Any],
-    seeds: Sequence[int],
-) -> None:
-    """Worker process: steps or resets its ``envs`` on each command, replies ``_OK`` (or the
-    traceback of what failed)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
-    cv2.setNumThreads(1)
-    quiet_ale(ale_py)
-    try:
-        a = _views(buffers, layout)
-        games = {i: _Game(cfg, a["obs"][i], a["info"][i], seeds[i]) for i in envs}
-        conn.send_bytes(_OK)  # loaded
-        same_step = cfg["autoreset_mode"] == AutoresetMode.SAME_STEP
-        while True:
-            command = conn.recv_bytes()
-            if command == _CLOSE:
-                return
-            if command == _RESET:
-                for i, game in games.items():
-                    if a["reset_mask"][i]:
-                        game.reset(int(a["seeds"][i]) if a["seeded"][i] else None)
-            else:
-                for i, game in games.items():
-                    if game.done and not same_step:  # NEXT_STEP: this step is the reset
-                        game.reset(None)
-                        a["raw_reward"][i], a["terminated"][i], a["truncated"][i] = 0, 0, 0
-                        continue
-                    reward, terminated, truncated = game.step(int(a["actions"][i]))
-                    a["raw_reward"][i], a["terminated"][i], a["truncated"][i] = (
-                        reward, terminated, truncated,
-                    )  # fmt: skip
-                    a["final"][i] = game.done and same_step
-                    if a["final"][i]:
-                        a["final_obs"][i] = a["obs"][i]
-                        a["final_info"][i] = a["info"][i]
-                        game.reset(None)
-            conn.send_bytes(_OK)
-    except (EOFError, KeyboardInterrupt):
-        return
-    except BaseException:  # report anything, then stop: the main process raises it
-        conn.send_bytes(traceback.format_exc().encode())
 
 
 @reject_unknown_keywords
@@ -345,7 +164,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
         workers = check_int("num_workers", num_workers, 0) or min(n, _available_cores())
         self._reward_clipping = check_bool("reward_clipping", reward_clipping)
         cfg = {
-            "rom": str(roms.get_rom_path(GAME)),
+            "rom": str(ale_py.roms.get_rom_path(GAME)),
             "actions": tuple(a.name for a in actions),
             "frameskip": frameskip,
             "repeat_action_probability": sticky,
@@ -367,7 +186,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
     def _start(self, ctx: Any, cfg: dict[str, Any], workers: int) -> None:
         """Shared buffers, then ``workers`` processes, each with a contiguous share of envs."""
         n, k = self.num_envs, len(INFO_KEYS)
-        layout: dict[str, tuple[tuple[int, ...], str]] = {
+        layout: Layout = {
             "obs": ((n, *self.single_observation_space.shape), "uint8"),
             "final_obs": ((n, *self.single_observation_space.shape), "uint8"),
             "info": ((n, k), "int32"),
@@ -385,7 +204,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
             name: ctx.RawArray("B", max(1, int(np.prod(shape)) * np.dtype(dtype).itemsize))
             for name, (shape, dtype) in layout.items()
         }
-        self._a = _views(buffers, layout)
+        self._a = views(buffers, layout)
         seeds = [int(s) for s in np.random.SeedSequence().generate_state(n)]
         self._conns: list[Connection] = []
         self._procs: list[Any] = []
@@ -394,7 +213,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
         for w, envs in enumerate(self._shares):
             parent, child = ctx.Pipe()
             proc = ctx.Process(
-                target=_worker,
+                target=worker,
                 args=(child, envs, buffers, layout, cfg, seeds),
                 name=f"aisam-montezuma-{w}",
                 daemon=True,
@@ -438,7 +257,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
         if seeds is not None:
             a["seeds"][mask] = seeds
             a["seeded"][mask] = True
-        self._command(_RESET)
+        self._command(RESET)
         return a["obs"].copy(), self._info(a["info"])
 
     def step(
@@ -447,7 +266,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
         """Steps every env with ``(N,)`` integer actions; ``info`` as in the module docstring."""
         a = self._a
         a["actions"][:] = check_vector_actions(actions, self.num_envs, self._action_names)
-        self._command(_STEP)
+        self._command(STEP)
         raw = a["raw_reward"].copy()
         info = self._info(a["info"])
         info["raw_reward"] = raw
@@ -462,7 +281,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
         """Stops the workers (those that do not stop within a second are terminated)."""
         for conn in self._conns:
             with contextlib.suppress(OSError):  # a worker that is already gone
-                conn.send_bytes(_CLOSE)
+                conn.send_bytes(CLOSE)
         for proc in self._procs:
             proc.join(1.0)
             if proc.is_alive():
@@ -496,7 +315,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
                 reply = conn.recv_bytes()
             except (EOFError, OSError):
                 self._fail(w, None)
-            if reply != _OK:
+            if reply != OK:
                 self._fail(w, reply.decode(errors="replace"))
 
     def _fail(self, w: int, error: str | None) -> None:
