@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from ale_py.vector_env import AtariVectorEnv  # noqa: E402
 from montezuma_play import CODES, EXIT_ROOM_1  # noqa: E402
 
 import aisam_envs  # noqa: E402, F401  (registers the ids)
+from aisam_envs import _montezuma_worker  # noqa: E402
 from aisam_envs.errors import EnvWorkerError, InvalidActionError, InvalidConfigError  # noqa: E402
 from aisam_envs.montezuma import (  # noqa: E402
     GAME,
@@ -210,14 +212,55 @@ def test_same_step_autoreset_reports_the_final_step() -> None:
 def test_a_dead_worker_is_a_clear_error_naming_its_envs() -> None:
     env = rooms_env(4, num_workers=2)
     env.reset(seed=0)
-    env.unwrapped._procs[1].kill()
-    env.unwrapped._procs[1].join(5)
+    procs = list(env.unwrapped._procs)
+    procs[1].kill()
+    procs[1].join(5)
     with pytest.raises(EnvWorkerError, match=r"worker process 1 .* of aisam/Montezuma-Reduced-v0 "
                        r"\(envs 2-3\) died \(signal SIGKILL\)"):  # fmt: skip
         env.step(np.zeros(4, np.int64))
-    assert env.closed and not any(p.is_alive() for p in env.unwrapped._procs)
+    assert env.closed and not any(p.is_alive() for p in procs)  # the others were stopped
     with pytest.raises(EnvWorkerError, match="is closed"):
         env.step(np.zeros(4, np.int64))
+
+
+_PLAY = _montezuma_worker.Game.step
+
+
+def _exit_on_down(self: Any, action: int) -> Any:
+    if action == 5:
+        os._exit(3)  # an emulator that takes its process down
+    return _PLAY(self, action)
+
+
+def _raise_on_down(self: Any, action: int) -> Any:
+    if action == 5:
+        raise RuntimeError("emulator state corrupt")
+    return _PLAY(self, action)
+
+
+@pytest.mark.parametrize(
+    ("step", "match"),
+    [
+        (_exit_on_down, r"worker process 1 .*\(env 1\) died \(exit code 3\)"),
+        (_raise_on_down, r"(?s)worker process 1 .*\(env 1\) failed:\n.*RuntimeError: emulator st"),
+    ],
+)
+def test_a_crash_inside_a_worker_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, step: Any, match: str
+) -> None:
+    """The forked workers inherit the patched step, which crashes on DOWN (env 1 here)."""
+    env = MontezumaRoomsVectorEnv(2, num_workers=2, context="fork")
+    env.reset(seed=0)
+    monkeypatch.setattr(_montezuma_worker.Game, "step", step)
+    crashing = MontezumaRoomsVectorEnv(2, num_workers=2, context="fork")
+    monkeypatch.undo()
+    crashing.reset(seed=0)
+    crashing.step(np.array([0, 0]))  # no DOWN yet: fine
+    with pytest.raises(EnvWorkerError, match=match):
+        crashing.step(np.array([0, 5]))
+    assert crashing.closed
+    env.step(np.array([0, 5]))  # an env made before is unaffected
+    env.close()
 
 
 def test_close_stops_the_workers() -> None:
