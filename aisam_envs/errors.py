@@ -190,6 +190,7 @@ def unknown_keywords_error(
     valid: Iterable[str],
     hint: str = "",
     notes: Mapping[str, str] | None = None,
+    noun: str = "argument",
 ) -> InvalidConfigError:
     """The error for keyword arguments ``owner`` does not take, each named with the closest
     valid one (``'n_state' (did you mean 'n_states'?)``) so a typo is fixed at a glance.
@@ -200,6 +201,7 @@ def unknown_keywords_error(
         valid: every keyword ``owner`` takes.
         hint: appended to the message.
         notes: a note that replaces the guess for some names (e.g. where the name belongs).
+        noun: what the names are (``"argument"``, ``"setting"``, ...).
     """
     choices = sorted(set(valid))
     named = []
@@ -209,8 +211,7 @@ def unknown_keywords_error(
         named.append(repr(name) + (f" ({note})" if note else ""))
     plural = "s" if len(named) > 1 else ""
     return InvalidConfigError(
-        f"{owner} got unknown argument{plural} {', '.join(named)}; its arguments are "
-        f"{choices}{hint}"
+        f"{owner} got unknown {noun}{plural} {', '.join(named)}; its {noun}s are {choices}{hint}"
     )
 
 

@@ -356,7 +356,11 @@ def test_maskable_ppo_trains_on_index_mode() -> None:
     ("kwargs", "match"),
     [
         ({"challenge": "tw-nope"}, "unknown challenge"),
-        ({"challenge": "tw-simple", "challenge_settings": {"level": 1}}, "unknown setting"),
+        ({"challenge": "tw-simple", "challenge_settings": {"level": 1}}, "unknown setting 'level'"),
+        (
+            {"challenge": "tw-cooking", "challenge_settings": {"recipes": 2}},
+            r"tw-cooking got unknown setting 'recipes' \(did you mean 'recipe'\?\)",
+        ),
         ({"challenge": "tw-simple", "challenge_settings": {"rewards": "lots"}}, "one of"),
         ({"challenge": "tw-cooking", "challenge_settings": {"take": 3}}, "'take'"),
         ({"challenge": "tw-coin_collector", "challenge_settings": {"level": 0}}, "level"),
