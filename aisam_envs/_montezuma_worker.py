@@ -2,13 +2,18 @@
 
 A worker process owns a few emulators (:class:`Game`), each with ``AtariVectorEnv``'s
 preprocessing, writing its observation and RAM state into its rows of the shared arrays.
-It waits for one-byte commands on a pipe (:data:`STEP`, :data:`RESET`, :data:`CLOSE`) and
-answers :data:`OK`, or the traceback of what failed.
+It waits for one-byte commands on a socket (:data:`STEP`, :data:`RESET`, :data:`CLOSE`) and
+answers :data:`OK`, or :data:`FAILED` and the traceback of what failed (:func:`read_failure`).
+Plain ``os.read``/``os.write`` of single bytes on the socket's descriptor: one system call
+each way per worker and step (``Connection.send_bytes``' framing takes two, plus Python).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import struct
 import traceback
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -37,8 +42,8 @@ INFO_KEYS: tuple[str, ...] = (
 )
 """The int32 per-env ``info`` keys, in the column order of the shared info block."""
 
-STEP, RESET, CLOSE, OK = b"s", b"r", b"c", b"k"
-"""The commands a worker takes, and its answer when all went well."""
+STEP, RESET, CLOSE, OK, FAILED = b"s", b"r", b"c", b"k", b"f"
+"""The commands a worker takes, and its two answers."""
 
 Layout = dict[str, tuple[tuple[int, ...], str]]
 """Shared array name -> (shape, dtype)."""
@@ -172,19 +177,20 @@ def worker(
     cfg: dict[str, Any],
     seeds: Sequence[int],
 ) -> None:
-    """Worker process: steps or resets its ``envs`` on each command, replies ``OK`` (or the
-    traceback of what failed)."""
+    """Worker process: steps or resets its ``envs`` on each command, replies ``OK`` (or
+    ``FAILED`` and the traceback of what failed, then stops)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     cv2.setNumThreads(1)
     quiet_ale(ale_py)
+    fd = conn.fileno()
     try:
         a = views(buffers, layout)
         games = {i: Game(cfg, a["obs"][i], a["info"][i], seeds[i]) for i in envs}
-        conn.send_bytes(OK)  # loaded
+        os.write(fd, OK)  # loaded
         same_step = cfg["autoreset_mode"] == AutoresetMode.SAME_STEP
         while True:
-            command = conn.recv_bytes()
-            if command == CLOSE:
+            command = os.read(fd, 1)
+            if command in (CLOSE, b""):  # b"": the main process is gone
                 return
             if command == RESET:
                 for i, game in games.items():
@@ -205,8 +211,24 @@ def worker(
                         a["final_obs"][i] = a["obs"][i]
                         a["final_info"][i] = a["info"][i]
                         game.reset(None)
-            conn.send_bytes(OK)
-    except (EOFError, KeyboardInterrupt):
-        return
+            os.write(fd, OK)
     except BaseException:  # report anything, then stop: the main process raises it
-        conn.send_bytes(traceback.format_exc().encode())
+        message = traceback.format_exc().encode()
+        with contextlib.suppress(OSError):  # unless the main process is gone
+            _write_all(fd, FAILED + struct.pack("<I", len(message)) + message)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def read_failure(fd: int) -> str:
+    """The traceback a worker sent after :data:`FAILED` (a 4-byte length, then the text)."""
+    data = b""
+    while len(data) < 4 or len(data) < 4 + struct.unpack("<I", data[:4])[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data[4:].decode(errors="replace")

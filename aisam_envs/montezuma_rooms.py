@@ -37,12 +37,14 @@ from gymnasium.vector.utils import batch_space
 
 from aisam_envs._montezuma_worker import (
     CLOSE,
+    FAILED,
     INFO_KEYS,
     OK,
     RESET,
     STEP,
     Layout,
     ale_py,
+    read_failure,
     views,
     worker,
 )
@@ -206,7 +208,8 @@ class MontezumaRoomsVectorEnv(VectorEnv):
         }
         self._a = views(buffers, layout)
         seeds = [int(s) for s in np.random.SeedSequence().generate_state(n)]
-        self._conns: list[Connection] = []
+        self._conns: list[Connection] = []  # kept open: their descriptors are self._fds
+        self._fds: list[int] = []
         self._procs: list[Any] = []
         self._shares = [range(int(c[0]), int(c[-1]) + 1) for c in np.array_split(range(n), workers)]
         self.closed = False
@@ -221,6 +224,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
             proc.start()
             child.close()  # the worker holds the only other end: its death reads as EOF
             self._conns.append(parent)
+            self._fds.append(parent.fileno())
             self._procs.append(proc)
         self._gather()  # each worker answers once its emulators are loaded
 
@@ -279,9 +283,9 @@ class MontezumaRoomsVectorEnv(VectorEnv):
 
     def close_extras(self, **kwargs: Any) -> None:
         """Stops the workers (those that do not stop within a second are terminated)."""
-        for conn in self._conns:
+        for fd in self._fds:
             with contextlib.suppress(OSError):  # a worker that is already gone
-                conn.send_bytes(CLOSE)
+                os.write(fd, CLOSE)
         for proc in self._procs:
             proc.join(1.0)
             if proc.is_alive():
@@ -289,7 +293,7 @@ class MontezumaRoomsVectorEnv(VectorEnv):
                 proc.join(1.0)
         for conn in self._conns:
             conn.close()
-        self._conns, self._procs = [], []
+        self._conns, self._fds, self._procs = [], [], []
 
     @staticmethod
     def _info(block: np.ndarray) -> dict[str, Any]:
@@ -300,9 +304,9 @@ class MontezumaRoomsVectorEnv(VectorEnv):
     def _command(self, command: bytes) -> None:
         if self.closed:
             raise EnvWorkerError(f"{self._name()} is closed: make a new one")
-        for w, conn in enumerate(self._conns):
+        for w, fd in enumerate(self._fds):
             try:
-                conn.send_bytes(command)
+                os.write(fd, command)
             except OSError:
                 self._fail(w, None)
         self._gather()
@@ -310,13 +314,13 @@ class MontezumaRoomsVectorEnv(VectorEnv):
     def _gather(self) -> None:
         """Waits for every worker's answer; a dead or failed worker closes the env and
         raises :class:`EnvWorkerError` naming its envs."""
-        for w, conn in enumerate(self._conns):
+        for w, fd in enumerate(self._fds):
             try:
-                reply = conn.recv_bytes()
-            except (EOFError, OSError):
-                self._fail(w, None)
-            if reply != OK:
-                self._fail(w, reply.decode(errors="replace"))
+                reply = os.read(fd, 1)
+            except OSError:
+                reply = b""
+            if reply != OK:  # b"": the worker's end closed, so the worker is gone
+                self._fail(w, read_failure(fd) if reply == FAILED else None)
 
     def _fail(self, w: int, error: str | None) -> None:
         proc, envs = self._procs[w], self._shares[w]
