@@ -74,7 +74,7 @@ class Game:
         self.ram = np.zeros(128, np.uint8)
         self.visited: set[tuple[int, int]] = set()
         self.lives = 0
-        self.done = False
+        self.done = True  # as in ale-py: a step before any reset is a reset
         self._seed(seed)
 
     def _seed(self, seed: int) -> None:

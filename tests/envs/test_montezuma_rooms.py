@@ -179,6 +179,14 @@ def test_same_seed_same_run_with_sticky_actions_and_noop_starts() -> None:
     assert any(not np.array_equal(x, y) for x, y in zip(first, other, strict=True))
 
 
+def test_a_step_before_any_reset_is_a_reset() -> None:
+    env = rooms_env(2, num_workers=1, noop_max=0, use_fire_reset=False)
+    obs, reward, terminated, truncated, info = env.step(np.array([3, 3]))
+    np.testing.assert_array_equal(info["episode_frame_number"], 0)
+    assert obs[:, -1].any() and not reward.any() and not (terminated | truncated).any()
+    env.close()
+
+
 def test_partial_reset_resets_only_the_masked_envs() -> None:
     env = rooms_env(2, num_workers=1, noop_max=0, use_fire_reset=False)
     env.reset(seed=0)
