@@ -302,14 +302,20 @@ class MontezumaRoomsVectorEnv(VectorEnv):
         return {key: block[:, j] for j, key in enumerate(INFO_KEYS)}
 
     def _command(self, command: bytes) -> None:
+        """Sends ``command`` to every worker and waits for all answers. Interrupted half-way
+        (e.g. Ctrl-C), answers would be left unread: the env closes rather than desync."""
         if self.closed:
             raise EnvWorkerError(f"{self._name()} is closed: make a new one")
-        for w, fd in enumerate(self._fds):
-            try:
-                os.write(fd, command)
-            except OSError:
-                self._fail(w, None)
-        self._gather()
+        try:
+            for w, fd in enumerate(self._fds):
+                try:
+                    os.write(fd, command)
+                except OSError:
+                    self._fail(w, None)
+            self._gather()
+        except BaseException:
+            self.close()
+            raise
 
     def _gather(self) -> None:
         """Waits for every worker's answer; a dead or failed worker closes the env and

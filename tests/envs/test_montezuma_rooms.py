@@ -271,6 +271,24 @@ def test_a_crash_inside_a_worker_is_a_clear_error(
     env.close()
 
 
+def test_an_interrupted_step_closes_the_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while waiting for the workers leaves answers unread: no later call may use them."""
+    env = MontezumaRoomsVectorEnv(2, num_workers=2)
+    env.reset(seed=0)
+    procs = list(env._procs)
+
+    def interrupted(self: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MontezumaRoomsVectorEnv, "_gather", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        env.step(np.array([0, 0]))
+    monkeypatch.undo()
+    assert env.closed and not any(p.is_alive() for p in procs)
+    with pytest.raises(EnvWorkerError, match="is closed"):
+        env.step(np.array([0, 0]))
+
+
 def test_close_stops_the_workers() -> None:
     env = MontezumaRoomsVectorEnv(2, num_workers=2)
     procs = list(env._procs)
