@@ -42,7 +42,14 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from aisam_agents.errors import CheckpointError, check_int
 
-__all__ = ["APPROX_KL", "HookedPPO", "approx_kl", "clip_values", "surrogate_losses"]
+__all__ = [
+    "APPROX_KL",
+    "HookedPPO",
+    "approx_kl",
+    "clip_values",
+    "model_file",
+    "surrogate_losses",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +211,7 @@ class HookedPPO(PPO):
         if "n_epochs" in kwargs:
             check_int("n_epochs", kwargs["n_epochs"], 1)
         if isinstance(path, str | Path):
-            path = _model_file(Path(path))
+            path = model_file(Path(path))
         data = cls._checked_model_data(path, custom_objects)
         if env is not None:
             env = cls._wrap_env(env, data["verbose"])  # as SB3 does (image transpose)
@@ -284,7 +291,7 @@ def _to_host(stats: Mapping[str, torch.Tensor]) -> dict[str, float]:
     return dict(zip(stats, values.tolist(), strict=True))
 
 
-def _model_file(path: Path) -> Path:
+def model_file(path: Path) -> Path:
     """``path``, else ``path.zip`` (where SB3's save puts a path with no suffix)."""
     for candidate in (path, Path(f"{path}.zip")):
         if candidate.is_file():
