@@ -73,8 +73,8 @@ def check_streams(gamma: Any, gamma_int: Any, ext_coef: Any, int_coef: Any) -> N
             f"gamma_int must be in [0, 1) (the intrinsic return never ends), got {gamma_int}"
         )
     for name, value in (("ext_coef", ext_coef), ("int_coef", int_coef)):
-        if not 0.0 <= check_real(name, value) < float("inf"):
-            raise InvalidConfigError(f"{name} must be finite and >= 0, got {value}")
+        if check_real(name, value) < 0.0:
+            raise InvalidConfigError(f"{name} must be >= 0, got {value}")
     if ext_coef == 0 and int_coef == 0:
         raise InvalidConfigError("ext_coef and int_coef are both 0: nothing to learn from")
 
@@ -148,6 +148,8 @@ class IntrinsicPPO(HookedPPO):
                 "IntrinsicPPO needs a two-head policy (MlpPolicy, CnnPolicy, MultiInputPolicy "
                 f"or an IntrinsicActorCriticPolicy subclass), got {policy!r}"
             )
+        if kwargs.get("use_sde", False):
+            raise InvalidConfigError("IntrinsicPPO does not support gSDE: use use_sde=False")
         if kwargs.get("rollout_buffer_class") is not None:
             raise InvalidConfigError("IntrinsicPPO brings its own two-stream rollout buffer")
         self.gamma_int = float(gamma_int)

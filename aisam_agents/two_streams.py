@@ -188,7 +188,7 @@ class IntrinsicActorCriticPolicy(ActorCriticPolicy):
     Args:
         observation_space, action_space, lr_schedule, **kwargs: as SB3's
             ``ActorCriticPolicy``; the features extractor must be shared
-            (``share_features_extractor=True``, SB3's default) and gSDE is not supported.
+            (``share_features_extractor=True``, SB3's default).
     """
 
     def __init__(
@@ -203,8 +203,6 @@ class IntrinsicActorCriticPolicy(ActorCriticPolicy):
                 "the two value heads share one trunk with the actor: use "
                 "share_features_extractor=True"
             )
-        if kwargs.get("use_sde", False):
-            raise InvalidConfigError("two-stream policies do not support gSDE: use use_sde=False")
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
 
     def _build_mlp_extractor(self) -> None:
