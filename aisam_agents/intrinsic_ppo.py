@@ -38,6 +38,7 @@ from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 
 from aisam_agents.errors import CheckpointError, InvalidConfigError, check_int, check_real
+from aisam_agents.object_state import encode, restore
 from aisam_agents.ppo_loop import (
     APPROX_KL,
     HookedPPO,
@@ -60,8 +61,9 @@ __all__ = ["IntrinsicPPO"]
 
 SelfIntrinsicPPO = TypeVar("SelfIntrinsicPPO", bound="IntrinsicPPO")
 
-#: the zip member holding the bonus's state (not ``.pth``: SB3 loads those as weights only)
+#: the zip member holding the bonus's state (not ``.pth``: SB3 would read it as a state dict)
 _BONUS_MEMBER = "bonus_state.pt"
+_MIXER = f"{BonusMixer.__module__}:{BonusMixer.__qualname__}"
 
 
 def check_streams(gamma: Any, gamma_int: Any, ext_coef: Any, int_coef: Any) -> None:
@@ -158,7 +160,7 @@ class IntrinsicPPO(HookedPPO):
         self.warmup_rollouts = check_int("warmup_rollouts", warmup_rollouts, 0)
         self.warmed_up = False
         self._bonus: BonusMixer | None = None
-        self._saved_bonus: BonusMixer | None = None
+        self._saved_bonus: dict[str, Any] | None = None  # read by load(), until an env comes
         self._rooms: deque[int] | None = None
         super().__init__(policy, env, gamma=gamma, **kwargs)  # type: ignore[arg-type]
         if self.env is not None:
@@ -377,7 +379,7 @@ class IntrinsicPPO(HookedPPO):
             zipfile.ZipFile(buffer, mode="a") as archive,
             archive.open(_BONUS_MEMBER, mode="w", force_zip64=True) as member,
         ):
-            torch.save(self._bonus or self._saved_bonus, member)
+            torch.save(self._saved_bonus if self._bonus is None else encode(self._bonus), member)
         file = open_path(path, "w", verbose=0, suffix="zip")
         file.write(buffer.getvalue())
         if isinstance(path, str | Path):
@@ -413,7 +415,7 @@ class IntrinsicPPO(HookedPPO):
             force_reset=force_reset,
             **kwargs,
         )
-        model._saved_bonus = _read_bonus(path, model.device)
+        model._saved_bonus = _read_bonus(path)
         model._restore_bonus()
         return model
 
@@ -423,30 +425,29 @@ class IntrinsicPPO(HookedPPO):
         return super()._saved_by_this_class(data) and "gamma_int" in data
 
     def _restore_bonus(self) -> None:
-        """Moves the saved bonus state into the env's bonus, once there is an env."""
+        """Writes the saved bonus state into the env's bonus, once there is an env."""
         saved, bonus = self._saved_bonus, self._bonus
         if saved is None or bonus is None:
             return
-        if (
-            type(saved.reward) is not type(bonus.reward)
-            or saved.reward.num_envs != bonus.reward.num_envs
-        ):
+        reward = saved["attrs"]["reward"]
+        kind, n_envs = reward["object"].rpartition(":")[2], reward["attrs"].get("num_envs")
+        if kind != type(bonus.reward).__name__ or n_envs != bonus.reward.num_envs:
             raise CheckpointError(
-                f"the model was saved with a {type(saved.reward).__name__} bonus over "
-                f"{saved.reward.num_envs} envs, the env has a {type(bonus.reward).__name__} "
-                f"bonus over {bonus.reward.num_envs}: give it an env like the one it trained on"
+                f"the model was saved with a {kind} bonus over {n_envs} envs, the env has a "
+                f"{type(bonus.reward).__name__} bonus over {bonus.reward.num_envs}: give it an "
+                "env like the one it trained on"
             )
-        bonus.__dict__.update(saved.__dict__)
+        restore(bonus, saved)
         self._saved_bonus = None
 
 
-def _read_bonus(path: str | Path | io.BufferedIOBase, device: torch.device) -> BonusMixer:
-    """The bonus state saved in the model file at ``path`` (its tensors on ``device``)."""
+def _read_bonus(path: str | Path | io.BufferedIOBase) -> dict[str, Any]:
+    """The bonus state saved in the model file at ``path`` (read as weights only)."""
     if isinstance(path, str | Path):
         path = model_file(Path(path))
     try:
         with zipfile.ZipFile(path) as archive, archive.open(_BONUS_MEMBER) as member:
-            state = torch.load(io.BytesIO(member.read()), map_location=device, weights_only=False)
+            state = torch.load(io.BytesIO(member.read()), map_location="cpu", weights_only=True)
     except KeyError as exc:
         raise CheckpointError(
             f"{path} has no bonus state ({_BONUS_MEMBER}): it is damaged or was not saved by "
@@ -454,6 +455,6 @@ def _read_bonus(path: str | Path | io.BufferedIOBase, device: torch.device) -> B
         ) from exc
     except Exception as exc:  # the archive opened for SB3, so a failure is this member's
         raise CheckpointError(f"{path}: its bonus state is damaged ({exc})") from exc
-    if not isinstance(state, BonusMixer):
+    if not isinstance(state, dict) or state.get("object") != _MIXER:
         raise CheckpointError(f"{path}: its {_BONUS_MEMBER} holds no bonus state")
     return state

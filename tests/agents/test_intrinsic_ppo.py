@@ -35,8 +35,9 @@ SMALL = dict(n_steps=32, batch_size=64, n_epochs=2, device="cpu")
 LOCK = dict(n_states=8, n_actions=3, kind="lock", obs_type="onehot")
 
 
-def _lock(n_envs: int = 4, seed: int = 0, **kwargs):
-    venv = make_vec_env("aisam/TransitionTable-v0", n_envs=n_envs, seed=seed, env_kwargs=LOCK)
+def _lock(n_envs: int = 4, seed: int = 0, obs_type: str = "onehot", **kwargs):
+    task = {**LOCK, "obs_type": obs_type}
+    venv = make_vec_env("aisam/TransitionTable-v0", n_envs=n_envs, seed=seed, env_kwargs=task)
     return make_bonus(kwargs.pop("bonus", "prediction-error"), venv, seed=seed, **kwargs)
 
 
@@ -146,30 +147,36 @@ def _intrinsic_after(env, actions: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def test_save_load_restores_policy_and_bonus(tmp_path: Path) -> None:
-    env = _rnd_lock()
+@pytest.mark.parametrize(
+    "bonus",
+    [{"bonus": "prediction-error"}, {"bonus": "satiation"},
+     {"bonus": "prediction-error", "model": "count", "obs_type": "discrete"},
+     {"bonus": "entropy", "obs_type": "discrete"}],
+)  # fmt: skip
+def test_save_load_restores_policy_and_bonus(bonus: dict, tmp_path: Path) -> None:
+    env = _lock(split=True, **bonus)
     model = IntrinsicPPO("MlpPolicy", env, seed=0, gamma_int=0.95, int_coef=0.5, **SMALL)
     model.learn(256)
     model.save(tmp_path / "model")
-    fresh_env = _rnd_lock()
+    fresh_env = _lock(split=True, **bonus)
     loaded = IntrinsicPPO.load(tmp_path / "model", env=fresh_env, device="cpu")
     assert (loaded.gamma_int, loaded.int_coef, loaded.ext_coef) == (0.95, 0.5, 2.0)
     assert loaded.rollout_buffer.gamma_int == 0.95
-    obs = torch.eye(8)
+    obs = np.arange(8) if bonus.get("obs_type") == "discrete" else np.eye(8, dtype=np.float32)
     with torch.no_grad():
         torch.testing.assert_close(
-            loaded.policy.predict_stream_values(obs), model.policy.predict_stream_values(obs)
+            loaded.policy.predict_stream_values(loaded.policy.obs_to_tensor(obs)[0]),
+            model.policy.predict_stream_values(model.policy.obs_to_tensor(obs)[0]),
         )
     np.testing.assert_array_equal(
-        loaded.predict(obs.numpy(), deterministic=True)[0],
-        model.predict(obs.numpy(), deterministic=True)[0],
+        loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0]
     )
     actions = np.random.default_rng(0).integers(0, 3, size=(20, 4))
     ours = _intrinsic_after(env, actions)
     assert ours.std() > 0
     np.testing.assert_allclose(_intrinsic_after(fresh_env, actions), ours, rtol=1e-6, atol=1e-7)
-    # a fresh bonus (nothing restored) scores the same transitions differently
-    assert not np.allclose(_intrinsic_after(_rnd_lock(seed=1), actions), ours)
+    # the same bonus with nothing restored scores the same transitions differently
+    assert not np.allclose(_intrinsic_after(_lock(split=True, **bonus), actions), ours)
 
 
 def test_load_without_env_then_set_env_restores_the_bonus(tmp_path: Path) -> None:
@@ -315,6 +322,9 @@ def test_load_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(CheckpointError, match="saved for another env"):
         IntrinsicPPO.load(tmp_path / "model.zip", env=other, device="cpu")
+    with pytest.raises(CheckpointError, match="build it with the saved settings"):
+        IntrinsicPPO.load(tmp_path / "model.zip", env=_lock(split=True, model_config={"lr": 0.5}),
+                          device="cpu")  # fmt: skip
     stripped = tmp_path / "stripped.zip"
     with zipfile.ZipFile(tmp_path / "model.zip") as src, zipfile.ZipFile(stripped, "w") as dst:
         for info in src.infolist():
@@ -358,3 +368,30 @@ def test_solves_a_lock_sooner_than_plain_ppo(seed: int) -> None:
     plain, ours = results
     assert ours.solved >= max(100, 2 * plain.solved)
     assert ours.first >= 0 and (plain.first < 0 or ours.first <= plain.first)
+
+
+class _Marker:
+    """Unpickling this creates a file: what a malicious checkpoint would do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
+
+
+def test_a_pickled_payload_in_the_bonus_state_is_refused(tmp_path: Path) -> None:
+    model = IntrinsicPPO("MlpPolicy", _rnd_lock(), seed=0, **SMALL)
+    model.save(tmp_path / "model.zip")
+    marker = tmp_path / "marker"
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(tmp_path / "model.zip") as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            if info.filename == "bonus_state.pt":
+                with dst.open(info.filename, "w") as member:
+                    torch.save({"object": _Marker(marker)}, member)
+            else:
+                dst.writestr(info, src.read(info.filename))
+    with pytest.raises(CheckpointError, match="bonus state is damaged"):
+        IntrinsicPPO.load(bad, env=_rnd_lock(), device="cpu")
+    assert not marker.exists()
