@@ -128,6 +128,11 @@ class IntrinsicPPO(HookedPPO):
         "CnnPolicy": IntrinsicCnnPolicy,
         "MultiInputPolicy": IntrinsicMultiInputPolicy,
     }
+    #: its own classes a model file may name, for :func:`aisam_agents.safe_load.safe_load`
+    safe_load_classes: ClassVar[tuple[type, ...]] = (
+        IntrinsicRolloutBuffer,
+        IntrinsicDictRolloutBuffer,
+    )
     rollout_buffer: IntrinsicRolloutBuffer | IntrinsicDictRolloutBuffer
     policy: IntrinsicActorCriticPolicy
 

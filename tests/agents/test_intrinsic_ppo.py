@@ -22,6 +22,7 @@ import aisam_envs  # noqa: F401  (registers aisam/TransitionTable-v0)
 from aisam_agents.errors import CheckpointError, InvalidConfigError
 from aisam_agents.intrinsic_ppo import IntrinsicPPO
 from aisam_agents.ponder_ppo import PonderPPO
+from aisam_agents.safe_load import safe_load
 from aisam_agents.two_streams import (
     IntrinsicActorCriticPolicy,
     IntrinsicDictRolloutBuffer,
@@ -177,6 +178,16 @@ def test_save_load_restores_policy_and_bonus(bonus: dict, tmp_path: Path) -> Non
     np.testing.assert_allclose(_intrinsic_after(fresh_env, actions), ours, rtol=1e-6, atol=1e-7)
     # the same bonus with nothing restored scores the same transitions differently
     assert not np.allclose(_intrinsic_after(_lock(split=True, **bonus), actions), ours)
+
+
+def test_safe_load_rebuilds_its_classes(tmp_path: Path) -> None:
+    model = IntrinsicPPO("MlpPolicy", _rnd_lock(), seed=0, **SMALL)
+    model.learn(128)
+    model.save(tmp_path / "model.zip")
+    loaded = safe_load(IntrinsicPPO, tmp_path / "model.zip", env=_rnd_lock(), device="cpu")
+    assert isinstance(loaded.rollout_buffer, IntrinsicRolloutBuffer)
+    assert loaded.num_timesteps == 128
+    loaded.learn(128, reset_num_timesteps=False)
 
 
 def test_load_without_env_then_set_env_restores_the_bonus(tmp_path: Path) -> None:
