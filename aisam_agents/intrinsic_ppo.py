@@ -220,11 +220,12 @@ class IntrinsicPPO(HookedPPO):
         env = self.env
         if env is None:
             raise InvalidConfigError("IntrinsicPPO has no env: pass one to load() or set_env()")
-        env.reset()
-        for _ in range(self.warmup_rollouts * self.n_steps):
-            env.step(np.stack([self.action_space.sample() for _ in range(env.num_envs)]))
+        if self.warmup_rollouts:
+            env.reset()
+            for _ in range(self.warmup_rollouts * self.n_steps):
+                env.step(np.stack([self.action_space.sample() for _ in range(env.num_envs)]))
+            self._last_obs = None  # learn() starts from a fresh reset
         self.warmed_up = True
-        self._last_obs = None  # learn() starts from a fresh reset
 
     def _setup_learn(
         self,

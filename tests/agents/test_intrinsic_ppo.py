@@ -3,9 +3,11 @@ save/load with the bonus's state, and a learning check on a combination lock."""
 
 from __future__ import annotations
 
+import csv
 import zipfile
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -343,6 +345,34 @@ def test_load_errors(tmp_path: Path) -> None:
                 dst.writestr(info, src.read(info.filename))
     with pytest.raises(CheckpointError, match="has no bonus state"):
         IntrinsicPPO.load(stripped, device="cpu")
+
+
+class _Rooms(gym.Wrapper):
+    """Reports ``rooms_visited`` as Montezuma does: here, the highest lock state reached."""
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self.best = int(np.argmax(obs))
+        return obs, {**info, "rooms_visited": self.best + 1}
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.best = max(self.best, int(np.argmax(obs)))
+        return obs, reward, terminated, truncated, {**info, "rooms_visited": self.best + 1}
+
+
+def test_logs_rooms_where_the_env_reports_them(tmp_path: Path) -> None:
+    venv = make_vec_env("aisam/TransitionTable-v0", n_envs=4, seed=0, wrapper_class=_Rooms,
+                        env_kwargs={**LOCK, "max_episode_steps": 8})  # fmt: skip
+    model = IntrinsicPPO("MlpPolicy", make_bonus("satiation", venv, split=True), seed=0, **SMALL)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(256)
+    with open(tmp_path / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    rooms = [float(r["explore/rooms_visited"]) for r in rows]
+    best = [float(r["explore/rooms_visited_max"]) for r in rows]
+    assert all(1 <= r <= b <= 8 for r, b in zip(rooms, best, strict=True)) and max(best) >= 2
+    assert all(np.isfinite(float(r["rollout/ep_rew_mean"])) for r in rows)
 
 
 class _Solved(BaseCallback):
