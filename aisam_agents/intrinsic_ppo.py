@@ -39,14 +39,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from aisam_agents.errors import CheckpointError, InvalidConfigError, check_int, check_real
 from aisam_agents.object_state import encode, restore
-from aisam_agents.ppo_loop import (
-    APPROX_KL,
-    HookedPPO,
-    approx_kl,
-    clip_values,
-    model_file,
-    surrogate_losses,
-)
+from aisam_agents.ppo_loop import HookedPPO, clip_values, model_file
 from aisam_agents.two_streams import (
     IntrinsicActorCriticPolicy,
     IntrinsicCnnPolicy,
@@ -334,32 +327,23 @@ class IntrinsicPPO(HookedPPO):
 
     def minibatch_loss(
         self,
-        data: IntrinsicRolloutSamples,
+        data: IntrinsicRolloutSamples,  # type: ignore[override]
         clip_range: float,
-        clip_range_vf: float | None,  # type: ignore[override]
+        clip_range_vf: float | None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """PPO's clipped objective on the combined advantage, plus both heads' value losses."""
         values, log_prob, entropy = self.policy.evaluate_streams(
             data.observations,
             self.buffer_actions(data),  # type: ignore[arg-type]
         )
-        log_ratio = log_prob - data.old_log_prob
-        ratio = torch.exp(log_ratio)
-        pg_loss = surrogate_losses(ratio, self.minibatch_advantages(data), clip_range).mean()  # type: ignore[arg-type]
+        pg_loss, entropy_loss, stats = self.policy_terms(data, log_prob, entropy, clip_range)  # type: ignore[arg-type]
         ext_pred = clip_values(values[:, 0], data.old_values, clip_range_vf)
         int_pred = clip_values(values[:, 1], data.old_intrinsic_values, clip_range_vf)
         ext_loss = F.mse_loss(data.returns, ext_pred)
         int_loss = F.mse_loss(data.intrinsic_returns, int_pred)
-        entropy_loss = -torch.mean(-log_prob) if entropy is None else -torch.mean(entropy)
+        stats["train/value_loss"] = ext_loss.detach()
+        stats["intrinsic/value_loss"] = int_loss.detach()
         loss = pg_loss + self.ent_coef * entropy_loss + self.vf_coef * (ext_loss + int_loss)
-        stats = {
-            APPROX_KL: approx_kl(log_ratio),
-            "train/policy_gradient_loss": pg_loss.detach(),
-            "train/value_loss": ext_loss.detach(),
-            "intrinsic/value_loss": int_loss.detach(),
-            "train/entropy_loss": entropy_loss.detach(),
-            "train/clip_fraction": torch.mean((torch.abs(ratio - 1) > clip_range).float()),
-        }
         return loss, stats
 
     def train(self) -> None:

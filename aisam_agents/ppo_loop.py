@@ -107,21 +107,39 @@ class HookedPPO(PPO):
         values, log_prob, entropy = self.policy.evaluate_actions(
             data.observations, self.buffer_actions(data)
         )
+        pg_loss, entropy_loss, stats = self.policy_terms(data, log_prob, entropy, clip_range)
+        values_pred = clip_values(values.flatten(), data.old_values, clip_range_vf)
+        value_loss = F.mse_loss(data.returns, values_pred)
+        stats["train/value_loss"] = value_loss.detach()
+        return pg_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss, stats
+
+    def policy_terms(
+        self,
+        data: RolloutBufferSamples,
+        log_prob: torch.Tensor,
+        entropy: torch.Tensor | None,
+        clip_range: float,
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """PPO's clipped policy loss and entropy loss of a minibatch, and their diagnostics.
+
+        Args:
+            data: the minibatch (old log-probabilities, advantages).
+            log_prob: ``(B,)`` log-probabilities of its actions under the current policy.
+            entropy: ``(B,)`` the policy's entropies, or ``None`` (then ``-log_prob``
+                stands in, as in SB3).
+            clip_range: PPO's ``ε``.
+        """
         log_ratio = log_prob - data.old_log_prob
         ratio = torch.exp(log_ratio)
         pg_loss = surrogate_losses(ratio, self.minibatch_advantages(data), clip_range).mean()
-        values_pred = clip_values(values.flatten(), data.old_values, clip_range_vf)
-        value_loss = F.mse_loss(data.returns, values_pred)
         entropy_loss = -torch.mean(-log_prob) if entropy is None else -torch.mean(entropy)
-        loss = pg_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
         stats = {
             APPROX_KL: approx_kl(log_ratio),
             "train/policy_gradient_loss": pg_loss.detach(),
-            "train/value_loss": value_loss.detach(),
             "train/entropy_loss": entropy_loss.detach(),
             "train/clip_fraction": torch.mean((torch.abs(ratio - 1) > clip_range).float()),
         }
-        return loss, stats
+        return pg_loss, entropy_loss, stats
 
     def buffer_actions(self, data: RolloutBufferSamples) -> torch.Tensor:
         """The minibatch's actions as the policy takes them (``Discrete``: long, ``(B,)``)."""
