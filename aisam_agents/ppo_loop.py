@@ -7,12 +7,14 @@ asks a hook for each minibatch's loss:
 ``minibatch_loss(data, clip_range, clip_range_vf) -> (loss, stats)``.
 
 The default hook is PPO's own loss ``L = L_clip + c_v L_V - c_e H`` (the same numbers as
-SB3's ``PPO``); an agent with another objective (PonderPPO's halting-weighted loss,
-IntrinsicPPO's two value heads) overrides only the hook, built from the pieces below
-(:func:`surrogate_losses`, :func:`clip_values`, :func:`approx_kl`). ``stats`` maps logger
-keys to scalar tensors: all of them reach the host in one copy per minibatch, the
-``"train/approx_kl"`` entry drives the early stop and is logged for the last epoch (as SB3
-does), every other entry is logged as its mean over the update's minibatches.
+SB3's ``PPO``); an agent with another objective overrides only the hook, built from the
+pieces here: :meth:`HookedPPO.policy_terms` (the clipped policy loss and the entropy loss,
+which IntrinsicPPO reuses with two value heads) or, for losses per element,
+:func:`surrogate_losses`, :func:`clip_values` and :func:`approx_kl` (PonderPPO's
+halting-weighted loss). ``stats`` maps logger keys to scalar tensors: all of them reach the
+host in one copy per minibatch, the ``"train/approx_kl"`` entry drives the early stop and is
+logged for the last epoch (as SB3 does), every other entry is logged as its mean over the
+update's minibatches; ``train/loss`` is the last minibatch's loss (as SB3 logs it).
 
 It also gives the family one checked ``load``: a missing, damaged or foreign model file,
 or an env whose spaces differ from the saved ones, raises
