@@ -39,7 +39,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from aisam_agents.errors import CheckpointError, InvalidConfigError, check_int, check_real
 from aisam_agents.object_state import encode, restore
-from aisam_agents.ppo_loop import HookedPPO, clip_values, model_file
+from aisam_agents.ppo_loop import HookedPPO, clip_values
 from aisam_agents.two_streams import (
     IntrinsicActorCriticPolicy,
     IntrinsicCnnPolicy,
@@ -376,38 +376,22 @@ class IntrinsicPPO(HookedPPO):
             file.close()
 
     @classmethod
-    def load(
-        cls: type[SelfIntrinsicPPO],
-        path: str | Path | io.BufferedIOBase,
-        env: GymEnv | None = None,
-        device: torch.device | str = "auto",
-        custom_objects: dict[str, Any] | None = None,
-        print_system_info: bool = False,
-        force_reset: bool = True,
-        **kwargs: Any,
-    ) -> SelfIntrinsicPPO:
-        """:meth:`HookedPPO.load` (bad files raise :class:`CheckpointError`), restoring the
-        bonus state saved with the model into ``env``'s bonus (or into the env given later
-        to ``set_env``). Overrides of ``gamma``, ``gamma_int``, ``ext_coef`` and
-        ``int_coef`` are checked as in the constructor."""
+    def check_overrides(cls, overrides: dict[str, Any]) -> None:
+        """``load``'s overrides of ``gamma``, ``gamma_int``, ``ext_coef``, ``int_coef`` and
+        ``n_epochs`` are checked as in the constructor."""
+        super().check_overrides(overrides)
         check_streams(
-            kwargs.get("gamma", 0.5),  # stand-ins that pass, for what is not overridden
-            kwargs.get("gamma_int", 0.5),
-            kwargs.get("ext_coef", 1.0),
-            kwargs.get("int_coef", 1.0),
+            overrides.get("gamma", 0.5),  # stand-ins that pass, for what is not overridden
+            overrides.get("gamma_int", 0.5),
+            overrides.get("ext_coef", 1.0),
+            overrides.get("int_coef", 1.0),
         )
-        model = super().load(
-            path,
-            env=env,
-            device=device,
-            custom_objects=custom_objects,
-            print_system_info=print_system_info,
-            force_reset=force_reset,
-            **kwargs,
-        )
-        model._saved_bonus = _read_bonus(path)
-        model._restore_bonus()
-        return model
+
+    def _on_load(self, path: Path | io.BufferedIOBase) -> None:
+        """Reads the bonus state saved with the model; it goes into the env's bonus now, or
+        into the env given later to ``set_env``."""
+        self._saved_bonus = _read_bonus(path)
+        self._restore_bonus()
 
     @classmethod
     def _saved_by_this_class(cls, data: dict[str, Any]) -> bool:
@@ -431,10 +415,8 @@ class IntrinsicPPO(HookedPPO):
         self._saved_bonus = None
 
 
-def _read_bonus(path: str | Path | io.BufferedIOBase) -> dict[str, Any]:
+def _read_bonus(path: Path | io.BufferedIOBase) -> dict[str, Any]:
     """The bonus state saved in the model file at ``path`` (read as weights only)."""
-    if isinstance(path, str | Path):
-        path = model_file(Path(path))
     try:
         with zipfile.ZipFile(path) as archive, archive.open(_BONUS_MEMBER) as member:
             state = torch.load(io.BytesIO(member.read()), map_location="cpu", weights_only=True)

@@ -15,9 +15,7 @@ weight) and through the KL to the truncated geometric prior.
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import torch
 from stable_baselines3.common.buffers import RolloutBufferSamples
@@ -34,8 +32,6 @@ from aisam_agents.ponder.policy import (
 from aisam_agents.ppo_loop import APPROX_KL, HookedPPO, approx_kl, clip_values, surrogate_losses
 
 __all__ = ["PonderPPO"]
-
-SelfPonderPPO = TypeVar("SelfPonderPPO", bound="PonderPPO")
 
 # r_n = π_n / μ_old can only be huge for a step that barely took part in acting; capping
 # its log keeps exp() finite (and gradients NaN-free) without touching ordinary ratios.
@@ -90,31 +86,12 @@ class PonderPPO(HookedPPO):
         super().__init__(policy, env, policy_kwargs=policy_kwargs, **kwargs)
 
     @classmethod
-    def load(
-        cls: type[SelfPonderPPO],
-        path: str | Path | io.BufferedIOBase,
-        env: GymEnv | None = None,
-        device: torch.device | str = "auto",
-        custom_objects: dict[str, Any] | None = None,
-        print_system_info: bool = False,
-        force_reset: bool = True,
-        **kwargs: Any,
-    ) -> SelfPonderPPO:
-        """:meth:`HookedPPO.load` (a bad file raises :class:`CheckpointError`), with the
-        ``kwargs`` overrides ``lambda_p`` and ``ponder_beta`` checked as the constructor
-        checks them (:class:`InvalidConfigError`).
-        """
+    def check_overrides(cls, overrides: dict[str, Any]) -> None:
+        """``load``'s overrides of ``lambda_p``, ``ponder_beta`` and ``n_epochs`` are checked
+        as the constructor checks them."""
+        super().check_overrides(overrides)
         # the overrides only (the saved values were checked when saved): 0.5 and 0.0 pass
-        check_prior(kwargs.get("lambda_p", 0.5), kwargs.get("ponder_beta", 0.0))
-        return super().load(
-            path,
-            env=env,
-            device=device,
-            custom_objects=custom_objects,
-            print_system_info=print_system_info,
-            force_reset=force_reset,
-            **kwargs,
-        )
+        check_prior(overrides.get("lambda_p", 0.5), overrides.get("ponder_beta", 0.0))
 
     @classmethod
     def _saved_by_this_class(cls, data: dict[str, Any]) -> bool:

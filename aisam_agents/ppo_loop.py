@@ -225,18 +225,18 @@ class HookedPPO(PPO):
 
         As with SB3, a path that does not exist is retried with ``.zip`` appended. The file
         is read once more beforehand to check it (a model file is small). ``kwargs``
-        override saved attributes, as in SB3; an ``n_epochs`` override is checked as the
-        constructor checks it (:class:`~aisam_agents.errors.InvalidConfigError`).
+        override saved attributes, as in SB3; :meth:`check_overrides` checks them as the
+        constructor would (:class:`~aisam_agents.errors.InvalidConfigError`), and the loaded
+        model's :meth:`_on_load` reads what the algorithm saved besides SB3's.
         """
-        if "n_epochs" in kwargs:
-            check_int("n_epochs", kwargs["n_epochs"], 1)
+        cls.check_overrides(kwargs)
         if isinstance(path, str | Path):
             path = model_file(Path(path))
         data = cls._checked_model_data(path, custom_objects)
         if env is not None:
             env = cls._wrap_env(env, data["verbose"])  # as SB3 does (image transpose)
             _check_spaces(path, data, env)
-        return super().load(
+        model = super().load(
             path,
             env=env,
             device=device,
@@ -245,6 +245,19 @@ class HookedPPO(PPO):
             force_reset=force_reset,
             **kwargs,
         )
+        model._on_load(path)
+        return model
+
+    @classmethod
+    def check_overrides(cls, overrides: dict[str, Any]) -> None:
+        """:class:`~aisam_agents.errors.InvalidConfigError` unless the attributes ``load``
+        is asked to override are valid (here ``n_epochs``; subclasses add theirs)."""
+        if "n_epochs" in overrides:
+            check_int("n_epochs", overrides["n_epochs"], 1)
+
+    def _on_load(self, path: Path | io.BufferedIOBase) -> None:
+        """Called by :meth:`load` on the loaded model with its (checked) file: reads what
+        the algorithm saves besides SB3's members. SB3's alone: nothing more to read."""
 
     def set_parameters(
         self,

@@ -252,37 +252,15 @@ class IntrinsicCnnPolicy(IntrinsicActorCriticPolicy):
     """:class:`IntrinsicActorCriticPolicy` on NatureCNN features (alias ``CnnPolicy``)."""
 
     def __init__(
-        self,
-        observation_space: Any,
-        action_space: Any,
-        lr_schedule: Schedule,
-        features_extractor_class: type = NatureCNN,
-        **kwargs: Any,
+        self, *args: Any, features_extractor_class: type = NatureCNN, **kwargs: Any
     ) -> None:
-        super().__init__(
-            observation_space,
-            action_space,
-            lr_schedule,
-            features_extractor_class=features_extractor_class,
-            **kwargs,
-        )
+        super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)
 
 
 class IntrinsicMultiInputPolicy(IntrinsicActorCriticPolicy):
     """:class:`IntrinsicActorCriticPolicy` for dict observations (alias ``MultiInputPolicy``)."""
 
     def __init__(
-        self,
-        observation_space: Any,
-        action_space: Any,
-        lr_schedule: Schedule,
-        features_extractor_class: type = CombinedExtractor,
-        **kwargs: Any,
+        self, *args: Any, features_extractor_class: type = CombinedExtractor, **kwargs: Any
     ) -> None:
-        super().__init__(
-            observation_space,
-            action_space,
-            lr_schedule,
-            features_extractor_class=features_extractor_class,
-            **kwargs,
-        )
+        super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)
