@@ -493,3 +493,19 @@ def test_grey_frames_get_a_channel_axis_for_cnn_policies(
 
     model = PPO.load(out / "model.zip", device="cpu")
     assert model.observation_space.shape == (1, 210, 160)  # (H, W) + channel, transposed
+
+
+def test_intrinsic_ppo_takes_the_bonus_in_split_mode(tmp_path: Path) -> None:
+    from aisam_agents import IntrinsicPPO
+
+    code, out = _run(tmp_path, "--algo", "intrinsic_ppo", "--bonus", "prediction-error", *PPO_TINY)
+    assert code == 0
+    assert json.loads((out / "config.json").read_text())["bonus_coef"] == 1.0  # its default
+    assert IntrinsicPPO.two_reward_streams
+
+
+def test_intrinsic_ppo_without_a_bonus_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = _run(tmp_path, "--algo", "intrinsic_ppo", "--bonus", "none", *PPO_TINY)
+    assert code == 2 and "needs an intrinsic reward" in capsys.readouterr().err
