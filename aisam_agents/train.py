@@ -15,17 +15,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
-import json
+import logging
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from aisam_agents import AGENTS
+from aisam_agents.cli_options import add_options, from_args, option, validate
 from aisam_agents.errors import InvalidConfigError, require_extra
 
 require_extra("stable_baselines3", "agents")
@@ -35,9 +37,8 @@ from stable_baselines3.common.callbacks import (  # noqa: E402  (after the extra
     EvalCallback,
 )
 
+log = logging.getLogger(__name__)
 SB3_ALGOS = ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")
-#: aisam's own algorithms, imported lazily by ``"module:Class"``
-AISAM_ALGOS = {"ponder_ppo": "aisam_agents.ponder_ppo:PonderPPO"}
 BONUSES = ("none", "satiation", "prediction-error", "entropy")
 DEFAULT_ENV = "aisam/TransitionTable-v0"
 DEFAULT_ENV_KWARGS: dict[str, Any] = {"n_states": 10, "n_actions": 3, "kind": "lock"}
@@ -47,45 +48,82 @@ DEFAULT_ALGO_KWARGS: dict[str, dict[str, Any]] = {
 }
 
 
+def _check_device(name: str, value: str) -> None:
+    """Rejects a device string torch cannot parse (``"auto"`` passes)."""
+    import torch
+
+    if value != "auto":
+        try:
+            torch.device(value)
+        except RuntimeError as exc:
+            raise InvalidConfigError(f"bad {name} {value!r}: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything one training run needs; the defaults are ``aisam train``'s built-in job.
 
+    Each field is one ``aisam train`` option (:mod:`aisam_agents.cli_options`).
+
     Attributes:
-        env_id: a registered gymnasium id.
-        env_kwargs: keyword arguments of ``gym.make``.
-        algo: algorithm name, case-insensitive (see :func:`available_algorithms`).
-        algo_kwargs: keyword arguments of the algorithm (e.g. ``n_steps``).
-        policy: policy alias, or ``"auto"`` (MlpPolicy, MlpLstmPolicy or MultiInputPolicy).
-        bonus: ``"none"``, ``"satiation"``, ``"prediction-error"`` or ``"entropy"``.
+        env_id: registered gymnasium id.
+        env_kwargs: keyword arguments of ``gym.make``, as k=v pairs or one JSON object
+            (None: the env's preset).
+        algo: algorithm: a name (SB3, sb3-contrib or aisam, case-insensitive) or
+            ``module:Class`` of any class with SB3's shape.
+        algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256 (None: the
+            algorithm's preset).
+        policy: policy alias, or auto (MlpPolicy, MlpLstmPolicy or MultiInputPolicy).
+        bonus: intrinsic reward added to the env's.
         bonus_coef: intrinsic-reward coefficient.
-        bonus_kwargs: keyword arguments of the bonus (e.g. ``curve``, ``model``).
+        bonus_kwargs: keyword arguments of the bonus (e.g. curve=exponential).
         total_steps: environment steps to train for.
-        n_envs: parallel envs (SB3 ``DummyVecEnv``).
+        n_envs: parallel envs (SB3 DummyVecEnv).
         seed: seeds envs, algorithm and bonus.
-        eval_freq: evaluate every this many steps (0: never).
+        eval_freq: evaluate every this many env steps (0: never).
         eval_episodes: episodes per evaluation.
-        out: output folder (TensorBoard logs, evaluations, ``model.zip``).
-        device: torch device, ``"auto"`` by default.
-        progress_bar: show SB3's tqdm/rich progress bar.
+        out: output folder (TensorBoard logs, evaluations, model.zip).
+        device: torch device.
+        progress_bar: show the progress bar.
     """
 
-    env_id: str = DEFAULT_ENV
-    env_kwargs: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ENV_KWARGS))
-    algo: str = "ppo"
-    algo_kwargs: dict[str, Any] = field(default_factory=dict)
-    policy: str = "auto"
-    bonus: str = "satiation"
-    bonus_coef: float = 0.1
-    bonus_kwargs: dict[str, Any] = field(default_factory=dict)
-    total_steps: int = 30_000
-    n_envs: int = 8
-    seed: int = 0
-    eval_freq: int = 5_000
-    eval_episodes: int = 5
-    out: str = "runs/train"
-    device: str = "auto"
-    progress_bar: bool = True
+    env_id: str = option(DEFAULT_ENV, flag="--env")
+    env_kwargs: dict[str, Any] | None = option(
+        None,
+        default_text=f"{' '.join(f'{k}={v}' for k, v in DEFAULT_ENV_KWARGS.items())} for "
+        f"{DEFAULT_ENV}, none for other envs",
+    )
+    algo: str = option("ppo")
+    algo_kwargs: dict[str, Any] | None = option(
+        None,
+        default_text=f"{' '.join(f'{k}={v}' for k, v in DEFAULT_ALGO_KWARGS['ppo'].items())} "
+        "for ppo, none for others",
+    )
+    policy: str = option("auto")
+    bonus: str = option("satiation", choices=BONUSES)
+    bonus_coef: float = option(0.1)
+    bonus_kwargs: dict[str, Any] = option(default_factory=dict)
+    total_steps: int = option(30_000, flag="--steps", low=1)
+    n_envs: int = option(8, low=1)
+    seed: int = option(0, low=0)
+    eval_freq: int = option(5_000, low=0)
+    eval_episodes: int = option(5, low=1)
+    out: str = option("runs/train")
+    device: str = option("auto", check=_check_device)
+    progress_bar: bool = option(True, flag="--progress")
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def resolved(self) -> TrainConfig:
+        """This config with the presets filled in (``env_kwargs``, ``algo_kwargs``)."""
+        env_kwargs = self.env_kwargs
+        if env_kwargs is None:
+            env_kwargs = dict(DEFAULT_ENV_KWARGS) if self.env_id == DEFAULT_ENV else {}
+        algo_kwargs = self.algo_kwargs
+        if algo_kwargs is None:
+            algo_kwargs = dict(DEFAULT_ALGO_KWARGS.get(self.algo.lower(), {}))
+        return replace(self, env_kwargs=env_kwargs, algo_kwargs=algo_kwargs)
 
 
 @dataclass(frozen=True)
@@ -143,7 +181,11 @@ class ExplorationStats(BaseCallback):
 
 
 def available_algorithms() -> dict[str, str]:
-    """Lower-case algorithm name -> ``"module:Class"`` of every algorithm ``--algo`` takes."""
+    """Lower-case algorithm name -> ``"module:Class"`` of every algorithm ``--algo`` names.
+
+    SB3's, sb3-contrib's (when installed) and aisam's own (:data:`aisam_agents.AGENTS`);
+    any other class with SB3's shape is named by ``"module:Class"`` instead.
+    """
     algos = {name.lower(): f"stable_baselines3:{name}" for name in SB3_ALGOS}
     try:
         contrib = importlib.import_module("sb3_contrib")
@@ -153,45 +195,58 @@ def available_algorithms() -> dict[str, str]:
                 algos[name.lower()] = f"sb3_contrib:{name}"
     except ModuleNotFoundError:
         pass  # sb3-contrib is optional: its algorithms are simply not offered
-    algos.update(AISAM_ALGOS)
+    algos.update(AGENTS)
     return algos
 
 
 def resolve_algorithm(name: str) -> type:
-    """The algorithm class called ``name`` (case-insensitive)."""
-    algos = available_algorithms()
-    target = algos.get(name.lower())
-    if target is None:
-        raise InvalidConfigError(f"unknown algorithm {name!r}; choose one of {sorted(algos)}")
-    module, cls = target.split(":")
-    return getattr(require_extra(module, "agents"), cls)
+    """The algorithm class ``name``: a name of :func:`available_algorithms` or ``module:Class``.
 
-
-def parse_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
-    """``["n_states=20", "kind=lock"]`` or one JSON object string -> dict.
-
-    Values are read as JSON when they parse (numbers, booleans, lists), else as strings.
+    Names are case-insensitive. A ``module:Class`` may be any class with SB3's shape
+    (:func:`check_agent_shape`), e.g. ``mypkg.agents:MyAgent``.
     """
-    if not items:
-        return {}
-    if len(items) == 1 and items[0].lstrip().startswith("{"):
-        try:
-            value = json.loads(items[0])
-        except json.JSONDecodeError as exc:
-            raise InvalidConfigError(f"not a JSON object: {items[0]!r} ({exc})") from exc
-        if not isinstance(value, dict):
-            raise InvalidConfigError(f"expected a JSON object, got {items[0]!r}")
-        return value
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise InvalidConfigError(f"expected key=value, got {item!r}")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
+    if ":" not in name:
+        algos = available_algorithms()
+        target = algos.get(name.lower())
+        if target is None:
+            raise InvalidConfigError(
+                f"unknown --algo {name!r}; choose one of {sorted(algos)} or give "
+                "module:Class of a class with SB3's shape"
+            )
+        module, _, cls = target.partition(":")
+        return getattr(require_extra(module, "agents"), cls)
+    module, _, cls = name.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError, ValueError) as exc:  # ValueError: an empty name
+        raise InvalidConfigError(f"--algo {name}: cannot import it ({exc})") from exc
+    check_agent_shape(obj, name)
+    return obj
+
+
+def check_agent_shape(obj: Any, name: str) -> None:
+    """Raises :class:`InvalidConfigError` unless ``obj`` is a class with SB3's shape.
+
+    That shape is ``__init__(policy, env, ...)``, ``learn(total_timesteps, callback=,
+    progress_bar=)`` calling SB3 callbacks, ``predict``, ``save`` and ``load``: what
+    ``aisam train`` and SB3's helpers (``evaluate_policy``, ``EvalCallback``) use.
+    """
+    shape = (
+        "an agent needs __init__(policy, env, ...), learn(total_timesteps, callback=, "
+        "progress_bar=), predict, save and load"
+    )
+    if not inspect.isclass(obj):
+        raise InvalidConfigError(f"--algo {name} is not a class; {shape}")
+    missing = [
+        m for m in ("learn", "predict", "save", "load") if not callable(getattr(obj, m, None))
+    ]
+    if missing:
+        raise InvalidConfigError(f"--algo {name} has no {', '.join(missing)}; {shape}")
+    try:
+        inspect.signature(obj).bind("MlpPolicy", None)
+        inspect.signature(obj.learn).bind(obj, 1, callback=None, progress_bar=False)
+    except TypeError as exc:
+        raise InvalidConfigError(f"--algo {name}: {exc}; {shape}") from exc
 
 
 def built(what: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -272,30 +327,43 @@ def _policy(algo_cls: type, policy: str, venv: Any) -> str:
     return next((a for a in ("MlpPolicy", "MlpLstmPolicy") if a in aliases), "MlpPolicy")
 
 
-def _check_run_settings(config: TrainConfig) -> None:
-    """Rejects impossible run settings before any env or model is built."""
-    import torch
+def build_model(algo_cls: type, config: TrainConfig, venv: Any, tensorboard_log: Path) -> Any:
+    """``algo_cls(policy, venv, seed=, device=, tensorboard_log=, **config.algo_kwargs)``.
 
-    if config.total_steps < 1 or config.n_envs < 1:
-        raise InvalidConfigError("total_steps and n_envs must be >= 1")
-    if config.eval_freq < 0 or (config.eval_freq > 0 and config.eval_episodes < 1):
-        raise InvalidConfigError(
-            f"eval_freq must be >= 0 and eval_episodes >= 1 (got {config.eval_freq} and "
-            f"{config.eval_episodes})"
-        )
-    if config.device != "auto":
-        try:
-            torch.device(config.device)
-        except RuntimeError as exc:
-            raise InvalidConfigError(f"bad --device {config.device!r}: {exc}") from exc
-    out = Path(config.out)
+    The three run settings go only to a constructor that takes them (a class with SB3's
+    shape need not); the ones it does not take are noted in the log.
+    """
+    params = inspect.signature(algo_cls).parameters
+    any_kwarg = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    settings = {
+        "seed": config.seed,
+        "device": config.device,
+        "tensorboard_log": str(tensorboard_log),
+    }
+    taken = {k: v for k, v in settings.items() if any_kwarg or k in params}
+    if len(taken) < len(settings):
+        skipped = ", ".join(f"{k}=" for k in settings if k not in taken)
+        log.info("%s takes no %s: not passed", algo_cls.__name__, skipped)
+    return built(
+        f"settings for {config.algo} (--algo-kwargs, --policy or the env's spaces)",
+        algo_cls,
+        _policy(algo_cls, config.policy, venv),
+        venv,
+        **taken,
+        **config.algo_kwargs,
+    )
+
+
+def _check_out(out: Path) -> None:
+    """Rejects an output path that cannot be a run folder, before anything is built."""
     if out.exists() and not out.is_dir():
         raise InvalidConfigError(f"--out {out} exists and is not a folder")
 
 
 def train(config: TrainConfig) -> TrainResult:
     """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it."""
-    _check_run_settings(config)
+    config = config.resolved()
+    _check_out(Path(config.out))
     algo_cls = resolve_algorithm(config.algo)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -304,16 +372,7 @@ def train(config: TrainConfig) -> TrainResult:
         "--bonus-kwargs", add_bonus, venv, config.bonus, config.bonus_coef, config.bonus_kwargs,
         config.seed,
     )  # fmt: skip
-    model = built(
-        f"settings for {config.algo} (--algo-kwargs, --policy or the env's spaces)",
-        algo_cls,
-        _policy(algo_cls, config.policy, venv),
-        venv,
-        seed=config.seed,
-        device=config.device,
-        tensorboard_log=str(out / "tb"),
-        **config.algo_kwargs,
-    )
+    model = build_model(algo_cls, config, venv, out / "tb")
     stats = ExplorationStats()
     callbacks: list[Any] = [stats]
     evaluator = None
@@ -361,59 +420,8 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``aisam train``."""
-    d = TrainConfig()
-    parser.add_argument("--env", default=d.env_id, help="registered env id (%(default)s)")
-    parser.add_argument(
-        "--env-kwargs", nargs="*", metavar="K=V", help="env kwargs as k=v pairs or one JSON object"
-        f" (default for {DEFAULT_ENV}: {json.dumps(DEFAULT_ENV_KWARGS)})",
-    )  # fmt: skip
-    parser.add_argument("--algo", default=d.algo, help="SB3 / sb3-contrib / aisam algorithm")
-    parser.add_argument(
-        "--algo-kwargs", nargs="*", metavar="K=V",
-        help=f"algorithm kwargs (default for ppo: {json.dumps(DEFAULT_ALGO_KWARGS['ppo'])})",
-    )  # fmt: skip
-    parser.add_argument("--policy", default=d.policy, help="policy alias (default: auto)")
-    parser.add_argument("--bonus", default=d.bonus, choices=BONUSES, help="intrinsic reward")
-    parser.add_argument("--bonus-coef", type=float, default=d.bonus_coef, help="its weight")
-    parser.add_argument("--bonus-kwargs", nargs="*", metavar="K=V", help="bonus settings")
-    parser.add_argument("--steps", type=int, default=d.total_steps, help="total env steps")
-    parser.add_argument("--n-envs", type=int, default=d.n_envs, help="parallel envs")
-    parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--eval-freq", type=int, default=d.eval_freq, help="steps; 0: never")
-    parser.add_argument("--eval-episodes", type=int, default=d.eval_episodes)
-    parser.add_argument("--out", default=d.out, help="output folder (%(default)s)")
-    parser.add_argument("--device", default=d.device, help="torch device (%(default)s)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The :class:`TrainConfig` described by parsed ``aisam train`` options."""
-    env_kwargs = parse_kwargs(args.env_kwargs)
-    if args.env_kwargs is None and args.env == DEFAULT_ENV:
-        env_kwargs = dict(DEFAULT_ENV_KWARGS)
-    return TrainConfig(
-        env_id=args.env,
-        env_kwargs=env_kwargs,
-        algo=args.algo,
-        algo_kwargs=(
-            parse_kwargs(args.algo_kwargs)
-            if args.algo_kwargs is not None
-            else dict(DEFAULT_ALGO_KWARGS.get(args.algo.lower(), {}))
-        ),
-        policy=args.policy,
-        bonus=args.bonus,
-        bonus_coef=args.bonus_coef,
-        bonus_kwargs=parse_kwargs(args.bonus_kwargs),
-        total_steps=args.steps,
-        n_envs=args.n_envs,
-        seed=args.seed,
-        eval_freq=args.eval_freq,
-        eval_episodes=args.eval_episodes,
-        out=args.out,
-        device=args.device,
-        progress_bar=not args.no_progress,
-    )
+    """Options of ``aisam train``: one per :class:`TrainConfig` field."""
+    add_options(parser, TrainConfig)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -421,12 +429,18 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(1)  # small policies train fastest on one thread
+    notes = logging.StreamHandler(sys.stdout)  # the library's notes, shown before training
+    notes.setFormatter(logging.Formatter("aisam train: %(message)s"))
+    log.addHandler(notes)
+    log.setLevel(logging.INFO)
     try:
-        config = config_from_args(args)
+        config = from_args(TrainConfig, args).resolved()
         result = train(config)
     except ValueError as exc:  # our InvalidConfigError, or an env / algorithm rejecting kwargs
         print(f"aisam train: {exc}", file=sys.stderr)
         return 2
+    finally:
+        log.removeHandler(notes)
     kwargs = " ".join(f"{k}={v}" for k, v in config.env_kwargs.items())
     print(f"aisam train: {config.algo} on {config.env_id} {kwargs}, bonus={config.bonus}")
     print(

@@ -10,6 +10,7 @@ import pytest
 
 from aisam_agents import train as train_mod
 from aisam_agents.cli import main
+from aisam_agents.cli_options import from_args
 from aisam_agents.errors import InvalidConfigError
 
 TINY = ["--steps", "256", "--n-envs", "2", "--eval-freq", "128", "--eval-episodes", "1"]
@@ -38,7 +39,7 @@ def test_default_run_trains_evaluates_saves_and_summarises(
 def test_no_arguments_means_the_built_in_job() -> None:
     parser = argparse.ArgumentParser()
     train_mod.add_arguments(parser)
-    config = train_mod.config_from_args(parser.parse_args([]))
+    config = from_args(train_mod.TrainConfig, parser.parse_args([])).resolved()
     assert config.env_id == "aisam/TransitionTable-v0"
     assert config.env_kwargs == {"n_states": 10, "n_actions": 3, "kind": "lock"}
     assert config.algo == "ppo" and config.bonus == "satiation" and config.progress_bar
@@ -102,7 +103,9 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
         (["--env", "aisam/Nope-v0"], "unknown env"),
         (["--env-kwargs", "n_states"], "key=value"),
         (["--env-kwargs", "{bad json"], "JSON"),
-        (["--steps", "0"], ">= 1"),
+        (["--steps", "0"], "--steps must be >= 1"),
+        (["--n-envs", "-1"], "--n-envs must be >= 1"),
+        (["--bonus-coef", "nan"], "--bonus-coef must be finite"),
         (["--env-kwargs", "kind=maze"], "maze"),
         (["--bonus-kwargs", "wobble=1"], "bad --bonus-kwargs"),
         (["--algo-kwargs", "wobble=1"], "--algo-kwargs"),
@@ -111,7 +114,7 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
         (["--policy", "CnnPolicy"], "Box"),
         (["--policy", "MultiInputPolicy"], "Dict spaces only"),
         (["--device", "bogus"], "bad --device"),
-        (["--eval-episodes", "0"], "eval_episodes >= 1"),
+        (["--eval-episodes", "0"], "--eval-episodes must be >= 1"),
         (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "--bonus none"),
         (["--bonus", "prediction-error", "--bonus-kwargs", "model_config=5"], "JSON object"),
         (["--bonus", "prediction-error", "--bonus-kwargs", '{"model_config": {"x": 1}}'], "x"),
@@ -147,10 +150,107 @@ def test_the_summary_reports_the_steps_trained_not_the_steps_asked(
     assert "  128 steps in" in text and "asked for 100" in text
 
 
-def test_parse_kwargs_reads_json_values() -> None:
-    assert train_mod.parse_kwargs(["a=1", "b=x", "c=[1, 2]", "d=true"]) == {
-        "a": 1, "b": "x", "c": [1, 2], "d": True,
-    }  # fmt: skip
-    assert train_mod.parse_kwargs(['{"a": 0.5}']) == {"a": 0.5}
-    with pytest.raises(InvalidConfigError):
-        train_mod.parse_kwargs(["[1]"])
+def test_the_config_checks_its_fields_by_name_and_fills_presets_per_env() -> None:
+    with pytest.raises(InvalidConfigError, match="total_steps must be >= 1"):
+        train_mod.TrainConfig(total_steps=0)
+    with pytest.raises(InvalidConfigError, match="bad device"):
+        train_mod.TrainConfig(device="bogus")
+    assert train_mod.TrainConfig(env_id="CartPole-v1").resolved().env_kwargs == {}
+    assert train_mod.TrainConfig(algo="a2c").resolved().algo_kwargs == {}
+
+
+def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, default in [
+        ("--env", "aisam/TransitionTable-v0"),
+        ("--steps", "30000"),
+        ("--n-envs", "8"),
+        ("--algo", "ppo"),
+        ("--bonus", "satiation"),
+        ("--bonus-coef", "0.1"),
+        ("--eval-freq", "5000"),
+    ]:
+        assert flag in text
+        assert f"(default: {default}" in text
+    assert text.count("(default:") == len(train_mod.TrainConfig.__dataclass_fields__)
+
+
+AGENT_MODULE = '''
+from stable_baselines3 import PPO
+
+
+class Delegating:
+    """Not an SB3 class, but of SB3's shape: it hands everything to a PPO."""
+
+    def __init__(self, policy, env, seed=None, n_steps=64):
+        self.inner = PPO(policy, env, seed=seed, n_steps=n_steps, batch_size=64, n_epochs=1)
+
+    @property
+    def num_timesteps(self):
+        return self.inner.num_timesteps
+
+    def learn(self, total_timesteps, callback=None, progress_bar=False):
+        self.inner.learn(total_timesteps, callback=callback, progress_bar=progress_bar)
+        return self
+
+    def predict(self, *args, **kwargs):
+        return self.inner.predict(*args, **kwargs)
+
+    def save(self, path):
+        self.inner.save(path)
+
+    @classmethod
+    def load(cls, path, env=None):
+        agent = cls.__new__(cls)
+        agent.inner = PPO.load(path, env=env)
+        return agent
+
+
+class NoLearn:
+    def __init__(self, policy, env):
+        pass
+
+    predict = save = load = __init__
+
+
+class OddLearn(Delegating):
+    def learn(self, steps, callbacks=None):
+        return self
+'''
+
+
+@pytest.fixture
+def agent_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    (tmp_path / "my_agents.py").write_text(AGENT_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "my_agents"
+
+
+def test_any_class_of_sb3_shape_trains_by_module_and_class(
+    tmp_path: Path, agent_module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, "--algo", f"{agent_module}:Delegating", "--algo-kwargs")
+    assert code == 0, capsys.readouterr().err
+    assert (out / "model.zip").is_file()
+    assert "Delegating takes no device=, tensorboard_log=: not passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("{}:NoLearn", "has no learn"),
+        ("{}:OddLearn", "learn(total_timesteps, callback="),
+        ("{}:AGENT_NOPE", "cannot import"),
+        ("no_such_module_x:Agent", "cannot import"),
+        ("collections:deque", "has no learn"),
+        ("math:pi", "is not a class"),
+    ],
+)
+def test_a_class_without_sb3_shape_is_refused_by_name(
+    agent_module: str, target: str, message: str
+) -> None:
+    name = target.format(agent_module)
+    with pytest.raises(InvalidConfigError, match=rf"--algo {name}.*{message.replace('(', '.')}"):
+        train_mod.resolve_algorithm(name)
