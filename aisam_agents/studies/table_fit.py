@@ -19,8 +19,9 @@ exposures the next one comes ``max(1, e // 8)`` exposures later. Each decides:
 
 The learning rate is warmup-stable-decay: a linear warmup over the first two epochs,
 the peak rate until a plateau or the cap, then a linear decay to 1% of the peak over a
-quarter as many exposures as were trained at the peak (so at most ``max_exposures`` in
-all); the evaluation at its end closes the point with status ``plateau`` or ``cap``.
+quarter as many exposures as were trained at the peak (so a capped model trains about
+``max_exposures`` in all); the evaluation at its end closes the point with status
+``plateau`` or ``cap``.
 A stable-then-decay schedule needs no step count fixed in advance, and the decay
 averages out the sampling noise of stochastic tables.
 
@@ -191,7 +192,6 @@ class _Progress:
     decay_start: int | None = None  # exposures when the peak phase ended
     decay_end: int | None = None
     reason: str = ""  # "plateau" or "cap" once the decay started
-    first_target: int | None = None
     tokens: int = 0
     wall_s: float = 0.0
     history: list[dict[str, float]] = dataclasses.field(default_factory=list)
@@ -251,7 +251,8 @@ def fit_point(
         spec: the point.
         checkpoint: where to keep the running point: read if it exists (it must be
             this spec's), written when ``deadline`` passes, removed at the end.
-        deadline: ``time.monotonic()`` after which the point stops between epochs.
+        deadline: ``time.time()`` (wall clock, comparable across machines) after which
+            the point stops at the end of an epoch (at least one epoch runs per call).
 
     Returns:
         ``(row, history)``: the CSV row of the finished point and its evaluations, or
@@ -265,8 +266,6 @@ def fit_point(
         if p.exposures == p.next_eval:
             p.history.append({"exposures": p.exposures, **table.evaluate(model)})
             status = _decide(spec, p, table.deterministic)
-            if p.first_target is None and status == "target":
-                p.first_target = p.exposures
             if status is not None:
                 if checkpoint is not None:
                     checkpoint.unlink(missing_ok=True)
@@ -274,17 +273,17 @@ def fit_point(
             p.next_eval = p.exposures + max(1, p.exposures // 8)
             if p.decay_end is not None:
                 p.next_eval = min(p.next_eval, p.decay_end)
-        if time.monotonic() > deadline:
-            if checkpoint is not None:
-                _save(checkpoint, spec, model, table, p)
-            return None
         start = time.perf_counter()
         for i, pairs in enumerate(table.epoch(spec.steps_per_epoch)):
             model.set_learning_rate(_learning_rate(spec, p, i))
             model.train_step(table.batch(pairs))
             p.tokens += pairs.shape[0] * model.transformer.block_len
         p.exposures += 1
-        p.wall_s += time.perf_counter() - start
+        p.wall_s += time.perf_counter() - start  # training time (evaluations left out)
+        if time.time() > deadline:  # after an epoch, so that every call makes progress
+            if checkpoint is not None:
+                _save(checkpoint, spec, model, table, p)
+            return None
 
 
 def _row(
@@ -294,7 +293,9 @@ def _row(
     last = p.history[-1]
     bits = spec.n_states * spec.n_actions * math.log2(spec.n_states)
     params = model.num_params(non_embedding=False)
-    stored = table.n_pairs * max(0.0, math.log2(spec.n_states) - last["cross_entropy"] / math.log(2))
+    stored = table.n_pairs * max(
+        0.0, math.log2(spec.n_states) - last["cross_entropy"] / math.log(2)
+    )
     counts = table.counts
     return {
         "key": spec.key,
@@ -310,7 +311,7 @@ def _row(
         "exposures": p.exposures,
         "exposures_min": int(counts.min()),
         "exposures_max": int(counts.max()),
-        "exposures_to_target": p.first_target if p.first_target is not None else "",
+        "exposures_to_target": p.exposures if status == "target" else "",
         "steps": model.steps_done,
         "tokens": p.tokens,
         "wall_s": round(p.wall_s, 3),
