@@ -105,11 +105,11 @@ def plot(rows: list[dict[str, str]], path: Path) -> None:
     ax_bits.axhline(CAPACITY_BITS_PER_PARAM, color="0.4", ls=":", lw=1.2)
     ax_bits.set(ylabel="stored bits per parameter\nS·A·(log2 S − cross-entropy in bits) / params",
                 yscale="log", title="capacity used")  # fmt: skip
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax_exp.yaxis.set_major_formatter(plain)
-    ax_exp.yaxis.set_minor_formatter(plain)
     ax_exp.set(ylabel="exposures per (s, a) pair to reach 99%", yscale="log",
                title="data needed")  # fmt: skip
+    plain = FuncFormatter(lambda v, _: f"{v:g}")  # after the log scale, which resets it
+    ax_exp.yaxis.set_major_formatter(plain)
+    ax_exp.yaxis.set_minor_formatter(plain)
     ax_kl.set(ylabel="KL(true ‖ model), nats per (s, a) pair", yscale="log",
               title="stochastic tables (3 successors, Dirichlet(1))")  # fmt: skip
     for ax in (ax_acc, ax_bits, ax_exp, ax_kl):
