@@ -12,8 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from aisam_agents.errors import AisamAgentError
-from aisam_envs.errors import AisamEnvError
+from aisam_envs.errors import AisamError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -48,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(command).parse_args(argv)
         return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
-    except (AisamEnvError, AisamAgentError) as exc:  # ours: a missing extra or bad settings
+    except AisamError as exc:  # ours: a missing extra or bad settings
         print(f"aisam {command}: {exc}", file=sys.stderr)
         return 2
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import inspect
 import json
 import re
@@ -45,8 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from aisam_agents.errors import InvalidConfigError, check_int, check_real
-from aisam_envs.errors import check_bool
+from aisam_agents.errors import InvalidConfigError, check_bool, check_int, check_real
 
 __all__ = ["add_options", "flags", "from_args", "option", "parse_kwargs", "validate"]
 
@@ -80,7 +80,7 @@ class _Spec:
             return self.field.default
         if self.field.default_factory is not dataclasses.MISSING:
             return self.field.default_factory()
-        raise InvalidConfigError(f"{self.flag} has no default; every option needs one")
+        raise TypeError(f"{self.flag} has no default; every option needs one")
 
 
 def option(
@@ -88,7 +88,7 @@ def option(
     *,
     default_factory: Callable[[], Any] | Any = dataclasses.MISSING,
     flag: str | None = None,
-    help: str | None = None,  # noqa: A002  (argparse's name for it)
+    help: str | None = None,  # argparse's name for it
     low: float | None = None,
     high: float | None = None,
     choices: Sequence[Any] | None = None,
@@ -150,8 +150,9 @@ def _docstring_attributes(cls: type) -> dict[str, str]:
     return out
 
 
-def _specs(cls: type) -> list[_Spec]:
-    """One :class:`_Spec` per field of the dataclass ``cls``."""
+@functools.cache
+def _specs(cls: type) -> tuple[_Spec, ...]:
+    """One :class:`_Spec` per field of the dataclass ``cls`` (read once per class)."""
     if not (dataclasses.is_dataclass(cls) and isinstance(cls, type)):
         raise TypeError(f"{cls!r} is not a dataclass")
     hints = typing.get_type_hints(cls)
@@ -163,7 +164,10 @@ def _specs(cls: type) -> list[_Spec]:
         many = None
         origin = typing.get_origin(tp)
         if origin in (tuple, list):
-            many, tp = origin, typing.get_args(tp)[0]
+            args = typing.get_args(tp)
+            if origin is tuple and (len(args) != 2 or args[1] is not Ellipsis):
+                raise TypeError(f"{cls.__name__}.{field.name}: use tuple[T, ...], got {tp!r}")
+            many, tp = origin, args[0]
             origin = typing.get_origin(tp)
         choices = meta.get("choices")
         if origin is Literal:
@@ -192,7 +196,7 @@ def _specs(cls: type) -> list[_Spec]:
                 default_text=meta.get("default_text"),
             )
         )
-    return specs
+    return tuple(specs)
 
 
 def _strip_none(tp: Any) -> tuple[Any, bool]:
@@ -293,7 +297,7 @@ def _check(spec: _Spec, name: str, value: Any) -> None:
 def _check_scalar(spec: _Spec, name: str, value: Any) -> None:
     """The type, bounds and choices check of one value (or one element of a sequence)."""
     if spec.base is bool:
-        check_bool(name, value, error=InvalidConfigError)
+        check_bool(name, value)
     elif spec.base is int:
         low = _UNBOUNDED if spec.low is None else int(spec.low)
         check_int(name, value, low, None if spec.high is None else int(spec.high))

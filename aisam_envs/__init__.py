@@ -20,6 +20,7 @@ import gymnasium as gym
 
 from aisam_envs.errors import (
     AisamEnvError,
+    AisamError,
     InvalidActionError,
     InvalidConfigError,
     MissingExtraError,
@@ -29,6 +30,7 @@ from aisam_envs.errors import (
 __all__ = [
     "ENVS",
     "AisamEnvError",
+    "AisamError",
     "EnvEntry",
     "InvalidActionError",
     "InvalidConfigError",

@@ -16,7 +16,7 @@ import numpy as np
 
 from aisam_envs import ENVS, EnvEntry, extra_installed
 from aisam_envs.catalog import format_table
-from aisam_envs.errors import AisamEnvError
+from aisam_envs.errors import AisamError
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def bench_entry(entry: EnvEntry, seconds: float, num_envs: int | None = None) ->
             vector = vector_steps_per_second(vec_env, seconds)
         finally:
             vec_env.close()
-    except AisamEnvError as exc:
+    except AisamError as exc:
         first_sentence = str(exc).split(". ")[0]  # keeps the table readable
         return BenchResult(entry.id, None, None, n, mode, first_sentence)
     return BenchResult(entry.id, single, vector, n, mode)

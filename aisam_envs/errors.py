@@ -1,8 +1,12 @@
-"""Every error type that ``aisam_envs`` raises, in one place.
+"""Every error type aisam raises, and the shared checks of settings, in one place.
 
-Each subclasses the builtin a caller would naturally catch (``ImportError`` for a
-missing optional dependency, ``ValueError`` for bad input) so generic handlers keep
-working, while ``except AisamEnvError`` catches only ours.
+One root, :class:`AisamError`, for the three packages: ``except AisamError`` catches every
+error of ours and nothing else. :class:`InvalidConfigError` (bad settings) and
+:class:`MissingExtraError` (an optional dependency not installed) are one class each,
+shared by ``aisam_envs``, ``aisam_wrappers`` and ``aisam_agents``; each package adds the
+errors only it raises. Each subclasses the builtin a caller would naturally catch
+(``ImportError`` for a missing dependency, ``ValueError`` for bad input), so generic
+handlers keep working.
 """
 
 from __future__ import annotations
@@ -10,20 +14,28 @@ from __future__ import annotations
 import importlib
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from gymnasium.error import ResetNeeded
 
+if TYPE_CHECKING:
+    import torch
 
-class AisamEnvError(Exception):
-    """Base class of every error raised by ``aisam_envs``."""
+
+class AisamError(Exception):
+    """Base class of every error raised by aisam (environments, wrappers and agents)."""
 
 
-class MissingExtraError(AisamEnvError, ImportError):
-    """An optional dependency of an environment is not installed."""
+class AisamEnvError(AisamError):
+    """Base class of the errors only ``aisam_envs`` raises."""
+
+
+class MissingExtraError(AisamError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
 
     def __init__(self, module: str, extra: str) -> None:
         self.module = module
@@ -34,8 +46,8 @@ class MissingExtraError(AisamEnvError, ImportError):
         )
 
 
-class InvalidConfigError(AisamEnvError, ValueError):
-    """An environment was constructed with impossible or unknown arguments."""
+class InvalidConfigError(AisamError, ValueError):
+    """Impossible or unknown settings: of an env, a bonus, a model, an agent or a command."""
 
 
 class InvalidActionError(AisamEnvError, ValueError):
@@ -66,41 +78,41 @@ def check_int(
     value: Any,
     low: int,
     high: int | None = None,
-    error: type[Exception] = InvalidConfigError,
 ) -> int:
-    """``value`` as a Python int in ``[low, high]``, or ``error`` naming ``name``.
+    """``value`` as a Python int in ``[low, high]``, or :class:`InvalidConfigError` naming
+    ``name``.
 
     Python and numpy integers pass; bools and floats do not (``int(2.5)`` would silently
-    truncate, and numpy's own error would not name the setting). ``error`` lets the
-    wrappers and agents raise their own ``InvalidConfigError``.
+    truncate, and numpy's own error would not name the setting).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise error(f"{name} must be an int, got {value!r}")
+        raise InvalidConfigError(f"{name} must be an int, got {value!r}")
     if value < low or (high is not None and value > high):
         bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise error(f"{name} must be {bound}, got {value}")
+        raise InvalidConfigError(f"{name} must be {bound}, got {value}")
     return int(value)
 
 
-def check_real(name: str, value: Any, error: type[Exception] = InvalidConfigError) -> float:
-    """``value`` as a finite float, or ``error`` naming ``name``.
+def check_real(name: str, value: Any) -> float:
+    """``value`` as a finite float, or :class:`InvalidConfigError` naming ``name``.
 
     Python and numpy reals pass; bools, strings, ``None``, NaN and infinities do not (a NaN
     setting silently spoils every reward or weight it touches). Ranges are the caller's.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise error(f"{name} must be a real number, got {value!r}")
+        raise InvalidConfigError(f"{name} must be a real number, got {value!r}")
     if not math.isfinite(value):
-        raise error(f"{name} must be finite, got {value}")
+        raise InvalidConfigError(f"{name} must be finite, got {value}")
     return float(value)
 
 
-def check_bool(name: str, value: Any, error: type[Exception] = InvalidConfigError) -> bool:
-    """``value`` (a Python or numpy bool) as a Python bool, or ``error`` naming ``name``
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` (a Python or numpy bool) as a Python bool, or :class:`InvalidConfigError`
+    naming ``name``
     (a string such as ``"False"`` or a number would otherwise count as true or false
     silently)."""
     if not isinstance(value, bool | np.bool_):
-        raise error(f"{name} must be a bool, got {value!r}")
+        raise InvalidConfigError(f"{name} must be a bool, got {value!r}")
     return bool(value)
 
 
@@ -126,3 +138,44 @@ def check_action(action: Any, n: int, names: Sequence[str] = ()) -> int:
 
 def _meanings(names: Sequence[str]) -> str:
     return f" ({', '.join(names)})" if names else ""
+
+
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+
+
+def check_device_name(device: Any) -> str:
+    """``device`` if it is ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:i"`` (a torch device
+    of those kinds passes as its name), else :class:`InvalidConfigError`.
+
+    Checks the form only, so that a config made for a GPU can be read anywhere;
+    :func:`resolve_device` checks that the machine has it.
+    """
+    name = str(device) if type(device).__name__ == "device" else device
+    if not isinstance(name, str) or _DEVICE.fullmatch(name) is None:
+        raise InvalidConfigError(f"device must be 'auto', 'cpu' or 'cuda[:i]', got {device!r}")
+    return name
+
+
+def resolve_device(device: Any = "auto") -> torch.device:
+    """The torch device that ``device`` names: ``"auto"`` (CUDA when available, else the
+    CPU), ``"cpu"`` or ``"cuda[:i]"``.
+
+    The one resolver of the three packages: any other name, CUDA that this torch cannot
+    use, or a CUDA index this machine lacks is an :class:`InvalidConfigError` here, not
+    torch's error at the first tensor. Imports torch (the ``agents`` extra) when called.
+    """
+    name = check_device_name(device)
+    torch = require_extra("torch", "agents")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(name)
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidConfigError(
+                f"device {name!r} but CUDA is not available to this torch; use 'auto' or 'cpu'"
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise InvalidConfigError(
+                f"device {name!r} but this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+    return resolved

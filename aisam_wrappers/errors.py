@@ -1,19 +1,27 @@
-"""Every error type that ``aisam_wrappers`` raises, in one place.
+"""The errors only ``aisam_wrappers`` raises, and the shared ones it re-exports.
 
-Each subclasses the builtin a caller would naturally catch (``ValueError`` for bad
-input, ``ImportError`` for a missing optional dependency) so generic handlers keep
-working, while ``except AisamWrapperError`` catches only ours. :func:`check_int` and
-:func:`check_real` are the shared checks of numeric settings.
+Every error is an :class:`~aisam_envs.errors.AisamError`; bad settings are the one shared
+:class:`~aisam_envs.errors.InvalidConfigError` and a missing dependency the one
+:class:`~aisam_envs.errors.MissingExtraError`. ``except AisamWrapperError`` catches the
+errors about the data a bonus is fed (spaces, observations, rewards).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from aisam_envs import errors as _envs
-from aisam_envs.errors import MissingExtraError, require_extra
+from aisam_envs.errors import (
+    AisamError,
+    InvalidConfigError,
+    MissingExtraError,
+    check_bool,
+    check_device_name,
+    check_int,
+    check_real,
+    require_extra,
+    resolve_device,
+)
 
 __all__ = [
+    "AisamError",
     "AisamWrapperError",
     "InvalidConfigError",
     "MissingExtraError",
@@ -21,21 +29,19 @@ __all__ = [
     "RewardShapeError",
     "UnsupportedSpaceError",
     "check_bool",
+    "check_device_name",
     "check_int",
     "check_real",
     "require_extra",
+    "resolve_device",
 ]
 
 
-class AisamWrapperError(Exception):
-    """Base class of every error raised by ``aisam_wrappers``."""
+class AisamWrapperError(AisamError):
+    """Base class of the errors only ``aisam_wrappers`` raises."""
 
 
-class InvalidConfigError(AisamWrapperError, ValueError):
-    """A bonus or wrapper was given impossible or unknown settings."""
-
-
-class UnsupportedSpaceError(InvalidConfigError):
+class UnsupportedSpaceError(AisamWrapperError, InvalidConfigError):
     """An observation or action space that a key or model cannot handle.
 
     The message names the option to use instead (``key_fn=``, ``model=``, ...).
@@ -49,18 +55,3 @@ class OutOfSpaceError(AisamWrapperError, ValueError):
 class RewardShapeError(AisamWrapperError, ValueError):
     """Rewards that are not one float per transition ``(n,)``: from the env, or from an
     intrinsic reward or predictive model (the compiled mixing loops index them unchecked)."""
-
-
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """:func:`aisam_envs.errors.check_int` raising this package's :class:`InvalidConfigError`."""
-    return _envs.check_int(name, value, low, high, error=InvalidConfigError)
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """:func:`aisam_envs.errors.check_bool` raising this package's :class:`InvalidConfigError`."""
-    return _envs.check_bool(name, value, error=InvalidConfigError)
-
-
-def check_real(name: str, value: Any) -> float:
-    """:func:`aisam_envs.errors.check_real` raising this package's :class:`InvalidConfigError`."""
-    return _envs.check_real(name, value, error=InvalidConfigError)

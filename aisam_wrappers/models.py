@@ -19,13 +19,16 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from aisam_wrappers.batch import Transitions
 from aisam_wrappers.encoding import FeatureEncoder
 from aisam_wrappers.errors import (
     InvalidConfigError,
     UnsupportedSpaceError,
     check_bool,
+    check_device_name,
     check_int,
     check_real,
+    resolve_device,
 )
 from aisam_wrappers.memory import TABLE_LIMIT
 from aisam_wrappers.normalize import RunningMeanStd
@@ -67,14 +70,7 @@ class ModelConfig:
             )
         check_int("seed", self.seed, 0, 2**64 - 1)  # torch.manual_seed's range
         check_bool("normalize_obs", self.normalize_obs)
-        if self.device != "auto":
-            try:
-                torch.device(self.device)
-            except (RuntimeError, TypeError) as exc:
-                raise InvalidConfigError(
-                    f"device must be 'auto' or a torch device such as 'cpu' or 'cuda:0', "
-                    f"got {self.device!r}"
-                ) from exc
+        check_device_name(self.device)
 
 
 def _mlp(inp: int, hidden: int, out: int, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -101,22 +97,6 @@ def _mlp(inp: int, hidden: int, out: int, activation: type[nn.Module] = nn.ReLU)
         nn.init.orthogonal_(layer.weight, math.sqrt(2) if i < len(linears) - 1 else 1.0)
         nn.init.zeros_(layer.bias)
     return net
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; other strings as torch reads them.
-
-    CUDA that is not available is an :class:`InvalidConfigError` here, not torch's error at
-    the first tensor.
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidConfigError(
-            f"device={device!r} but CUDA is not available; use 'auto' or 'cpu'"
-        )
-    return resolved
 
 
 class _EmbeddingPredictor:
@@ -207,22 +187,18 @@ class RNDModel:
             observation_space, FeatureEncoder(observation_space).dim, config
         )
 
-    def prediction_error(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> np.ndarray:
+    def prediction_error(self, batch: Transitions) -> np.ndarray:
         """MSE of the predicted embedding of ``next_obs``, ``(n,)`` float32."""
-        features = self._core.obs_features(next_obs)  # input and target: encode once
+        features = self._core.obs_features(batch.next_obs)  # input and target: encode once
         return self._core.error(features, features)
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for ``obs``'s embedding, ``(n,)`` nats."""
         return self._core.entropy(self._core.obs_features(obs))
 
-    def update(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> dict[str, float]:
+    def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on ``next_obs``."""
-        return self._core.train_step(self._core.obs_features(next_obs), next_obs)
+        return self._core.train_step(self._core.obs_features(batch.next_obs), batch.next_obs)
 
 
 class ForwardDynamicsModel:
@@ -249,18 +225,15 @@ class ForwardDynamicsModel:
         a = torch.as_tensor(self.action_encoder(actions), device=self._core.device)
         return torch.cat([self._core.obs_features(obs), a], dim=-1)
 
-    def prediction_error(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> np.ndarray:
+    def prediction_error(self, batch: Transitions) -> np.ndarray:
         """MSE of the predicted embedding of ``next_obs``, ``(n,)`` float32."""
-        return self._core.error(self._inputs(obs, actions), self._core.obs_features(next_obs))
+        inputs = self._inputs(batch.obs, batch.actions)
+        return self._core.error(inputs, self._core.obs_features(batch.next_obs))
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for the next embedding, ``(n,)`` nats."""
         return self._core.entropy(self._inputs(obs, actions))
 
-    def update(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> dict[str, float]:
+    def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on the batch."""
-        return self._core.train_step(self._inputs(obs, actions), next_obs)
+        return self._core.train_step(self._inputs(batch.obs, batch.actions), batch.next_obs)

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from aisam_agents.errors import InvalidConfigError
+from aisam_agents.errors import InvalidConfigError, check_device_name, resolve_device
 
 # the values each annotation of WorldModelConfig accepts (a bool is no number here)
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -175,34 +175,13 @@ class WorldModelConfig:
                 raise InvalidConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.seed < 2**63:  # what torch.manual_seed takes
             raise InvalidConfigError(f"seed must be in [0, 2**63), got {self.seed}")
-        try:
-            kind = "auto" if self.device == "auto" else torch.device(self.device).type
-        except RuntimeError:
-            kind = None
-        if kind not in ("auto", "cpu", "cuda"):
-            raise InvalidConfigError(
-                f"device must be 'auto', 'cpu' or 'cuda[:i]', got {self.device!r}"
-            )
+        check_device_name(self.device)
 
     def torch_device(self) -> torch.device:
-        """The device to build on (``"auto"`` resolved); raises InvalidConfigError for a
-        CUDA device this machine lacks. Checked here rather than in ``__post_init__``, so
-        that a config (or checkpoint) made for a GPU can be read and edited anywhere."""
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        device = torch.device(self.device)
-        if device.type == "cuda":
-            if not torch.cuda.is_available():
-                raise InvalidConfigError(
-                    f"device is {self.device!r} but CUDA is not available to this torch "
-                    "(use 'cpu' or 'auto')"
-                )
-            if device.index is not None and device.index >= torch.cuda.device_count():
-                raise InvalidConfigError(
-                    f"device is {self.device!r} but this machine has "
-                    f"{torch.cuda.device_count()} CUDA device(s)"
-                )
-        return device
+        """The device to build on (:func:`~aisam_envs.errors.resolve_device`). Checked here
+        rather than in ``__post_init__``, so that a config (or checkpoint) made for a GPU can
+        be read and edited anywhere."""
+        return resolve_device(self.device)
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> WorldModelConfig:

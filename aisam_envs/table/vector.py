@@ -22,6 +22,7 @@ from aisam_envs.errors import (
     ResetNeededError,
     check_int,
     require_extra,
+    resolve_device,
 )
 from aisam_envs.table import rng
 from aisam_envs.table.env import build_world
@@ -102,7 +103,7 @@ class TransitionTableVectorEnv(VectorEnv):
         else:
             torch = require_extra("torch", "agents")
             self._xp = torch
-            self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+            self.device = resolve_device("auto" if device is None else device)
         self._load_table()
 
     def _array(self, values: np.ndarray) -> Any:

@@ -173,7 +173,20 @@ def test_a_field_without_help_or_of_an_unsupported_type_is_refused() -> None:
 
         x: set[int] = option(default_factory=set)
 
-    for cls, message in ((NoHelp, "no help text"), (Odd, "unsupported option type")):
+    @dataclass(frozen=True)
+    class Pair:
+        """Attributes:
+        x: two values.
+        """
+
+        x: tuple[int, str] = option((1, "a"))
+
+    cases = (
+        (NoHelp, "no help text"),
+        (Odd, "unsupported option type"),
+        (Pair, "tuple\\[T, ...\\]"),
+    )
+    for cls, message in cases:
         with pytest.raises(TypeError, match=message):
             add_options(argparse.ArgumentParser(), cls)
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import aisam_agents
-from aisam_agents import train as train_mod
+from aisam_agents import algorithms
 from aisam_agents.errors import MissingExtraError
 
 
@@ -43,9 +43,9 @@ def test_agents_and_the_world_model_import_from_the_root() -> None:
 def test_every_registered_agent_is_at_the_root_and_named_by_algo() -> None:
     for name, target in aisam_agents.AGENTS.items():
         cls = getattr(aisam_agents, target.rpartition(":")[2])
-        assert train_mod.resolve_algorithm(name) is cls
-        assert name in train_mod.available_algorithms()
-        train_mod.check_agent_shape(cls, name)
+        assert algorithms.resolve_algorithm(name) is cls
+        assert name in algorithms.available_algorithms()
+        algorithms.check_agent_shape(cls, name)
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

@@ -11,6 +11,7 @@ import pytest
 from bonus_helpers import ScriptedEnv
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from stable_baselines3.common.vec_env import DummyVecEnv
+from tolerance import F32
 
 import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_wrappers import (
@@ -21,6 +22,7 @@ from aisam_wrappers import (
     InvalidConfigError,
     PredictionErrorBonus,
     SatiationBonus,
+    Transitions,
     wrap_bonus,
 )
 from aisam_wrappers.sb3 import IntrinsicRewardVecEnvWrapper
@@ -69,7 +71,7 @@ def test_every_bonus_in_every_adapter_mixes_and_reports(bonus: str, make, adapte
             _, total, _, infos = env.step(rng.integers(0, 3, 3))
             ext = np.array([i["extrinsic_reward"] for i in infos])
             intr = np.array([i["intrinsic_reward"] for i in infos])
-            np.testing.assert_allclose(total, 2.0 * ext + 0.5 * intr, rtol=1e-6)
+            np.testing.assert_allclose(total, 2.0 * ext + 0.5 * intr, **F32)
         return
     env.reset(seed=0)
     for _ in range(40):
@@ -77,7 +79,7 @@ def test_every_bonus_in_every_adapter_mixes_and_reports(bonus: str, make, adapte
         _, total, term, trunc, info = env.step(action)
         assert np.shape(info["intrinsic_reward"]) == np.shape(total)
         np.testing.assert_allclose(
-            total, 2.0 * info["extrinsic_reward"] + 0.5 * info["intrinsic_reward"]
+            total, 2.0 * info["extrinsic_reward"] + 0.5 * info["intrinsic_reward"], **F32
         )
         assert np.all(np.isfinite(info["intrinsic_reward"]))
         if adapter is IntrinsicRewardWrapper and (term or trunc):
@@ -110,9 +112,11 @@ class Recorder(IntrinsicReward):
         self.seen: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.ended: list[np.ndarray] = []
 
-    def score(self, obs, actions, next_obs, infos, env_ids):  # noqa: ANN001, ANN201
-        self.seen.append((obs.copy(), actions.copy(), next_obs.copy(), env_ids.copy()))
-        return np.zeros(len(obs))
+    def score(self, batch: Transitions) -> np.ndarray:
+        self.seen.append(
+            (batch.obs.copy(), batch.actions.copy(), batch.next_obs.copy(), batch.env_ids.copy())
+        )
+        return np.zeros(len(batch))
 
     def end_episodes(self, env_ids: np.ndarray) -> None:
         self.ended.append(env_ids.copy())

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gymnasium import spaces
+from tolerance import F32
 
-from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig
+from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig, Transitions
 from aisam_wrappers._kernels import count_transitions, discount, first_outside, mix, take_add
 from aisam_wrappers.memory import DENSE_LIMIT
 from aisam_wrappers.normalize import ReturnNormalizer
@@ -63,8 +64,8 @@ def test_mix_scales_clips_and_sums() -> None:
     r_ext, r_int = np.array([1.0, 0.0, -2.0]), np.array([0.5, 4.0, -4.0], dtype=np.float32)
     out_int, total = np.empty(3), np.empty(3)
     checksum = mix(r_ext, r_int, 2.0, 5.0, 0.5, 3.0, out_int, total)
-    np.testing.assert_allclose(out_int, [1.0, 5.0, -5.0])
-    np.testing.assert_allclose(total, [3.5, 15.0, -16.0])
+    np.testing.assert_allclose(out_int, [1.0, 5.0, -5.0], **F32)
+    np.testing.assert_allclose(total, [3.5, 15.0, -16.0], **F32)
     assert checksum == pytest.approx(2.5)
     assert math.isnan(mix(np.array([np.nan]), r_int[:1], 1.0, 5.0, 1.0, 1.0, out_int, total))
 
@@ -103,7 +104,11 @@ def test_satiation_rejects_observations_outside_its_space(
         for bad in (n + 2, -1):
             for method in (sat.compute, sat.score):  # a lookup must not wrap -1 to the end
                 with pytest.raises(OutOfSpaceError, match=f"{bad}.*not in the observation"):
-                    method(np.zeros(2), np.zeros(2), np.array([3, bad]), {}, np.arange(2))
+                    method(
+                        Transitions(
+                            np.zeros(2), np.zeros(2), np.array([3, bad]), env_ids=np.arange(2)
+                        )
+                    )
         for name, column in sat.memory.columns.items():  # nothing counted or stamped
             np.testing.assert_array_equal(column, before[name], err_msg=name)
 
@@ -112,10 +117,12 @@ def test_satiation_rejects_observations_outside_its_space(
 def test_satiation_refuses_fractional_observations_of_a_discrete_space(bad: float) -> None:
     sat = Satiation(spaces.Discrete(5), spaces.Discrete(2), 2, SatiationConfig())
     with pytest.raises(OutOfSpaceError, match="is not a value of the space Discrete"):
-        sat.compute(np.zeros(2), np.zeros(2), np.array([3.0, bad]), {}, np.arange(2))
+        sat.compute(
+            Transitions(np.zeros(2), np.zeros(2), np.array([3.0, bad]), env_ids=np.arange(2))
+        )
     np.testing.assert_array_equal(sat.memory.columns["count"], 0.0)
     # whole floats (a float-casting wrapper's) are the states they name
-    sat.compute(np.zeros(2), np.zeros(2), np.array([3.0, 1.0]), {}, np.arange(2))
+    sat.compute(Transitions(np.zeros(2), np.zeros(2), np.array([3.0, 1.0]), env_ids=np.arange(2)))
     np.testing.assert_array_equal(sat.memory.columns["count"], [0, 1, 0, 1, 0])
 
 
