@@ -40,6 +40,7 @@ from aisam_agents.world_model.transformer import WorldTransformer
 
 REFERENCE_WIDTH = 64  # the width at which --lr applies unscaled
 CSV_NAME, CURVES_NAME, PLOT_NAME = "scaling.csv", "scaling_curves.csv", "scaling.png"
+CHECKPOINTS = "checkpoints"  # the running points' checkpoints, inside --out
 
 
 def _check_device(name: str, value: str) -> None:
@@ -193,10 +194,10 @@ def _append(path: Path, rows: list[dict[str, Any]]) -> None:
 def _finished(config: ScalingConfig, todo: list[PointSpec]) -> set[str]:
     """Keys of the points already in ``--out``'s CSV (after checking they match)."""
     rows = {r["key"]: r for r in read_rows(config.out / CSV_NAME)}
-    if rows and not config.resume:
+    started = rows or list((config.out / CHECKPOINTS).glob("*.pt"))
+    if started and not config.resume:
         raise InvalidConfigError(
-            f"{config.out / CSV_NAME} exists: pass --resume to continue that sweep, or "
-            "choose another --out"
+            f"{config.out} holds a sweep: pass --resume to continue it, or choose another --out"
         )
     for spec in todo:
         row = rows.get(spec.key)
@@ -211,7 +212,7 @@ def _finished(config: ScalingConfig, todo: list[PointSpec]) -> set[str]:
     return set(rows)
 
 
-def _record(config: ScalingConfig, result: Any) -> None:
+def _record(config: ScalingConfig, result: tuple[dict[str, Any], list[dict[str, float]]]) -> None:
     """Appends one finished point's row and curve to the CSVs."""
     row, history = result
     _append(config.out / CSV_NAME, [row])
@@ -226,7 +227,7 @@ def sweep(config: ScalingConfig) -> list[PointSpec]:
     todo = points(config)
     done = _finished(config, todo)
     todo = [p for p in todo if p.key not in done]
-    ckpts = config.out / "checkpoints"
+    ckpts = config.out / CHECKPOINTS
     ckpts.mkdir(parents=True, exist_ok=True)
     deadline = time.time() + config.time_limit if config.time_limit else math.inf
     if config.ray_address is None:

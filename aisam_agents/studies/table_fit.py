@@ -348,13 +348,22 @@ def _restore(path: Path, spec: PointSpec, model: WorldModel, table: DeviceTable)
     """Loads a checkpoint written by :func:`_save` for ``spec`` into ``model``/``table``."""
     try:
         state = torch.load(path, map_location=model.device, weights_only=True)
-        if state["spec"] != dataclasses.asdict(spec):
-            raise CheckpointError(f"{path} holds point {state['key']}, not {spec.key}")
+        saved = _portable(state["spec"])
+    except Exception as exc:  # torch raises many types for corrupt or foreign files
+        raise CheckpointError(f"{path} is not a checkpoint of {spec.key} ({exc})") from exc
+    if saved != _portable(dataclasses.asdict(spec)):
+        raise CheckpointError(f"{path} holds point {state['key']}, not {spec.key}")
+    try:
         model.load_state_dict(state["model"])
         model.optimizer.load_state_dict(state["optimizer"])
         model.steps_done = state["steps_done"]
         table.generator.set_state(state["generator"].cpu())
         table.counts.copy_(state["counts"])
         return _Progress(**state["progress"])
-    except (OSError, RuntimeError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path} is not a checkpoint of {spec.key} ({exc})") from exc
+    except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} does not match point {spec.key} ({exc})") from exc
+
+
+def _portable(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec without its device: a point may continue on another device."""
+    return {k: v for k, v in spec.items() if k != "device"}

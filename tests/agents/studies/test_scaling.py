@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from aisam_agents.cli import main
-from aisam_agents.errors import InvalidConfigError
+from aisam_agents.errors import CheckpointError, InvalidConfigError
 from aisam_agents.studies import scaling
 from aisam_agents.studies.scaling import ScalingConfig, count_params, points, read_rows, sweep
 from aisam_agents.studies.table_fit import DeviceTable
@@ -106,8 +106,20 @@ def test_an_old_sweep_is_neither_overwritten_nor_mixed_with_other_settings(
     sweep(config)
     with pytest.raises(InvalidConfigError, match="pass --resume"):
         sweep(config)
+    stopped = dataclasses.replace(config, out=tmp_path / "stopped", time_limit=1e-9)
+    assert sweep(stopped)  # stopped after one epoch: a checkpoint and no row yet
+    with pytest.raises(InvalidConfigError, match="pass --resume"):
+        sweep(dataclasses.replace(stopped, time_limit=0.0))
     with pytest.raises(InvalidConfigError, match="max_exposures=12, not 20"):
         sweep(dataclasses.replace(config, resume=True, max_exposures=20))
+
+
+def test_a_corrupt_checkpoint_is_a_checkpoint_error(tmp_path: Path) -> None:
+    config = ScalingConfig(**{**TINY, "params_per_bit": (2.0,)}, out=tmp_path, resume=True)
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / f"{points(config)[0].key}.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="is not a checkpoint of random-S8"):
+        sweep(config)
 
 
 def test_models_are_sized_to_the_grid_with_a_width_scaled_learning_rate() -> None:
