@@ -56,7 +56,8 @@ EVAL_CHUNK = 8192  # pairs per evaluation forward pass
 
 @dataclass(frozen=True)
 class PointSpec:
-    """Everything that defines one training run of the sweep (a CSV row's inputs).
+    """Everything that defines one training run of the sweep (a CSV row's inputs); the
+    sweep makes them from its options (:func:`aisam_agents.studies.scaling.points`).
 
     Attributes:
         n_states, n_actions, kind: the table (``make_table(kind, S, A, seed=seed)``).
@@ -79,13 +80,13 @@ class PointSpec:
     n_embd: int
     params_per_bit: float
     learning_rate: float
-    steps_per_epoch: int = 8
-    max_exposures: int = 1000
-    min_exposures: int = 50
-    target_accuracy: float = 0.99
-    target_kl: float = 0.01
-    seed: int = 0
-    device: str = "auto"
+    steps_per_epoch: int
+    max_exposures: int
+    min_exposures: int
+    target_accuracy: float
+    target_kl: float
+    seed: int
+    device: str
 
     @property
     def key(self) -> str:

@@ -15,7 +15,7 @@ from aisam_agents.cli import main
 from aisam_agents.errors import CheckpointError, InvalidConfigError
 from aisam_agents.studies import scaling
 from aisam_agents.studies.scaling import ScalingConfig, count_params, points, read_rows, sweep
-from aisam_agents.studies.table_fit import DeviceTable
+from aisam_agents.studies.table_fit import DeviceTable, build
 from aisam_envs.table.tables import make_table
 
 TINY = dict(
@@ -141,12 +141,10 @@ def test_models_are_sized_to_the_grid_with_a_width_scaled_learning_rate() -> Non
 
 
 def test_count_params_counts_the_built_model() -> None:
-    from aisam_agents.studies.table_fit import PointSpec, build
-
-    spec = PointSpec(n_states=32, n_actions=6, kind="random", n_layer=2, n_head=2, n_embd=16,
-                     params_per_bit=1.0, learning_rate=1e-3, device="cpu")  # fmt: skip
-    model, _ = build(spec)
-    assert count_params(32, 6, 2, 16) == model.num_params(non_embedding=False)
+    for spec in points(ScalingConfig(**{**TINY, "states": (32,), "params_per_bit": (1.0,)})):
+        model, _ = build(spec)
+        built = model.num_params(non_embedding=False)
+        assert count_params(spec.n_states, 6, 2, spec.n_embd) == built
 
 
 def test_the_device_table_draws_every_pair_once_per_epoch_and_samples_successors() -> None:
@@ -182,3 +180,14 @@ def test_ray_path_without_ray_names_the_extra(tmp_path: Path, monkeypatch, capsy
     code = main(["scaling", *ARGS, "--out", str(tmp_path), "--ray-address", "local"])
     assert code == 2 and 'pip install "aisam[ray]"' in capsys.readouterr().err
     assert not (tmp_path / "scaling.csv").exists()
+
+
+@pytest.mark.gpu
+def test_on_cuda_the_batches_are_drawn_on_the_models_device(tmp_path: Path) -> None:
+    config = ScalingConfig(**{**TINY, "device": "cuda"}, out=tmp_path)
+    spec = points(config)[0]
+    model, table = build(spec)
+    batch = table.batch(table.epoch(spec.steps_per_epoch)[0])
+    assert {t.device.type for t in batch.values()} == {"cuda"} == {model.device.type}
+    assert sweep(config) == []
+    assert all("NVIDIA" in r["device_name"] for r in read_rows(tmp_path / "scaling.csv"))
