@@ -18,6 +18,7 @@ from typing import Any
 #: importable from the package root by its class name.
 AGENTS: dict[str, str] = {
     "ponder_ppo": "aisam_agents.ponder_ppo:PonderPPO",
+    "intrinsic_ppo": "aisam_agents.intrinsic_ppo:IntrinsicPPO",
     "learnmax": "aisam_agents.learnmax:LearnMax",
 }
 

@@ -101,7 +101,9 @@ class TrainConfig:
             their Lstm versions for recurrent algorithms, MultiInputPolicy for Dict
             observations).
         bonus: intrinsic reward added to the env's.
-        bonus_coef: intrinsic-reward coefficient.
+        bonus_coef: intrinsic-reward coefficient (an algorithm with two value heads, such as
+            intrinsic_ppo, takes the intrinsic reward apart and weighs it itself: leave it
+            at 1 there).
         bonus_kwargs: keyword arguments of the bonus (e.g. curve=exponential).
         total_steps: environment steps to train for, rounded up to whole rollouts.
         n_envs: parallel envs.
@@ -125,7 +127,7 @@ class TrainConfig:
     )
     policy: str = option("auto")
     bonus: str = option("satiation", choices=tuple(BONUSES))
-    bonus_coef: float = option(0.1)
+    bonus_coef: float | None = option(None, default_text="0.1; 1 for intrinsic_ppo")
     bonus_kwargs: dict[str, Any] = option(default_factory=dict)
     total_steps: int = option(30_000, flag="--steps", low=1)
     n_envs: int = option(8, low=1)
@@ -360,14 +362,22 @@ def train(config: TrainConfig) -> TrainResult:
     prepare_run_folder(out, config.overwrite)
     log.info("run folder: %s", out)
     algo_cls = resolve_algorithm(config.algo)
+    split = getattr(algo_cls, "two_reward_streams", False)
+    if split and config.bonus == "none":
+        raise InvalidConfigError(
+            f"--algo {config.algo} needs an intrinsic reward: choose a --bonus"
+        )
     venv = make_vec_env(config, config.n_envs, config.seed, config.vec_env or "dummy")
+    bonus_coef = config.bonus_coef if config.bonus_coef is not None else (1.0 if split else 0.1)
+    config = replace(config, bonus_coef=bonus_coef)
     venv = built(
         "--bonus settings",
         make_bonus,
         config.bonus,
         venv,
-        intrinsic_coef=config.bonus_coef,
+        intrinsic_coef=bonus_coef,
         seed=config.seed,
+        split=split,
         **config.bonus_kwargs,
     )
     preset = find_preset(config.preset, config.env_id)[1]

@@ -125,9 +125,8 @@ class BonusMixer:
         """
         r_ext = self._extrinsic(batch.rewards)
         raw = self._raw_intrinsic(batch, valid)
-        r_ext, intrinsic, reward = self._normalise_and_mix(r_ext, raw, valid)
-        if self.split:
-            intrinsic *= self.intrinsic_coef
+        r_ext, normalised, reward = self._normalise_and_mix(r_ext, raw, valid)
+        intrinsic = normalised * self.intrinsic_coef if self.split else normalised
         self._end_episodes(batch.dones, valid)
         self.last_intrinsic = intrinsic
         return reward, r_ext, intrinsic
@@ -159,26 +158,26 @@ class BonusMixer:
     def _normalise_and_mix(
         self, r_ext: np.ndarray, raw: np.ndarray, valid: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(r_ext, r_int, reward)``: the normalised bonus and the agent's reward.
+        """``(r_ext, normalised, reward)``: the normalised bonus and the agent's reward.
 
         In split mode the bonus weighs 0 in the reward. Non-finite values (from the env,
         or a bonus of unknown range) are zeroed in all three.
         """
-        intrinsic, reward = np.empty(len(r_ext)), np.empty(len(r_ext))
+        normalised, reward = np.empty(len(r_ext)), np.empty(len(r_ext))
         coefs = (self.extrinsic_coef, 0.0 if self.split else self.intrinsic_coef)
         if self.normalizer is not None:
             bound = self.reward.max_abs
             checksum = self.normalizer.normalize_and_mix(
-                r_ext, raw, valid, bound, coefs, out_int=intrinsic, out_total=reward
+                r_ext, raw, valid, bound, coefs, out_int=normalised, out_total=reward
             )
         else:
-            checksum = mix(r_ext, raw, 1.0, math.inf, *coefs, out_int=intrinsic, out_total=reward)
+            checksum = mix(r_ext, raw, 1.0, math.inf, *coefs, out_int=normalised, out_total=reward)
         if math.isfinite(checksum):  # a finite sum means every term is finite
-            return r_ext, intrinsic, reward
+            return r_ext, normalised, reward
         r_ext = self._finite(r_ext, "extrinsic")
-        intrinsic = self._finite(intrinsic, "intrinsic")
-        mix(r_ext, intrinsic, 1.0, math.inf, *coefs, out_int=intrinsic, out_total=reward)
-        return r_ext, intrinsic, self._finite(reward, "total")
+        normalised = self._finite(normalised, "intrinsic")
+        mix(r_ext, normalised, 1.0, math.inf, *coefs, out_int=normalised, out_total=reward)
+        return r_ext, normalised, self._finite(reward, "total")
 
     def _end_episodes(self, dones: np.ndarray | None, valid: np.ndarray | None) -> None:
         """Tells the bonus which envs' episodes ended with a real transition."""

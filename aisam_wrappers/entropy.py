@@ -104,12 +104,4 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
     """
 
     factory = model_bonus_factory(Entropy, model, model_config, train_batch, seed, target=target)
-    return wrap_bonus(
-        env,
-        factory,
-        extrinsic_coef=extrinsic_coef,
-        intrinsic_coef=intrinsic_coef,
-        normalize=normalize,
-        gamma=gamma,
-        split=split,
-    )
+    return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma, split)

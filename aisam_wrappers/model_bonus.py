@@ -97,7 +97,7 @@ def _model_config(config: Any, seed: int | None) -> ModelConfig:
         raise InvalidConfigError(
             f"unknown model_config field(s) {unknown}; ModelConfig has {fields}"
         )
-    return ModelConfig(**({} if seed is None else {"seed": seed}), **config)
+    return ModelConfig(**{**({} if seed is None else {"seed": seed}), **config})
 
 
 class ModelBonus(IntrinsicReward):

@@ -64,12 +64,4 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
     """
 
     factory = model_bonus_factory(PredictionError, model, model_config, train_batch, seed)
-    return wrap_bonus(
-        env,
-        factory,
-        extrinsic_coef=extrinsic_coef,
-        intrinsic_coef=intrinsic_coef,
-        normalize=normalize,
-        gamma=gamma,
-        split=split,
-    )
+    return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma, split)

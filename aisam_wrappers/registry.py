@@ -11,35 +11,32 @@ parsed from a command line) are all it takes.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from typing import Any
 
 from aisam_wrappers.entropy import EntropyBonus
-from aisam_wrappers.errors import InvalidConfigError
+from aisam_wrappers.errors import InvalidConfigError, check_bool
 from aisam_wrappers.prediction_error import PredictionErrorBonus
-from aisam_wrappers.satiation import SatiationBonus
+from aisam_wrappers.satiation import SatiationBonus, SatiationConfig
 
 
 def no_bonus(
-    env: Any,
-    *,
-    intrinsic_coef: float = 1.0,
-    seed: int | None = None,
-    split: bool = False,
-    **settings: Any,
+    env: Any, *, intrinsic_coef: float = 1.0, seed: int | None = None, split: bool = False
 ) -> Any:
     """``env`` itself: no intrinsic reward (``intrinsic_coef`` and ``seed`` have nothing
-    to act on). Settings, or ``split=True`` (there is no intrinsic stream to hand over),
-    are an :class:`InvalidConfigError`."""
-    if settings:
-        raise InvalidConfigError(f"bonus 'none' takes no settings, got {sorted(settings)}")
-    if split:
+    to act on). ``split=True`` is an :class:`InvalidConfigError`: there is no intrinsic
+    stream to hand over."""
+    if check_bool("split", split):
         raise InvalidConfigError(
             "bonus 'none' has no intrinsic reward to split off: choose a bonus, or split=False"
         )
     return env
 
+
+#: the config dataclass that a constructor's ``**settings`` build
+_CONFIGS: dict[Callable[..., Any], type] = {SatiationBonus: SatiationConfig}
 
 #: name -> constructor ``(env, *, intrinsic_coef, seed, split, **settings) -> env``
 BONUSES: dict[str, Callable[..., Any]] = {
@@ -80,12 +77,20 @@ def make_bonus(
     if name not in BONUSES:
         raise InvalidConfigError(f"unknown bonus {name!r}; choose one of {tuple(BONUSES)}")
     constructor = BONUSES[name]
-    params = inspect.signature(constructor).parameters
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        unknown = sorted(set(settings) - set(params))
-        if unknown:
-            known = sorted(set(params) - {"env", "intrinsic_coef", "seed", "split"})
-            raise InvalidConfigError(
-                f"unknown setting(s) {unknown} for bonus {name!r}; it takes {known}"
-            )
+    known = _settings(constructor)
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise InvalidConfigError(
+            f"unknown setting(s) {unknown} for bonus {name!r}; it takes {sorted(known)}"
+        )
     return constructor(env, intrinsic_coef=intrinsic_coef, seed=seed, split=split, **settings)
+
+
+def _settings(constructor: Callable[..., Any]) -> set[str]:
+    """The settings ``constructor`` takes: its own keywords, and the fields of the config
+    dataclass its ``**settings`` go to (satiation's)."""
+    params = inspect.signature(constructor).parameters
+    names = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    if constructor in _CONFIGS:
+        names |= {f.name for f in dataclasses.fields(_CONFIGS[constructor])}
+    return names - {"intrinsic_coef", "seed", "split"}

@@ -10,7 +10,6 @@ ends). Per batch it is a few vectorised numpy operations and one fused count upd
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -309,20 +308,14 @@ def SatiationBonus(  # noqa: N802  (a wrapper constructor, named like the wrappe
     """
     if config is not None and settings:
         raise InvalidConfigError("pass either config= or SatiationConfig fields, not both")
-    fields = sorted(f.name for f in dataclasses.fields(SatiationConfig))
-    unknown = sorted(set(settings) - set(fields))
-    if unknown:
-        raise InvalidConfigError(
-            f"unknown satiation setting(s) {unknown}; SatiationConfig has {fields}"
-        )
     if config is None:
         config = SatiationConfig(**settings, **({} if seed is None else {"seed": seed}))
     return wrap_bonus(
         env,
         lambda o, a, n: Satiation(o, a, n, config, key_fn),
-        extrinsic_coef=extrinsic_coef,
-        intrinsic_coef=intrinsic_coef,
-        normalize=normalize,
-        gamma=gamma,
-        split=split,
+        extrinsic_coef,
+        intrinsic_coef,
+        normalize,
+        gamma,
+        split,
     )

@@ -115,7 +115,7 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
         (["--env-kwargs", "kind=maze"], "maze"),
         (
             ["--bonus-kwargs", "wobble=1"],
-            "bad --bonus settings: unknown satiation setting(s) ['wobble']",
+            "bad --bonus settings: unknown setting(s) ['wobble'] for bonus 'satiation'",
         ),
         (["--algo-kwargs", "wobble=1"], "--algo-kwargs"),
         (["--algo-kwargs", "n_steps=0"], "n_steps"),
@@ -124,7 +124,7 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
         (["--policy", "MultiInputPolicy"], "Dict spaces only"),
         (["--device", "bogus"], "--device: device must be 'auto', 'cpu' or 'cuda[:i]'"),
         (["--eval-episodes", "0"], "--eval-episodes must be >= 1"),
-        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "bonus 'none' takes no settings"),
+        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "for bonus 'none'; it takes []"),
         (["--bonus", "prediction-error", "--bonus-kwargs", "model_config=5"], "JSON object"),
         (["--bonus", "prediction-error", "--bonus-kwargs", '{"model_config": {"x": 1}}'], "x"),
     ],
@@ -493,3 +493,19 @@ def test_grey_frames_get_a_channel_axis_for_cnn_policies(
 
     model = PPO.load(out / "model.zip", device="cpu")
     assert model.observation_space.shape == (1, 210, 160)  # (H, W) + channel, transposed
+
+
+def test_intrinsic_ppo_takes_the_bonus_in_split_mode(tmp_path: Path) -> None:
+    from aisam_agents import IntrinsicPPO
+
+    code, out = _run(tmp_path, "--algo", "intrinsic_ppo", "--bonus", "prediction-error", *PPO_TINY)
+    assert code == 0
+    assert json.loads((out / "config.json").read_text())["bonus_coef"] == 1.0  # its default
+    assert IntrinsicPPO.two_reward_streams
+
+
+def test_intrinsic_ppo_without_a_bonus_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = _run(tmp_path, "--algo", "intrinsic_ppo", "--bonus", "none", *PPO_TINY)
+    assert code == 2 and "needs an intrinsic reward" in capsys.readouterr().err
