@@ -31,6 +31,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 import aisam_envs  # noqa: F401  (registers the ids)
+from aisam_agents.intrinsic_ppo import IntrinsicPPO
 from aisam_agents.learnmax import LearnMax
 from aisam_agents.learnmax.learner import OnlineLearner
 from aisam_agents.world_model import WorldModel, WorldModelConfig
@@ -55,7 +56,7 @@ TABLES = {
     "random": Table(dict(n_states=1000, n_actions=6, kind="random"), 400),
     "noisy_tv": Table(dict(n_states=200, n_actions=4, kind="noisy_tv", n_tv=4, n_noise=64), 200),
 }
-AGENTS = ("learnmax", "learnmax_entropy", "random", "ppo_rnd", "ppo_satiation")
+AGENTS = ("learnmax", "learnmax_entropy", "random", "ppo_rnd", "ppo_satiation", "intrinsic_ppo")
 N_ENVS = 8
 TRAIN_RATIO = 0.25
 
@@ -156,12 +157,19 @@ def run(table: str, agent: str, seed: int, steps: int, every: int, writer: Any) 
     wm = WorldModel(venv.observation_space, venv.action_space, wm_config)
     learner = OnlineLearner(wm, None, venv.observation_space, venv.action_space, N_ENVS,
                             100_000, 32, TRAIN_RATIO, 64, 1e-3, seed)  # fmt: skip
+    probe = Probe(key, wm, learner, truth, every, writer, n_tv)
+    if agent == "intrinsic_ppo":  # RND as a second stream, the recipe's two value heads
+        wrapped = PredictionErrorBonus(venv, model="rnd", split=True)
+        ppo = IntrinsicPPO("MlpPolicy", wrapped, n_steps=128, batch_size=256, seed=seed,
+                           device="cpu")  # fmt: skip
+        ppo.learn(steps, callback=probe)
+        return
     if agent == "ppo_rnd":
         wrapped = PredictionErrorBonus(venv, model="rnd")
     else:
         wrapped = SatiationBonus(venv)
     ppo = PPO("MlpPolicy", wrapped, n_steps=128, batch_size=256, seed=seed, device="cpu")
-    ppo.learn(steps, callback=Probe(key, wm, learner, truth, every, writer, n_tv))
+    ppo.learn(steps, callback=probe)
 
 
 def done_runs(path: Path, steps: int) -> set[tuple[str, str, int]]:
