@@ -212,7 +212,7 @@ def plot(path: Path, out: Path) -> None:
 
 def summary(path: Path) -> str:
     """The docs' results table: per (table, agent), mean over seeds at the last common
-    budget, and the first env step at which the accuracy reached 0.95."""
+    budget, and the env step by which every seed's accuracy had reached 0.95."""
     with path.open() as f:
         rows = list(csv.DictReader(f))
     lines = [
@@ -229,8 +229,13 @@ def summary(path: Path) -> str:
             last = min(max(int(r["env_steps"]) for r in sel if r["seed"] == s) for s in seeds)
             end = [r for r in sel if int(r["env_steps"]) == last]
             mean = {k: np.mean([float(r[k]) for r in end]) for k in FIELDS[4:8]}
-            hit = [int(r["env_steps"]) for r in sel if float(r["accuracy"]) >= 0.95]
-            reached = str(min(hit)) if hit else f"> {last}"
+            hits = [[int(r["env_steps"]) for r in sel if r["seed"] == s
+                     and float(r["accuracy"]) >= 0.95] for s in seeds]  # fmt: skip
+            reached = f"> {last}"
+            if all(hits):
+                reached = str(max(min(h) for h in hits))
+            elif any(hits):
+                reached = f"> {last} ({sum(map(bool, hits))}/{len(seeds)} seeds reached)"
             lines.append(
                 f"| {table} | {agent} | {len(seeds)} | {last} | {mean['accuracy']:.3f} | "
                 f"{mean['kl']:.2f} | {mean['discovered']:.0f} | {mean['noisy_share']:.3f} | "
