@@ -39,7 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+# one BLAS thread (set before numpy loads): the env workers use the cores, and a threaded
+# BLAS fighting them made satiation's SimHash of a frame 60x slower on the 2-core box
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 
 ENV_ID = "aisam/Montezuma-Reduced-v0"
 #: row name -> (algorithm, bonus); the bonus is split for IntrinsicPPO, mixed for PPO
@@ -392,6 +395,12 @@ def summary(out: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _mean(values: list[float]) -> float:
+    """Mean of the finite values (a run with no finished episode has none): nan if none."""
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
 def plot(out: Path) -> Path:
     """Score and distinct rooms over the run against env steps, mean over seeds per row."""
     import matplotlib
@@ -406,7 +415,7 @@ def plot(out: Path) -> Path:
         if not steps:
             continue
         at = {s: [r for r in rows if (r["row"], int(r["env_steps"])) == (row, s)] for s in steps}
-        score = [np.nanmean([float(r["score_mean"]) for r in at[s]]) for s in steps]
+        score = [_mean([float(r["score_mean"]) for r in at[s]]) for s in steps]
         rooms = [np.mean([float(r["rooms_run"]) for r in at[s]]) for s in steps]
         ax_score.plot(steps, score, label=row)
         ax_rooms.plot(steps, rooms, label=row)
