@@ -1,0 +1,40 @@
+"""examples/bonus_study.py: an IntrinsicPPO row runs and lands in the table beside PPO's."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("torch")
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bonus_study.py"
+
+
+def _example() -> Any:
+    spec = importlib.util.spec_from_file_location("bonus_study", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_intrinsic_row_runs_and_is_tabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    study = _example()
+    monkeypatch.chdir(tmp_path)  # runs write under runs/
+    kwargs = '{"n_epochs": 1}'
+    row = study.run_one("lock", "prediction-error", 1.0, 0, 512, 2, "{}", "intrinsic_ppo", kwargs)
+    assert row["algo"] == "intrinsic_ppo" and row["steps"] == 512
+    assert row["states_discovered"] >= 2 and row["episodes"] >= 0
+    again = study.run_one("lock", "prediction-error", 1.0, 0, 512, 2, "{}", "intrinsic_ppo", kwargs)
+    timing = {"seconds", "eval_reward"}  # wall time; nan (no evaluation)
+    assert {k: v for k, v in again.items() if k not in timing} == {
+        k: v for k, v in row.items() if k not in timing
+    }  # same seed, same run
+    plain = study.run_one("lock", "none", 0.0, 0, 512, 2, "{}")
+    text = study.table([row, plain], 512, 1)
+    assert "| lock (12 states) | PPO | none | 0 |" in text
+    assert '| lock (12 states) | IntrinsicPPO {"n_epochs": 1} | prediction-error | 1 |' in text

@@ -1,0 +1,82 @@
+"""examples/montezuma_study.py: runs end to end, checkpoints, resumes without duplicate rows,
+and refuses checkpoints it cannot continue."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ale_py")
+pytest.importorskip("cv2")
+pytest.importorskip("matplotlib")
+
+from aisam_agents.errors import CheckpointError  # noqa: E402
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "montezuma_study.py"
+
+
+def _example() -> Any:
+    spec = importlib.util.spec_from_file_location("montezuma_study", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _argv(out: Path, steps: int, *extra: str) -> list[str]:
+    return [
+        "--rows", "ppo_rnd", "intrinsic_rnd", "--seeds", "0", "--steps", str(steps),
+        "--n-envs", "2", "--n-steps", "8", "--log-every", "16", "--workers", "1",
+        "--warmup-rollouts", "1", "--checkpoint-minutes", "0", "--random-seconds", "0.1",
+        "--device", "cpu", "--out", str(out), *extra,
+    ]  # fmt: skip
+
+
+def _rows(out: Path) -> list[tuple[str, int]]:
+    with (out / "montezuma_study.csv").open(newline="") as f:
+        return [(r["row"], int(r["env_steps"])) for r in csv.DictReader(f)]
+
+
+def test_runs_resumes_and_refuses(tmp_path: Path) -> None:
+    study, out = _example(), tmp_path / "study"
+    table = study.main(_argv(out, 32))
+    assert "| ppo_rnd | 1 | 32 |" in table and "| intrinsic_rnd | 1 | 32 |" in table
+    assert _rows(out) == [
+        ("ppo_rnd", 16),
+        ("ppo_rnd", 32),
+        ("intrinsic_rnd", 16),
+        ("intrinsic_rnd", 32),
+    ]
+    assert (out / "montezuma_study.png").stat().st_size > 0
+    folder = out / "ppo_rnd-seed0"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "bonus-32.pt",
+        "model-32.zip",
+        "progress.json",
+    ]  # fmt: skip  (the mixed bonus's state is saved beside PPO's model; older files go)
+
+    with pytest.raises(CheckpointError, match="pass --resume"):
+        study.main(_argv(out, 48))  # nothing overwritten without --resume
+    with (out / "montezuma_study.csv").open("a") as f:  # a row past the checkpoint (a crash)
+        f.write("ppo_rnd,0,999,0,0,0,0,0,1,1,1,1\n")
+    study.main(_argv(out, 48, "--resume"))
+    rows = _rows(out)
+    assert len(rows) == len(set(rows)) and ("ppo_rnd", 999) not in rows
+    assert [s for r, s in rows if r == "intrinsic_rnd"] == [16, 32, 48]
+    assert json.loads((folder / "progress.json").read_text())["steps"] == 48
+
+    other = out / "intrinsic_rnd-seed0"
+    shutil.rmtree(folder)
+    shutil.copytree(other, folder)  # another algorithm's run in ppo_rnd's place
+    with pytest.raises(CheckpointError, match="holds a run of"):
+        study.main(_argv(out, 64, "--resume"))
+    (other / "model-48.zip").unlink()
+    with pytest.raises(CheckpointError, match="missing"):
+        study.main(_argv(out, 64, "--resume", "--rows", "intrinsic_rnd"))
