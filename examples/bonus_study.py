@@ -18,6 +18,7 @@ as a markdown table (``--out``, default ``bonus_study.md``).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -88,13 +89,19 @@ def run_one(
         n_envs=n_envs,
         seed=seed,
         eval_freq=0,
-        out=f"runs/bonus_study/{task}-{bonus}-{coef}-{seed}",
+        out=f"runs/bonus_study/{task}-{bonus}-{coef}-{_digest(kwargs)}-{seed}",
+        overwrite=True,  # a re-run of the same row replaces it
         device="cpu",
         progress_bar=False,
     )
     result = train(config)
     row = {k: v for k, v in asdict(result).items() if k != "model_path"}
     return {**head, "coef": coef, "kwargs": kwargs, "seed": seed, **row}
+
+
+def _digest(text: str) -> str:
+    """A short stable name for a row's settings (the run folder of each variant)."""
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def run_intrinsic(
