@@ -43,6 +43,7 @@ from stable_baselines3.common.utils import explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 
 from aisam_agents.errors import CheckpointError, check_int
+from aisam_envs.atomic import atomic_write
 
 __all__ = [
     "APPROX_KL",
@@ -208,6 +209,31 @@ class HookedPPO(PPO):
         self.logger.record("train/clip_range", clip_range)
         if clip_range_vf is not None:
             self.logger.record("train/clip_range_vf", clip_range_vf)
+
+    def save(
+        self,
+        path: str | Path | io.BufferedIOBase,
+        exclude: Any = None,
+        include: Any = None,
+    ) -> None:
+        """SB3's ``save``, written atomically to a path: the zip goes to a temporary file in
+        the same folder and replaces ``path`` (``.zip`` appended when it has no suffix, as
+        in SB3) only once whole, so a full or read-only disk raises
+        :class:`~aisam_envs.errors.SaveError` naming the path and keeps the previous file.
+        """
+        if not isinstance(path, str | Path):
+            self._write_zip(path, exclude, include)
+            return
+        path = Path(path)
+        if path.suffix == "":
+            path = path.with_name(f"{path.name}.zip")
+        with atomic_write(path) as file:
+            self._write_zip(file, exclude, include)
+
+    def _write_zip(self, file: io.BufferedIOBase, exclude: Any, include: Any) -> None:
+        """Writes the model's zip to an open binary ``file``: SB3's members here;
+        subclasses add theirs."""
+        PPO.save(self, file, exclude=exclude, include=include)
 
     @classmethod
     def load(
