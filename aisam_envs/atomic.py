@@ -1,12 +1,14 @@
 """Atomic file writes: a reader, or a run killed half-way, sees the old file or the new one,
 never a torn mix.
 
-Every file aisam writes (model checkpoints, replays, SB3 zips, the TextWorld game cache)
-goes through :func:`atomic_write`: the bytes go to a temporary file in the same folder,
-are flushed to the disk (``fsync``), and the temporary file is renamed over the target
-(``os.replace``, atomic on POSIX and Windows within one file system). A failure at any
-point (disk full, read-only folder) removes the temporary file and raises
+The files aisam writes itself (model checkpoints, replays, SB3 zips) go through
+:func:`atomic_write`: the bytes go to a temporary file in the same folder, are flushed to
+the disk (``fsync``), and the temporary file is renamed over the target (``os.replace``,
+atomic on POSIX and Windows within one file system). A failure at any point (disk full,
+read-only folder) removes the temporary file and raises
 :class:`~aisam_envs.errors.SaveError` naming the path; the previous file is untouched.
+Folders that another program fills (TextWorld's compiler, for the game cache) are built
+aside, flushed with :func:`sync_folder` and renamed into place by their writer.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import BinaryIO
 
 from aisam_envs.errors import SaveError
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "sync_folder"]
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read once: new files get the usual permissions, not mkstemp's 0o600
@@ -77,6 +79,17 @@ def _os_error(exc: BaseException) -> OSError | None:
 def _save_error(path: Path, exc: OSError) -> SaveError:
     reason = exc.strerror or str(exc) or type(exc).__name__
     return SaveError(f"cannot write {path}: {reason}; the previous file (if any) is unchanged")
+
+
+def sync_folder(folder: Path) -> None:
+    """Flushes every file in ``folder`` (not its subfolders) and the folder itself to the
+    disk, for writers that build a whole folder and rename it into place (TextWorld's game
+    cache)."""
+    for path in folder.iterdir():
+        if path.is_file():
+            with open(path, "rb") as file:
+                os.fsync(file.fileno())
+    _fsync_folder(folder)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -22,7 +22,7 @@ from aisam_envs.errors import (
     reject_unknown_keywords,
     require_extra,
 )
-from aisam_envs.textworld.games import GameSpec, game_path
+from aisam_envs.textworld.games import GameSpec, check_story, game_path
 from aisam_envs.textworld.text import COMMAND_CHARSET, TokenEncoder, text_space
 
 __all__ = ["TextWorldEnv", "resolve_game_file"]
@@ -48,9 +48,6 @@ REFUSAL = "That command is not available here: use reset() to start the game aga
 
 _SENTENCES = re.compile(r"[.,;:!?]|\bthen\b", re.IGNORECASE)  # Inform runs each part in turn
 
-_Z8_VERSION = 8  # the only Z-machine version TextWorld >= 1.7 compiles to
-_Z8_LENGTH_UNIT = 8  # Z-machine standard 11.1.6: V6-8 store the file length at 0x1A in 8s
-_HEADER_BYTES = 0x40  # the checksum at 0x1C sums the bytes from here to the file length
 
 INVALID_ACTION_MODES = ("noop", "error")
 """What ``action_mode="index"`` does with an index past this step's admissible commands."""
@@ -122,39 +119,8 @@ def _check_game_file(path: Path) -> Path:
             f"{path} has no {path.with_suffix('.json').name} next to it: only games made by "
             "TextWorld (which writes that file) can be played"
         )
-    _check_story_header(path)
+    check_story(path)
     return path.resolve()
-
-
-def _check_story_header(path: Path) -> None:
-    """Refuses a ``.z8`` that is not a whole Z-machine version 8 story, before Jericho reads it.
-
-    Jericho's dumb-frotz ends the whole Python process on a story it cannot load ("Fatal
-    error: Story file read error" for a truncated file, "Unknown Z-code version" for random
-    bytes), and a story of another version loads but breaks TextWorld's score tracking. The
-    header (Z-machine standard, section 11) says the version (byte 0), the file length (word
-    0x1A, in units of 8 bytes) and its checksum (word 0x1C, the sum of the bytes from 0x40 to
-    that length, modulo 0x10000); a length or checksum of 0 means "not recorded".
-    """
-    data = path.read_bytes()
-    if len(data) < _HEADER_BYTES or data[0] != _Z8_VERSION:
-        version = f"version byte {data[0]}" if data else "an empty file"
-        raise InvalidConfigError(
-            f"{path} is not a Z-machine version {_Z8_VERSION} story file ({len(data)} bytes, "
-            f"{version}): regenerate the game with TextWorld (tw-make ... --format z8)"
-        )
-    length = int.from_bytes(data[0x1A:0x1C], "big") * _Z8_LENGTH_UNIT
-    checksum = int.from_bytes(data[0x1C:0x1E], "big")
-    if length and not _HEADER_BYTES <= length <= len(data):
-        raise InvalidConfigError(
-            f"{path} is {len(data)} bytes but its header says {length}: the story file is "
-            "truncated or corrupt; copy or regenerate it"
-        )
-    if length and checksum and sum(data[_HEADER_BYTES:length]) & 0xFFFF != checksum:
-        raise InvalidConfigError(
-            f"{path} fails its header checksum (0x{checksum:04x}): the story file is corrupt; "
-            "copy or regenerate it"
-        )
 
 
 @reject_unknown_keywords
