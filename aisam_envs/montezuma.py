@@ -373,7 +373,7 @@ class MontezumaReducedEnv(AtariEnv):
         frameskip, repeat_action_probability, max_num_frames_per_episode = _check_protocol(
             frameskip, repeat_action_probability, max_num_frames_per_episode
         )
-        if obs_type not in _OBS_TYPES:
+        if not isinstance(obs_type, str) or obs_type not in _OBS_TYPES:
             raise InvalidConfigError(f"obs_type must be one of {_OBS_TYPES}, got {obs_type!r}")
         if render_mode not in _RENDER_MODES:
             raise InvalidConfigError(

@@ -256,7 +256,7 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
 def _check_config(obs_type: str, action_freq: int, press_frames: int) -> tuple[int, int]:
     """Checks the options; returns ``action_freq`` (frames per action, >= 2) and
     ``press_frames`` (frames the button is held, fewer than ``action_freq``) as Python ints."""
-    if obs_type not in OBS_TYPES:
+    if not isinstance(obs_type, str) or obs_type not in OBS_TYPES:
         raise InvalidConfigError(f"obs_type must be one of {list(OBS_TYPES)}, got {obs_type!r}")
     action_freq = check_int("action_freq", action_freq, 2)
     return action_freq, check_int("press_frames", press_frames, 1, action_freq - 1)

@@ -190,7 +190,7 @@ class TextWorldEnv(gym.Env[Any, Any]):
     ) -> None:
         textworld = require_extra("textworld", "textworld")
         _check_options(action_mode, max_actions, obs_type, max_text_length, max_tokens, vocab_size)
-        if invalid_action not in INVALID_ACTION_MODES:
+        if not isinstance(invalid_action, str) or invalid_action not in INVALID_ACTION_MODES:
             raise InvalidConfigError(
                 f"invalid_action must be one of {list(INVALID_ACTION_MODES)}, "
                 f"got {invalid_action!r}"
@@ -367,9 +367,9 @@ def _check_options(
     max_tokens: int,
     vocab_size: int,
 ) -> None:
-    if action_mode not in ("text", "index"):
+    if not isinstance(action_mode, str) or action_mode not in ("text", "index"):
         raise InvalidConfigError(f"action_mode must be 'text' or 'index', got {action_mode!r}")
-    if obs_type not in ("text", "tokens"):
+    if not isinstance(obs_type, str) or obs_type not in ("text", "tokens"):
         raise InvalidConfigError(f"obs_type must be 'text' or 'tokens', got {obs_type!r}")
     for name, value, low in (
         ("max_actions", max_actions, 1),
