@@ -129,7 +129,7 @@ class GameSpec:
             ):
                 object.__setattr__(self, name, check_int(name, getattr(self, name), low, high))
             return
-        if self.challenge not in CHALLENGES:
+        if not isinstance(self.challenge, str) or self.challenge not in CHALLENGES:
             raise InvalidConfigError(
                 f"unknown challenge {self.challenge!r}; choose one of {sorted(CHALLENGES)}"
             )
