@@ -18,6 +18,7 @@ from aisam_envs.errors import (
     InvalidActionError,
     InvalidConfigError,
     ResetNeededError,
+    check_int,
     check_real,
     reject_unknown_keywords,
     require_extra,
@@ -97,7 +98,7 @@ def resolve_game_file(
     custom = {"world_size": world_size, "nb_objects": nb_objects, "quest_length": quest_length}
     spec = GameSpec(
         challenge=challenge,
-        settings=dict(challenge_settings or {}),
+        settings={} if challenge_settings is None else challenge_settings,
         game_seed=0 if game_seed is None else game_seed,
         **{k: v for k, v in custom.items() if v is not None},
     )
@@ -371,14 +372,13 @@ def _check_options(
         raise InvalidConfigError(f"action_mode must be 'text' or 'index', got {action_mode!r}")
     if not isinstance(obs_type, str) or obs_type not in ("text", "tokens"):
         raise InvalidConfigError(f"obs_type must be 'text' or 'tokens', got {obs_type!r}")
-    for name, value, low in (
-        ("max_actions", max_actions, 1),
-        ("max_text_length", max_text_length, 1),
-        ("max_tokens", max_tokens, 1),
-        ("vocab_size", vocab_size, 2),
+    for name, value, low, high in (  # the highs: memory (arrays of that size), not checks
+        ("max_actions", max_actions, 1, 2**16),
+        ("max_text_length", max_text_length, 1, 2**24),
+        ("max_tokens", max_tokens, 1, 2**16),
+        ("vocab_size", vocab_size, 2, 2**31 - 1),
     ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise InvalidConfigError(f"{name} must be an int >= {low}, got {value!r}")
+        check_int(name, value, low, high)
 
 
 def _out_of_world(command: str) -> bool:

@@ -117,6 +117,11 @@ class GameSpec:
     def __post_init__(self) -> None:
         # numpy integers are stored as Python ints: the cache key is JSON
         object.__setattr__(self, "game_seed", check_int("game_seed", self.game_seed, 0, 2**32 - 1))
+        if not isinstance(self.settings, Mapping):
+            raise InvalidConfigError(
+                f"challenge_settings must be a dict of the challenge's settings, got "
+                f"{self.settings!r}"
+            )
         if self.challenge is None:
             if self.settings:
                 raise InvalidConfigError(

@@ -5,14 +5,16 @@ that names the argument; never a dependency's exception, a hang, or a silent wro
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from fuzz import FAST, GARBAGE, call_or_aisam_error, keywords
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import aisam_envs  # noqa: F401  (registers the ids)
@@ -146,3 +148,122 @@ def _close_cached() -> Any:
     for env in [*_CACHE.get("single", []), _CACHE.get("vector")]:
         if env is not None:
             env.close()
+
+
+HEAVY = settings(FAST, max_examples=25)  # each working example starts an emulator
+
+MONTEZUMA = {
+    "obs_type": ["rgb", "grayscale", "ram"],
+    "frameskip": [1, 4, (2, 5)],
+    "repeat_action_probability": [0.0, 0.25],
+    "mode": [None, 0],
+    "difficulty": [None, 0],
+    "max_num_frames_per_episode": [None, 1000],
+    "running_jumps": [False, True],
+    "full_action_space": [False],
+    "continuous": [False],
+    "render_mode": [None, "rgb_array"],
+}
+MONTEZUMA_ROOMS = {
+    "num_envs": [1, 2],
+    "num_workers": [1],
+    "frameskip": [1, 4],
+    "stack_num": [1, 4],
+    "img_height": [42, 84],
+    "noop_max": [0, 30],
+    "reward_clipping": [True, False],
+    "running_jumps": [False, True],
+}
+POKEMON = {
+    "obs_type": ["screen", "rgb", "ram"],
+    "action_freq": [24, 8],
+    "press_frames": [8, 2],
+    "reward_config": [None, {"heal": 2.0}, {"explore": 0.0}],
+    "render_mode": [None, "rgb_array"],
+}
+TEXTWORLD = {
+    "action_mode": ["text", "index"],
+    "max_actions": [1, 64],
+    "invalid_action": ["noop", "error"],
+    "invalid_action_penalty": [0.0, -1.0],
+    "obs_type": ["text", "tokens"],
+    "max_text_length": [64, 4096],
+    "max_tokens": [16, 256],
+    "vocab_size": [64, 4096],
+    "render_mode": [None, "ansi"],
+}
+GAME_SPEC = {
+    "world_size": [1, 5, 100],
+    "nb_objects": [0, 10],
+    "quest_length": [1, 5],
+    "game_seed": [0, 2**32 - 1],
+    "challenge": [None, "tw-simple", "tw-cooking", "tw-coin_collector"],
+    "settings": [{}, {"rewards": "dense"}, {"recipe": 2, "take": 1}, {"level": 3}],
+}
+
+
+@HEAVY
+@given(keywords(MONTEZUMA))
+def test_montezuma_keywords(kwargs: dict[str, Any]) -> None:
+    pytest.importorskip("ale_py")
+    from aisam_envs.montezuma import MontezumaReducedEnv
+
+    check_constructor(MontezumaReducedEnv, kwargs)
+
+
+@HEAVY
+@given(keywords(MONTEZUMA_ROOMS))
+def test_montezuma_rooms_vector_keywords(kwargs: dict[str, Any]) -> None:
+    pytest.importorskip("ale_py")
+    from aisam_envs.montezuma_rooms import MontezumaRoomsVectorEnv
+
+    check_constructor(MontezumaRoomsVectorEnv, kwargs)
+
+
+@pytest.fixture(scope="module")
+def homebrew_rom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("pyboy")
+    sys.path.insert(0, str(Path(__file__).parent.parent / "envs"))
+    from homebrew_rom import build_rom
+
+    path = tmp_path_factory.mktemp("rom") / "homebrew.gb"
+    path.write_bytes(build_rom())
+    return path
+
+
+@HEAVY
+@given(kwargs=keywords(POKEMON))
+def test_pokemon_keywords(homebrew_rom: Path, kwargs: dict[str, Any]) -> None:
+    from aisam_envs.pokemon import PokemonRedEnv
+
+    check_constructor(
+        lambda **kw: PokemonRedEnv(homebrew_rom, allow_unknown_rom=True, **kw), kwargs
+    )
+
+
+@pytest.fixture(scope="module")
+def small_game() -> Path:
+    pytest.importorskip("textworld")
+    from aisam_envs.textworld import GameSpec, game_path
+
+    return game_path(GameSpec(world_size=1, nb_objects=0, quest_length=1, game_seed=3))
+
+
+@FAST
+@given(kwargs=keywords(TEXTWORLD))
+def test_textworld_keywords(small_game: Path, kwargs: dict[str, Any]) -> None:
+    from aisam_envs.textworld.env import TextWorldEnv
+
+    check_constructor(lambda **kw: TextWorldEnv(game_file=small_game, **kw), kwargs)
+
+
+@FAST
+@given(keywords(GAME_SPEC))
+def test_textworld_game_spec_keywords(kwargs: dict[str, Any]) -> None:
+    """What the generation keywords become (checked before any game is generated)."""
+    from aisam_envs.textworld import GameSpec
+
+    aliases = {"settings": "challenge_settings", "challenge": "challenge"}
+    spec = call_or_aisam_error(lambda: GameSpec(**kwargs), kwargs, aliases)
+    if spec is not None:
+        assert spec.key("1.0") == GameSpec(**kwargs).key("1.0")  # a stable cache name
