@@ -3,7 +3,8 @@ rule each call must keep.
 
 The rule: a call with any keywords either works or raises an :class:`AisamError` whose
 message names one of the keywords given (or the spelling the message uses for it); never
-an exception from inside a dependency. A hang is caught by hypothesis's deadline.
+an exception from inside a dependency. Legal but long settings (``n_epochs=10**12``) are
+built, not run, so every example is quick and a hang would show as a stuck test.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aisam_envs.errors import AisamError
 
 FAST = settings(
     max_examples=60,
-    deadline=2000,  # ms per example: a hang or a runaway allocation fails the test
+    deadline=None,  # torch's first model takes seconds: a deadline would be flaky
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     derandomize=True,  # the same examples on every run: CI failures reproduce
 )
