@@ -120,6 +120,8 @@ class IntrinsicPPO(HookedPPO):
         "CnnPolicy": IntrinsicCnnPolicy,
         "MultiInputPolicy": IntrinsicMultiInputPolicy,
     }
+    #: takes its bonus in split mode (``aisam train`` builds the bonus so)
+    two_reward_streams: ClassVar[bool] = True
     #: its own classes a model file may name, for :func:`aisam_agents.safe_load.safe_load`
     safe_load_classes: ClassVar[tuple[type, ...]] = (
         IntrinsicRolloutBuffer,

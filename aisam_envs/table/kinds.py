@@ -132,9 +132,40 @@ def clusters_kind(
     return _deterministic(table)
 
 
+def noisy_tv_kind(
+    rng: np.random.Generator,
+    n_states: int,
+    n_actions: int,
+    n_tv: int = 4,
+    n_noise: int = 64,
+) -> KindOutput:
+    """A random table with noisy TVs: states ``1..n_tv`` lead, whatever the action, to a
+    uniform draw over ``n_noise`` distinct other states (irreducible noise of
+    ``log(n_noise)`` nats that no model can learn away).
+
+    Every other (s, a) has one next state drawn uniformly, as in ``"random"``, except that
+    action 0 of state 0 enters TV state 1, so a TV is reachable from the default start.
+    Successor slots are ``n_noise`` wide everywhere; a deterministic row keeps its one
+    successor in slot 0 with probability 1 (the other slots repeat it with probability 0).
+    """
+    n_tv = check_int("n_tv", n_tv, 1, n_states - 2)
+    n_noise = check_int("n_noise", n_noise, 2, n_states - n_tv)
+    table = rng.integers(0, n_states, size=(n_states, n_actions), dtype=np.int32)
+    table[0, 0] = 1
+    ns = np.repeat(table[..., None], n_noise, axis=2)
+    probs = np.zeros(ns.shape, dtype=np.float32)
+    probs[..., 0] = 1.0
+    others = np.setdiff1d(np.arange(n_states), np.arange(1, n_tv + 1)).astype(np.int32)
+    picks = _distinct_successors(rng, n_tv, others.size, n_noise)
+    ns[1 : n_tv + 1] = others[picks][:, None, :]
+    probs[1 : n_tv + 1] = np.float32(1.0 / n_noise)
+    return KindOutput(ns, probs)
+
+
 KINDS: dict[str, Callable[..., KindOutput]] = {
     "random": random_kind,
     "stochastic": stochastic_kind,
     "lock": lock_kind,
     "clusters": clusters_kind,
+    "noisy_tv": noisy_tv_kind,
 }

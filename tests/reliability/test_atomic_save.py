@@ -1,6 +1,6 @@
 """Saving to a full or unwritable location raises a clear error naming the path and leaves
 the previous file intact: the world-model checkpoint, the sequence replay and the SB3 zips of
-aisam's PPO-family agents all write through :func:`aisam_envs.atomic.atomic_write`.
+aisam's PPO-family agents and LearnMax all write through :func:`aisam_envs.atomic.atomic_write`.
 
 Tests run as root here, where ``chmod`` does not stop writes, so a full disk is simulated by
 a file whose writes fail with ``ENOSPC`` after a few bytes.
@@ -22,6 +22,7 @@ from stable_baselines3.common.env_util import make_vec_env
 
 import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_agents.intrinsic_ppo import IntrinsicPPO
+from aisam_agents.learnmax import LearnMax
 from aisam_agents.ponder_ppo import PonderPPO
 from aisam_agents.replay import SequenceReplay
 from aisam_agents.world_model import WorldModel, WorldModelConfig
@@ -105,11 +106,17 @@ def _intrinsic() -> IntrinsicPPO:
     return IntrinsicPPO("MlpPolicy", venv, n_steps=16, batch_size=32, device="cpu", seed=0)
 
 
+def _learnmax() -> LearnMax:
+    env = gym.make("aisam/TransitionTable-v0", n_states=8, n_actions=3)
+    return LearnMax("auto", env, seed=0, device="cpu", learning_starts=16, batch_size=8)
+
+
 SAVERS: dict[str, tuple[Callable[[], object], str]] = {
     "world_model": (_world_model, "model.pt"),
     "replay": (_replay, "replay.pt"),
     "ponder_ppo": (_ponder, "model.zip"),
     "intrinsic_ppo": (_intrinsic, "model.zip"),
+    "learnmax": (_learnmax, "agent.pt"),
 }
 
 

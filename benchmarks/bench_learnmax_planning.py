@@ -1,0 +1,120 @@
+"""LearnMax planning throughput: decisions/s and imagined transitions/s of the batched search.
+
+For each number of envs ``N`` (64-512 on a GPU), one :func:`beam_search` of depth ``H`` and
+width ``K`` over ``A`` actions from ``N`` image observations (a Montezuma-sized frame and
+preset), scored by the ``disagreement`` criterion (ensemble heads on the features) or by
+``entropy``. Decisions/s = ``N`` / seconds per search; imagined transitions/s = the
+search's expanded branches (:attr:`SearchResult.transitions`) / seconds.
+
+Anchor, in the same run and interleaved with the search: ``WorldModel.imagine`` of the same
+model with the KV cache, bf16 on CUDA, over ``N * K * A`` rollouts of ``H`` steps (the
+search's batch at full width), as transitions/s; the ratio search / imagination is the
+figure of merit (goal on one H100: >= 0.8, i.e. the search adds little beyond imagination).
+
+Run: ``python benchmarks/bench_learnmax_planning.py --preset base`` (GPU) or
+``python benchmarks/bench_learnmax_planning.py --preset tiny --device cpu --envs 4 8``
+(a CPU smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from _timing import interleaved
+from gymnasium import spaces
+
+from aisam_agents.learnmax.criteria import EnsembleHeads, step_value
+from aisam_agents.learnmax.search import beam_search
+from aisam_agents.world_model import WorldModel, WorldModelConfig
+
+
+def _timed(fn: Callable[[], object], device: torch.device) -> Callable[[], float]:
+    """``fn`` as a timer returning its seconds (synchronised on CUDA)."""
+
+    def timer() -> float:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter() - t0
+
+    return timer
+
+
+def bench(args: argparse.Namespace, n_envs: int) -> dict[str, float]:
+    """Search and imagination throughput for ``n_envs`` envs."""
+    cfg = WorldModelConfig.preset(args.preset, device=args.device)
+    space = spaces.Box(0, 255, (210, 160, 3), dtype=np.uint8)  # an Atari frame
+    model = WorldModel(space, spaces.Discrete(args.actions), cfg)
+    device, h, k, a = model.device, args.horizon, args.width, args.actions
+    g = torch.Generator(device).manual_seed(0)
+    frames = torch.randint(0, 256, (n_envs, 1, *space.shape), device=device, generator=g,
+                           dtype=torch.uint8)  # fmt: skip
+    tokens = model.tokenize(frames)
+    past = torch.zeros(n_envs, 0, dtype=torch.long, device=device)
+    heads = EnsembleHeads(model.transformer.n_embd, model.tokenizer.tokens_per_frame,
+                          model.tokenizer.vocab_size).to(device)  # fmt: skip
+    noise = torch.rand(n_envs, k * a, device=device, generator=g)
+
+    def search() -> object:
+        return beam_search(model, tokens, past, h, k, lambda d, t: step_value(
+            args.criterion, d, heads), noise)  # fmt: skip
+
+    rollouts = n_envs * k * a
+    start = frames[:, 0].repeat_interleave(k * a, 0)
+    actions = torch.randint(0, a, (rollouts, h), device=device, generator=g)
+
+    def imagine() -> object:
+        return model.imagine(start, actions, h, sample=False)
+
+    transitions = beam_search(model, tokens, past, h, k, lambda d, t: step_value(
+        args.criterion, d, heads), noise).transitions  # fmt: skip
+    for _ in range(args.warmup):
+        search()
+        imagine()
+    t_search, t_imagine = interleaved([_timed(search, device), _timed(imagine, device)],
+                                      args.iters)  # fmt: skip
+    s, i = float(np.median(t_search)), float(np.median(t_imagine))
+    return {
+        "n_envs": n_envs,
+        "decisions_per_s": n_envs / s,
+        "search_transitions_per_s": transitions / s,
+        "imagine_transitions_per_s": rollouts * h / i,
+        "ratio": (transitions / s) / (rollouts * h / i),
+        "search_ms": s * 1e3,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", default="base")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--envs", type=int, nargs="+", default=[64, 128, 256, 512])
+    parser.add_argument("--horizon", type=int, default=4)
+    parser.add_argument("--width", type=int, default=8)
+    parser.add_argument("--actions", type=int, default=8, help="8: Montezuma with running jumps")
+    parser.add_argument("--criterion", default="disagreement", choices=["disagreement", "entropy"])
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
+    args = parser.parse_args()
+    results = [bench(args, n) for n in args.envs]
+    print(f"{'envs':>6} {'decisions/s':>12} {'search tr/s':>12} {'imagine tr/s':>13} {'ratio':>6}")
+    for r in results:
+        rates = f"{r['search_transitions_per_s']:>12.0f} {r['imagine_transitions_per_s']:>13.0f}"
+        print(f"{r['n_envs']:>6} {r['decisions_per_s']:>12.1f} {rates} {r['ratio']:>6.2f}")
+    if args.out:
+        args.out.write_text(json.dumps({"args": vars(args) | {"out": str(args.out)},
+                                        "results": results}, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
