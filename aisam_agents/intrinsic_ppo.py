@@ -32,7 +32,6 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.save_util import open_path
 from stable_baselines3.common.type_aliases import GymEnv
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
@@ -357,25 +356,17 @@ class IntrinsicPPO(HookedPPO):
         )
         self.logger.record("intrinsic/explained_variance", float(ev))
 
-    def save(
-        self,
-        path: str | Path | io.BufferedIOBase,
-        exclude: Any = None,
-        include: Any = None,
-    ) -> None:
-        """SB3's ``save``, plus the bonus's whole state (networks, optimiser, memories,
+    def _write_zip(self, file: io.BufferedIOBase, exclude: Any, include: Any) -> None:
+        """SB3's members plus the bonus's whole state (networks, optimiser, memories,
         normalisers) in the same zip, so a loaded model explores on where it stopped."""
         buffer = io.BytesIO()
-        super().save(buffer, exclude=exclude, include=include)
+        super()._write_zip(buffer, exclude, include)
         with (
             zipfile.ZipFile(buffer, mode="a") as archive,
             archive.open(_BONUS_MEMBER, mode="w", force_zip64=True) as member,
         ):
             torch.save(self._saved_bonus if self._bonus is None else encode(self._bonus), member)
-        file = open_path(path, "w", verbose=0, suffix="zip")
         file.write(buffer.getvalue())
-        if isinstance(path, str | Path):
-            file.close()
 
     @classmethod
     def check_overrides(cls, overrides: dict[str, Any]) -> None:

@@ -29,7 +29,14 @@ from aisam_agents.ponder.policy import (
     PonderCnnPolicy,
     PonderMultiInputPolicy,
 )
-from aisam_agents.ppo_loop import APPROX_KL, HookedPPO, approx_kl, clip_values, surrogate_losses
+from aisam_agents.ppo_loop import (
+    APPROX_KL,
+    HookedPPO,
+    approx_kl,
+    check_ppo_settings,
+    clip_values,
+    surrogate_losses,
+)
 
 __all__ = ["PonderPPO"]
 
@@ -71,7 +78,8 @@ class PonderPPO(HookedPPO):
         ponder_beta: float = 0.01,
         **kwargs: Any,
     ) -> None:
-        check_prior(lambda_p, ponder_beta)
+        check_prior(lambda_p, ponder_beta, "ponder_beta")
+        check_ppo_settings(kwargs)  # before policy_kwargs is read below
         if not isinstance(policy, str) and not (
             isinstance(policy, type) and issubclass(policy, PonderActorCriticPolicy)
         ):
@@ -91,7 +99,9 @@ class PonderPPO(HookedPPO):
         as the constructor checks them."""
         super().check_overrides(overrides)
         # the overrides only (the saved values were checked when saved): 0.5 and 0.0 pass
-        check_prior(overrides.get("lambda_p", 0.5), overrides.get("ponder_beta", 0.0))
+        check_prior(
+            overrides.get("lambda_p", 0.5), overrides.get("ponder_beta", 0.0), "ponder_beta"
+        )
 
     @classmethod
     def _saved_by_this_class(cls, data: dict[str, Any]) -> bool:

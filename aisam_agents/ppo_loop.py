@@ -42,8 +42,16 @@ from stable_baselines3.common.type_aliases import GymEnv
 from stable_baselines3.common.utils import explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 
-from aisam_agents.errors import CheckpointError, check_int
+from aisam_agents.errors import (
+    CheckpointError,
+    InvalidConfigError,
+    check_bool,
+    check_device_name,
+    check_int,
+    check_real,
+)
 from aisam_agents.safe_load import plain_data, safe_custom_objects
+from aisam_envs.atomic import atomic_write
 
 __all__ = [
     "APPROX_KL",
@@ -89,6 +97,44 @@ def approx_kl(log_ratio: torch.Tensor) -> torch.Tensor:
         return torch.mean((torch.exp(log_ratio) - 1) - log_ratio)
 
 
+_POSITIVE = ("learning_rate", "clip_range", "clip_range_vf", "target_kl", "max_grad_norm")
+_SCHEDULES = ("learning_rate", "clip_range", "clip_range_vf")  # SB3 also takes a schedule
+
+
+def check_ppo_settings(settings: Mapping[str, Any]) -> None:
+    """:class:`~aisam_agents.errors.InvalidConfigError` naming the first of SB3 PPO's own
+    settings in ``settings`` that is impossible: ones SB3 would take silently (a ``gamma``
+    outside [0, 1], a ``max_grad_norm`` of 0 that stops learning, a negative ``clip_range``)
+    or fail on deep inside torch (a string ``ent_coef``, a NaN ``learning_rate``)."""
+    for name in ("n_steps", "batch_size", "n_epochs"):  # n_epochs 0 would train on nothing
+        if name in settings:
+            check_int(name, settings[name], 1)
+    for name in ("gamma", "gae_lambda"):
+        if name in settings and not 0 <= check_real(name, settings[name]) <= 1:
+            raise InvalidConfigError(f"{name} must be in [0, 1], got {settings[name]}")
+    for name in _POSITIVE:
+        value = settings.get(name)
+        optional = value is None and name in ("clip_range_vf", "target_kl")
+        if name not in settings or optional or (name in _SCHEDULES and callable(value)):
+            continue
+        if check_real(name, value) <= 0:
+            raise InvalidConfigError(f"{name} must be > 0, got {value}")
+    if "ent_coef" in settings:
+        check_real("ent_coef", settings["ent_coef"])
+    if "vf_coef" in settings and check_real("vf_coef", settings["vf_coef"]) < 0:
+        raise InvalidConfigError(f"vf_coef must be >= 0, got {settings['vf_coef']}")
+    for name in ("normalize_advantage", "use_sde"):
+        if name in settings:
+            check_bool(name, settings[name])
+    if settings.get("seed") is not None:
+        check_int("seed", settings["seed"], 0, 2**32 - 1)
+    if "device" in settings:
+        check_device_name(settings["device"])
+    kwargs = settings.get("policy_kwargs")
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise InvalidConfigError(f"policy_kwargs must be a dict or None, got {kwargs!r}")
+
+
 class HookedPPO(PPO):
     """SB3's ``PPO`` with its update loop in one place and the loss in a hook.
 
@@ -99,9 +145,11 @@ class HookedPPO(PPO):
     """
 
     def __init__(self, policy: str | type[BasePolicy], env: GymEnv | str, **kwargs: Any) -> None:
-        if "n_epochs" in kwargs:  # with none, an update would train on nothing
-            check_int("n_epochs", kwargs["n_epochs"], 1)
-        super().__init__(policy, env, **kwargs)
+        check_ppo_settings(kwargs)
+        try:
+            super().__init__(policy, env, **kwargs)
+        except AssertionError as exc:  # SB3 checks n_steps * n_envs and batch_size so
+            raise InvalidConfigError(f"{type(self).__name__}: {exc}") from exc
 
     def minibatch_loss(
         self, data: RolloutBufferSamples, clip_range: float, clip_range_vf: float | None
@@ -210,6 +258,31 @@ class HookedPPO(PPO):
         if clip_range_vf is not None:
             self.logger.record("train/clip_range_vf", clip_range_vf)
 
+    def save(
+        self,
+        path: str | Path | io.BufferedIOBase,
+        exclude: Any = None,
+        include: Any = None,
+    ) -> None:
+        """SB3's ``save``, written atomically to a path: the zip goes to a temporary file in
+        the same folder and replaces ``path`` (``.zip`` appended when it has no suffix, as
+        in SB3) only once whole, so a full or read-only disk raises
+        :class:`~aisam_envs.errors.SaveError` naming the path and keeps the previous file.
+        """
+        if not isinstance(path, str | Path):
+            self._write_zip(path, exclude, include)
+            return
+        path = Path(path)
+        if path.suffix == "":
+            path = path.with_name(f"{path.name}.zip")
+        with atomic_write(path) as file:
+            self._write_zip(file, exclude, include)
+
+    def _write_zip(self, file: io.BufferedIOBase, exclude: Any, include: Any) -> None:
+        """Writes the model's zip to an open binary ``file``: SB3's members here;
+        subclasses add theirs."""
+        PPO.save(self, file, exclude=exclude, include=include)
+
     @classmethod
     def load(
         cls: type[SelfHookedPPO],
@@ -262,9 +335,9 @@ class HookedPPO(PPO):
     @classmethod
     def check_overrides(cls, overrides: dict[str, Any]) -> None:
         """:class:`~aisam_agents.errors.InvalidConfigError` unless the attributes ``load``
-        is asked to override are valid (here ``n_epochs``; subclasses add theirs)."""
-        if "n_epochs" in overrides:
-            check_int("n_epochs", overrides["n_epochs"], 1)
+        is asked to override are valid (PPO's, by :func:`check_ppo_settings`; subclasses
+        add theirs)."""
+        check_ppo_settings(overrides)
 
     def _on_load(self, path: Path | io.BufferedIOBase) -> None:
         """Called by :meth:`load` on the loaded model with its (checked) file: reads what

@@ -33,6 +33,7 @@ from aisam_agents.errors import (
     resolve_device,
 )
 from aisam_agents.world_model.checkpoint import read_payload, space_from_dict, space_to_dict
+from aisam_envs.atomic import atomic_write
 
 FORMAT = "aisam.sequence_replay"
 VERSION = 1
@@ -251,7 +252,8 @@ class SequenceReplay:
         """Writes the stored steps, the spaces and the sampler's state to ``path``.
 
         A ``torch.save`` of plain containers and tensors, so it loads with
-        ``torch.load(weights_only=True)``: opening it never runs code.
+        ``torch.load(weights_only=True)``: opening it never runs code. Written atomically:
+        a failure raises :class:`~aisam_envs.errors.SaveError` and keeps the previous file.
         """
         order = self._stored_slots()
         data = {name: self._data[name][order].cpu() for name in _COLUMNS}
@@ -268,7 +270,8 @@ class SequenceReplay:
             "generator": self.generator.get_state(),
             "data": data | {"next_first": self._next_first.cpu()},
         }
-        torch.save(payload, Path(path))
+        with atomic_write(path) as file:
+            torch.save(payload, file)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> SequenceReplay:

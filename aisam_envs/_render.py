@@ -16,7 +16,7 @@ _LEVELS = np.array([[0, 0, 0], [128, 128, 128], [255, 255, 255]], dtype=np.uint8
 def check_render_mode(render_mode: str | None, modes: Sequence[str]) -> str | None:
     """``render_mode`` if it is ``None`` or one of ``modes``, else :class:`InvalidConfigError`
     (an unknown mode would otherwise render nothing, silently)."""
-    if render_mode is not None and render_mode not in modes:
+    if render_mode is not None and (not isinstance(render_mode, str) or render_mode not in modes):
         raise InvalidConfigError(
             f"render_mode must be None or one of {list(modes)}, got {render_mode!r}"
         )

@@ -244,3 +244,8 @@ def reject_unknown_keywords(cls: _Cls) -> _Cls:
 
 class EnvWorkerError(AisamEnvError, RuntimeError):
     """A worker process of a vector env died or failed; the message names its envs."""
+
+
+class SaveError(AisamError, OSError):
+    """A file could not be written (disk full, read-only, missing folder); the message names
+    the path, and the file that was there before is unchanged."""

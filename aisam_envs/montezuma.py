@@ -373,9 +373,11 @@ class MontezumaReducedEnv(AtariEnv):
         frameskip, repeat_action_probability, max_num_frames_per_episode = _check_protocol(
             frameskip, repeat_action_probability, max_num_frames_per_episode
         )
-        if obs_type not in _OBS_TYPES:
+        if not isinstance(obs_type, str) or obs_type not in _OBS_TYPES:
             raise InvalidConfigError(f"obs_type must be one of {_OBS_TYPES}, got {obs_type!r}")
-        if render_mode not in _RENDER_MODES:
+        if render_mode is not None and (
+            not isinstance(render_mode, str) or render_mode not in _RENDER_MODES
+        ):
             raise InvalidConfigError(
                 f"render_mode must be one of {_RENDER_MODES}, got {render_mode!r}"
             )

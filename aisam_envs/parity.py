@@ -72,7 +72,7 @@ class ParityEnv(gym.Env[np.ndarray, np.int64]):
         render_mode: str | None = None,
     ) -> None:
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
-        n_bits = check_int("n_bits", n_bits, 1)
+        n_bits = check_int("n_bits", n_bits, 1, 2**16)  # beyond: memory, not a check
         min_active = check_int("min_active", min_active, 1)
         max_active = n_bits if max_active is None else check_int("max_active", max_active, 1)
         if not min_active <= max_active <= n_bits:

@@ -48,7 +48,7 @@ class Entropy(ModelBonus):
         target: str = "transition",
     ) -> None:
         super().__init__(observation_space, action_space, num_envs, model, train_batch)
-        if target not in TARGETS:
+        if not isinstance(target, str) or target not in TARGETS:
             raise InvalidConfigError(f"target must be one of {TARGETS}, got {target!r}")
         if target == "next_state" and not isinstance(action_space, spaces.Discrete):
             raise UnsupportedSpaceError(

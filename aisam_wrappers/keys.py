@@ -238,7 +238,7 @@ def make_state_key(
         space, (spaces.Box, spaces.MultiBinary, spaces.MultiDiscrete)
     ):
         return SimHashKey(space, hash_bits, seed)
-    if key not in ("auto", "discrete", "multidiscrete", "simhash"):
+    if not isinstance(key, str) or key not in ("auto", "discrete", "multidiscrete", "simhash"):
         raise InvalidConfigError(
             f"unknown key {key!r}: use 'auto', 'discrete', 'multidiscrete' or 'simhash'"
         )

@@ -61,8 +61,9 @@ def resolve_model(
             )
     elif not isinstance(model, PredictiveModel):
         raise InvalidConfigError(
-            f"{type(model).__name__} is not a PredictiveModel: it needs "
-            "prediction_error(batch), predictive_entropy(obs, actions) and update(batch)"
+            f"model must be one of {MODEL_NAMES} or a PredictiveModel; "
+            f"{type(model).__name__} is not a PredictiveModel: it needs prediction_error(batch), "
+            "predictive_entropy(obs, actions) and update(batch)"
         )
     if model_config is not None:  # nothing else reads it: an error, not a silent no-op
         given = (

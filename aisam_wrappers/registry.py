@@ -74,7 +74,7 @@ def make_bonus(
     Raises:
         InvalidConfigError: an unknown name, or a setting the bonus does not take.
     """
-    if name not in BONUSES:
+    if not isinstance(name, str) or name not in BONUSES:
         raise InvalidConfigError(f"unknown bonus {name!r}; choose one of {tuple(BONUSES)}")
     constructor = BONUSES[name]
     known = _settings(constructor)

@@ -88,9 +88,9 @@ class SatiationConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.curve not in CURVES:
+        if not isinstance(self.curve, str) or self.curve not in CURVES:
             raise InvalidConfigError(f"curve must be one of {CURVES}, got {self.curve!r}")
-        if self.memory not in ("lifelong", "episodic"):
+        if not isinstance(self.memory, str) or self.memory not in ("lifelong", "episodic"):
             raise InvalidConfigError(
                 f"memory must be 'lifelong' or 'episodic', got {self.memory!r}"
             )

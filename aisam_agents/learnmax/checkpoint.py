@@ -23,6 +23,7 @@ from aisam_agents.learnmax.salience import SalientEvent
 from aisam_agents.learnmax.vec import SpacesEnv, as_vec_env
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.checkpoint import read_payload, space_from_dict, space_to_dict
+from aisam_envs.atomic import atomic_write
 
 if TYPE_CHECKING:
     from aisam_agents.learnmax.agent import LearnMax
@@ -67,7 +68,8 @@ def save_agent(agent: LearnMax, path: Path) -> None:
         "generator": agent.generator.get_state(),
         "rng": json.dumps(agent.rng.bit_generator.state),
     }
-    torch.save(payload, path)
+    with atomic_write(path) as file:  # a full disk keeps the previous checkpoint
+        torch.save(payload, file)
 
 
 def load_agent(cls: type[LearnMax], path: Path, env: Any, device: str) -> LearnMax:

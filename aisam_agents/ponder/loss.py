@@ -20,15 +20,16 @@ from aisam_agents.ponder.module import PonderTrace
 __all__ = ["PonderLoss", "check_prior", "geometric_log_prior", "kl_to_geometric", "ponder_loss"]
 
 
-def check_prior(lambda_p: float, beta: float) -> None:
+def check_prior(lambda_p: float, beta: float, beta_name: str = "beta") -> None:
     """Raise :class:`InvalidConfigError` unless ``0 < lambda_p < 1`` and ``beta`` is finite
-    and ``>= 0`` (both real numbers; a NaN or infinite ``beta`` would make every weight NaN)."""
+    and ``>= 0`` (both real numbers; a NaN or infinite ``beta`` would make every weight NaN).
+    ``beta_name`` is the caller's name for ``beta`` in the message."""
     if not 0.0 < check_real("lambda_p", lambda_p) < 1.0:
         raise InvalidConfigError(
             f"lambda_p must be in (0, 1) (prior mean 1/lambda_p steps), got {lambda_p}"
         )
-    if check_real("beta", beta) < 0.0:
-        raise InvalidConfigError(f"beta must be finite and >= 0, got {beta}")
+    if check_real(beta_name, beta) < 0.0:
+        raise InvalidConfigError(f"{beta_name} must be finite and >= 0, got {beta}")
 
 
 def geometric_log_prior(lambda_p: float, halt_index: torch.Tensor, n_steps: int) -> torch.Tensor:

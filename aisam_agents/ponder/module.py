@@ -67,7 +67,7 @@ class PonderConfig:
 
 
 def _check_core_args(cell: str, halt_epsilon: float, lambda_init: float) -> None:
-    if cell not in CELLS:
+    if not isinstance(cell, str) or cell not in CELLS:
         raise InvalidConfigError(f"cell must be one of {CELLS}, got {cell!r}")
     if not 0.0 <= check_real("halt_epsilon", halt_epsilon) < 1.0:
         raise InvalidConfigError(f"halt_epsilon must be in [0, 1), got {halt_epsilon}")

@@ -15,6 +15,7 @@ import torch
 from gymnasium import spaces
 
 from aisam_agents.errors import CheckpointError
+from aisam_envs.atomic import atomic_write
 
 FORMAT = "aisam.world_model"
 VERSION = 1
@@ -57,7 +58,11 @@ def save_checkpoint(
     action_space: spaces.Space,
     state_dict: dict[str, torch.Tensor],
 ) -> None:
-    """Writes the checkpoint to ``path`` (tensors moved to the CPU)."""
+    """Writes the checkpoint to ``path`` (tensors moved to the CPU), atomically.
+
+    Raises:
+        SaveError: ``path`` cannot be written (its previous contents are kept).
+    """
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -66,7 +71,8 @@ def save_checkpoint(
         "action_space": json.dumps(space_to_dict(action_space)),
         "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
     }
-    torch.save(payload, Path(path))
+    with atomic_write(path) as file:
+        torch.save(payload, file)
 
 
 def read_payload(path: Path, fmt: str, version: int, kind: str) -> dict[str, Any]:

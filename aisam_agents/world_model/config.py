@@ -186,7 +186,7 @@ class WorldModelConfig:
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> WorldModelConfig:
         """The named preset (``"tiny"``, ``"small"``, ``"base"``) with ``overrides`` applied."""
-        if name not in _PRESETS:
+        if not isinstance(name, str) or name not in _PRESETS:
             raise InvalidConfigError(f"unknown preset {name!r}; choose one of {sorted(_PRESETS)}")
         cls._check_fields(overrides, "unknown WorldModelConfig fields")
         return cls(**{**_PRESETS[name], **overrides})

@@ -186,21 +186,29 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
 
         The episode's reward memory (tiles seen, maxima) is kept; the next step is
         rewarded relative to the restored state. Use ``reset(options={"state": ...})``
-        to start a fresh episode from it instead. If the bytes are not a state, the error
-        leaves the episode ended: call ``reset()``.
+        to start a fresh episode from it instead. Bytes that are not a whole state (a
+        truncated file, trailing bytes, another PyBoy version) raise
+        :class:`InvalidConfigError` and leave the emulator and the episode exactly as they
+        were. A state's contents carry no checksum, so a flipped byte inside one loads.
         """
         pyboy = self._emulator()
         if not isinstance(state, (bytes, bytearray, memoryview)):
             raise InvalidConfigError(
                 f"A state must be bytes from save_state(), got {type(state).__name__}"
             )
+        state = bytes(state)
+        before = self.save_state()
         try:
-            pyboy.load_state(io.BytesIO(state))
+            buffer = io.BytesIO(state)
+            pyboy.load_state(buffer)
+            if buffer.tell() != len(state):
+                raise ValueError(f"{len(state) - buffer.tell()} bytes after the state's end")
         except Exception as exc:  # PyBoy raises assorted errors on foreign data
-            self._needs_reset = True  # the emulator may hold half a state
+            pyboy.load_state(io.BytesIO(before))  # PyBoy may have read half of it
             raise InvalidConfigError(
-                f"Not a PyBoy save state of this emulator version ({exc!r}); use bytes from "
-                "save_state() or a file written by PyBoy.save_state."
+                f"Not a whole PyBoy save state of this emulator version ({exc!r}); use bytes "
+                "from save_state() or a file written by PyBoy.save_state. The emulator is "
+                "unchanged."
             ) from None
         if not self._needs_reset:
             self._rewards.rebase(read_game_state(pyboy.memory))
@@ -248,7 +256,7 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
 def _check_config(obs_type: str, action_freq: int, press_frames: int) -> tuple[int, int]:
     """Checks the options; returns ``action_freq`` (frames per action, >= 2) and
     ``press_frames`` (frames the button is held, fewer than ``action_freq``) as Python ints."""
-    if obs_type not in OBS_TYPES:
+    if not isinstance(obs_type, str) or obs_type not in OBS_TYPES:
         raise InvalidConfigError(f"obs_type must be one of {list(OBS_TYPES)}, got {obs_type!r}")
     action_freq = check_int("action_freq", action_freq, 2)
     return action_freq, check_int("press_frames", press_frames, 1, action_freq - 1)

@@ -52,14 +52,17 @@ def stochastic_kind(
     rng: np.random.Generator,
     n_states: int,
     n_actions: int,
-    n_successors: int = 3,
+    n_successors: int | None = None,
     concentration: float = 1.0,
 ) -> KindOutput:
-    """Each (s, a) has ``n_successors`` distinct next states, probabilities ~ Dirichlet.
+    """Each (s, a) has ``n_successors`` distinct next states (default 3, or ``n_states``
+    when there are fewer), probabilities ~ Dirichlet.
 
     Smaller ``concentration`` gives peakier (lower-entropy) transitions; larger gives
     nearly uniform ones.
     """
+    if n_successors is None:
+        n_successors = min(3, n_states)
     n_successors = check_int("n_successors", n_successors, 1, n_states)
     concentration = check_real("concentration", concentration)
     if concentration <= 0:

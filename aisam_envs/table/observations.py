@@ -33,10 +33,10 @@ class ObservationEncoder:
     """
 
     def __init__(self, obs_type: str, n_states: int, obs_dim: int = 16, seed: int = 0) -> None:
-        if obs_type not in OBS_TYPES:
+        if not isinstance(obs_type, str) or obs_type not in OBS_TYPES:
             raise InvalidConfigError(f"unknown obs_type {obs_type!r}; choose one of {OBS_TYPES}")
         if obs_type == "embedding":
-            obs_dim = check_int("obs_dim", obs_dim, 1)
+            obs_dim = check_int("obs_dim", obs_dim, 1, 2**16)  # beyond: memory, not a check
         self.obs_type = obs_type
         self.n_states = n_states
         self.obs_dim = obs_dim

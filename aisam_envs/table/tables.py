@@ -59,7 +59,10 @@ class TransitionTable:
             start = check_int("start_state", self.start_state, 0, s - 1)
             object.__setattr__(self, "start_state", start)  # frozen; a numpy int becomes int
             if self.terminals[self.start_state]:
-                raise InvalidConfigError(f"start_state {self.start_state} is terminal")
+                raise InvalidConfigError(
+                    f"start_state {self.start_state} is terminal (one of the goal_states): "
+                    "choose another start_state, or goal_states without it"
+                )
         elif self.terminals.all():
             raise InvalidConfigError("every state is terminal: there is nowhere to start")
         for arr in (ns, p, self.rewards, self.terminals):
@@ -203,6 +206,10 @@ def check_kind_params(
     raise unknown_keywords_error(owner, unknown, [*own, *accepted], hint, notes)
 
 
+MAX_ENTRIES = 2**32
+"""Most (state, action) rows a table may have (16 GiB of int32 successors at one each)."""
+
+
 def make_table(
     kind: str = "random",
     n_states: int = 64,
@@ -234,6 +241,11 @@ def make_table(
     if n_states >= 2**31:
         raise InvalidConfigError(f"n_states must be < 2**31 (int32 storage), got {n_states}")
     n_actions = check_int("n_actions", n_actions, 1)
+    if n_states * n_actions > MAX_ENTRIES:
+        raise InvalidConfigError(
+            f"n_states * n_actions must be <= 2**32 (the table's rows), got {n_states} * "
+            f"{n_actions}"
+        )
     seed = check_int("seed", seed, 0)
     goal_reward = check_real("goal_reward", goal_reward)
     generator = KINDS[kind]

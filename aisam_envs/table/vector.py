@@ -72,10 +72,10 @@ class TransitionTableVectorEnv(VectorEnv):
         device: Any = None,
         **kind_params: Any,
     ) -> None:
-        num_envs = check_int("num_envs", num_envs, 1)
-        if max_episode_steps is not None:
-            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
-        if backend not in BACKENDS:
+        num_envs = check_int("num_envs", num_envs, 1, 2**24)  # beyond: memory, not a check
+        if max_episode_steps is not None:  # an int64 step counter
+            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1, 2**63 - 1)
+        if not isinstance(backend, str) or backend not in BACKENDS:
             raise InvalidConfigError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
         try:
             self.autoreset_mode = AutoresetMode(autoreset_mode)

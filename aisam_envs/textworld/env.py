@@ -18,11 +18,12 @@ from aisam_envs.errors import (
     InvalidActionError,
     InvalidConfigError,
     ResetNeededError,
+    check_int,
     check_real,
     reject_unknown_keywords,
     require_extra,
 )
-from aisam_envs.textworld.games import GameSpec, game_path
+from aisam_envs.textworld.games import GameSpec, check_story, game_path
 from aisam_envs.textworld.text import COMMAND_CHARSET, TokenEncoder, text_space
 
 __all__ = ["TextWorldEnv", "resolve_game_file"]
@@ -48,9 +49,6 @@ REFUSAL = "That command is not available here: use reset() to start the game aga
 
 _SENTENCES = re.compile(r"[.,;:!?]|\bthen\b", re.IGNORECASE)  # Inform runs each part in turn
 
-_Z8_VERSION = 8  # the only Z-machine version TextWorld >= 1.7 compiles to
-_Z8_LENGTH_UNIT = 8  # Z-machine standard 11.1.6: V6-8 store the file length at 0x1A in 8s
-_HEADER_BYTES = 0x40  # the checksum at 0x1C sums the bytes from here to the file length
 
 INVALID_ACTION_MODES = ("noop", "error")
 """What ``action_mode="index"`` does with an index past this step's admissible commands."""
@@ -100,7 +98,7 @@ def resolve_game_file(
     custom = {"world_size": world_size, "nb_objects": nb_objects, "quest_length": quest_length}
     spec = GameSpec(
         challenge=challenge,
-        settings=dict(challenge_settings or {}),
+        settings={} if challenge_settings is None else challenge_settings,
         game_seed=0 if game_seed is None else game_seed,
         **{k: v for k, v in custom.items() if v is not None},
     )
@@ -122,39 +120,8 @@ def _check_game_file(path: Path) -> Path:
             f"{path} has no {path.with_suffix('.json').name} next to it: only games made by "
             "TextWorld (which writes that file) can be played"
         )
-    _check_story_header(path)
+    check_story(path)
     return path.resolve()
-
-
-def _check_story_header(path: Path) -> None:
-    """Refuses a ``.z8`` that is not a whole Z-machine version 8 story, before Jericho reads it.
-
-    Jericho's dumb-frotz ends the whole Python process on a story it cannot load ("Fatal
-    error: Story file read error" for a truncated file, "Unknown Z-code version" for random
-    bytes), and a story of another version loads but breaks TextWorld's score tracking. The
-    header (Z-machine standard, section 11) says the version (byte 0), the file length (word
-    0x1A, in units of 8 bytes) and its checksum (word 0x1C, the sum of the bytes from 0x40 to
-    that length, modulo 0x10000); a length or checksum of 0 means "not recorded".
-    """
-    data = path.read_bytes()
-    if len(data) < _HEADER_BYTES or data[0] != _Z8_VERSION:
-        version = f"version byte {data[0]}" if data else "an empty file"
-        raise InvalidConfigError(
-            f"{path} is not a Z-machine version {_Z8_VERSION} story file ({len(data)} bytes, "
-            f"{version}): regenerate the game with TextWorld (tw-make ... --format z8)"
-        )
-    length = int.from_bytes(data[0x1A:0x1C], "big") * _Z8_LENGTH_UNIT
-    checksum = int.from_bytes(data[0x1C:0x1E], "big")
-    if length and not _HEADER_BYTES <= length <= len(data):
-        raise InvalidConfigError(
-            f"{path} is {len(data)} bytes but its header says {length}: the story file is "
-            "truncated or corrupt; copy or regenerate it"
-        )
-    if length and checksum and sum(data[_HEADER_BYTES:length]) & 0xFFFF != checksum:
-        raise InvalidConfigError(
-            f"{path} fails its header checksum (0x{checksum:04x}): the story file is corrupt; "
-            "copy or regenerate it"
-        )
 
 
 @reject_unknown_keywords
@@ -224,7 +191,7 @@ class TextWorldEnv(gym.Env[Any, Any]):
     ) -> None:
         textworld = require_extra("textworld", "textworld")
         _check_options(action_mode, max_actions, obs_type, max_text_length, max_tokens, vocab_size)
-        if invalid_action not in INVALID_ACTION_MODES:
+        if not isinstance(invalid_action, str) or invalid_action not in INVALID_ACTION_MODES:
             raise InvalidConfigError(
                 f"invalid_action must be one of {list(INVALID_ACTION_MODES)}, "
                 f"got {invalid_action!r}"
@@ -401,18 +368,17 @@ def _check_options(
     max_tokens: int,
     vocab_size: int,
 ) -> None:
-    if action_mode not in ("text", "index"):
+    if not isinstance(action_mode, str) or action_mode not in ("text", "index"):
         raise InvalidConfigError(f"action_mode must be 'text' or 'index', got {action_mode!r}")
-    if obs_type not in ("text", "tokens"):
+    if not isinstance(obs_type, str) or obs_type not in ("text", "tokens"):
         raise InvalidConfigError(f"obs_type must be 'text' or 'tokens', got {obs_type!r}")
-    for name, value, low in (
-        ("max_actions", max_actions, 1),
-        ("max_text_length", max_text_length, 1),
-        ("max_tokens", max_tokens, 1),
-        ("vocab_size", vocab_size, 2),
+    for name, value, low, high in (  # the highs: memory (arrays of that size), not checks
+        ("max_actions", max_actions, 1, 2**16),
+        ("max_text_length", max_text_length, 1, 2**24),
+        ("max_tokens", max_tokens, 1, 2**16),
+        ("vocab_size", vocab_size, 2, 2**31 - 1),
     ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise InvalidConfigError(f"{name} must be an int >= {low}, got {value!r}")
+        check_int(name, value, low, high)
 
 
 def _out_of_world(command: str) -> bool:

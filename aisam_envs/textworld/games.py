@@ -7,10 +7,11 @@ compiled ``.z8`` for a spec, generating it once and reusing it afterwards.
 
 The cache lives in ``$AISAM_CACHE_DIR/textworld`` (else the platform's user cache
 directory). Each game is one directory named by a hash of its spec and of the
-textworld version. It is built in a private temporary directory and renamed into
-place in one atomic step, so readers never see a half-written game; a lock file
-(POSIX) makes concurrent makers of the same game wait for the first one instead of
-generating it again.
+textworld version. It is built in a private temporary directory, synced to the disk and
+renamed into place in one atomic step, so readers never see a half-written game; a lock
+file (POSIX) makes concurrent makers of the same game wait for the first one instead of
+generating it again. An entry damaged anyway (its story file fails its header's length or
+checksum, its ``.json`` is unreadable) is regenerated.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from aisam_envs.atomic import sync_folder
 from aisam_envs.errors import (
     InvalidConfigError,
     check_int,
@@ -42,12 +44,16 @@ try:  # POSIX advisory locks; elsewhere the atomic rename alone keeps files whol
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["CHALLENGES", "GameSpec", "cache_dir", "game_path"]
+__all__ = ["CHALLENGES", "GameSpec", "cache_dir", "check_story", "game_path"]
 
 logger = logging.getLogger(__name__)
 
 GAME_NAME = "game.z8"
 """File name of the compiled game inside its cache directory (its ``.json`` sits next to it)."""
+
+_Z8_VERSION = 8  # the only Z-machine version TextWorld >= 1.7 compiles to
+_Z8_LENGTH_UNIT = 8  # Z-machine standard 11.1.6: V6-8 store the file length at 0x1A in 8s
+_HEADER_BYTES = 0x40  # the checksum at 0x1C sums the bytes from here to the file length
 
 MAX_ROOMS = 100
 """TextWorld >= 1.7 compiles to Z-machine v8 only, which holds at most about 100 rooms."""
@@ -111,6 +117,11 @@ class GameSpec:
     def __post_init__(self) -> None:
         # numpy integers are stored as Python ints: the cache key is JSON
         object.__setattr__(self, "game_seed", check_int("game_seed", self.game_seed, 0, 2**32 - 1))
+        if not isinstance(self.settings, Mapping):
+            raise InvalidConfigError(
+                f"challenge_settings must be a dict of the challenge's settings, got "
+                f"{self.settings!r}"
+            )
         if self.challenge is None:
             if self.settings:
                 raise InvalidConfigError(
@@ -123,7 +134,7 @@ class GameSpec:
             ):
                 object.__setattr__(self, name, check_int(name, getattr(self, name), low, high))
             return
-        if self.challenge not in CHALLENGES:
+        if not isinstance(self.challenge, str) or self.challenge not in CHALLENGES:
             raise InvalidConfigError(
                 f"unknown challenge {self.challenge!r}; choose one of {sorted(CHALLENGES)}"
             )
@@ -192,7 +203,9 @@ def game_path(spec: GameSpec, directory: Path | None = None) -> Path:
 
     Safe when several processes ask for the same game at once: one generates it, the
     others wait for it (or, without POSIX locks, generate their own copy and discard
-    it); no process ever sees a partly written game.
+    it); no process ever sees a partly written game. A damaged cache entry (a story file
+    that fails its header's length or checksum, a missing or unreadable ``.json``, e.g.
+    after a disk filled up or a copy was cut short) is logged and regenerated.
 
     Args:
         spec: which game.
@@ -202,12 +215,70 @@ def game_path(spec: GameSpec, directory: Path | None = None) -> Path:
     root = directory if directory is not None else cache_dir()
     root.mkdir(parents=True, exist_ok=True)
     final = root / spec.key(textworld.__version__)
-    if (final / GAME_NAME).is_file():
+    if _damage(final) is None:
         return final / GAME_NAME
     with _lock(root / f"{final.name}.lock"):
-        if not (final / GAME_NAME).is_file():
+        damage = _damage(final)
+        if damage is not None:
+            if final.exists():
+                logger.warning("cached game %s is damaged (%s): regenerating it", final, damage)
+                _remove(final)
             _generate_into(spec, final)
     return final / GAME_NAME
+
+
+def _damage(entry: Path) -> str | None:
+    """What is wrong with the cache entry ``entry`` (``"missing"`` when there is none), or
+    None when its story file and its ``.json`` are whole."""
+    story = entry / GAME_NAME
+    if not story.is_file():
+        return "missing"
+    try:
+        check_story(story)
+        json.loads(story.with_suffix(".json").read_text(encoding="utf-8"))
+    except (InvalidConfigError, OSError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+def _remove(entry: Path) -> None:
+    """Removes a damaged entry: renamed aside first (atomic), so no reader meets a half-
+    deleted folder under the entry's name."""
+    aside = Path(tempfile.mkdtemp(prefix=f".{entry.name}-damaged-", dir=entry.parent))
+    os.replace(entry, aside / "entry")
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def check_story(path: Path) -> None:
+    """Refuses a ``.z8`` that is not a whole Z-machine version 8 story, before Jericho reads
+    it (:class:`InvalidConfigError`).
+
+    Jericho's dumb-frotz ends the whole Python process on a story it cannot load ("Fatal
+    error: Story file read error" for a truncated file, "Unknown Z-code version" for random
+    bytes), and a story of another version loads but breaks TextWorld's score tracking. The
+    header (Z-machine standard, section 11) says the version (byte 0), the file length (word
+    0x1A, in units of 8 bytes) and its checksum (word 0x1C, the sum of the bytes from 0x40 to
+    that length, modulo 0x10000); a length or checksum of 0 means "not recorded".
+    """
+    data = path.read_bytes()
+    if len(data) < _HEADER_BYTES or data[0] != _Z8_VERSION:
+        version = f"version byte {data[0]}" if data else "an empty file"
+        raise InvalidConfigError(
+            f"{path} is not a Z-machine version {_Z8_VERSION} story file ({len(data)} bytes, "
+            f"{version}): regenerate the game with TextWorld (tw-make ... --format z8)"
+        )
+    length = int.from_bytes(data[0x1A:0x1C], "big") * _Z8_LENGTH_UNIT
+    checksum = int.from_bytes(data[0x1C:0x1E], "big")
+    if length and not _HEADER_BYTES <= length <= len(data):
+        raise InvalidConfigError(
+            f"{path} is {len(data)} bytes but its header says {length}: the story file is "
+            "truncated or corrupt; copy or regenerate it"
+        )
+    if length and checksum and sum(data[_HEADER_BYTES:length]) & 0xFFFF != checksum:
+        raise InvalidConfigError(
+            f"{path} fails its header checksum (0x{checksum:04x}): the story file is corrupt; "
+            "copy or regenerate it"
+        )
 
 
 @contextlib.contextmanager
@@ -230,6 +301,7 @@ def _generate_into(spec: GameSpec, final: Path) -> None:
     try:
         start = time.perf_counter()
         _compile(spec, tmp / GAME_NAME)
+        sync_folder(tmp)  # the files are on the disk before the rename makes them visible
         try:
             os.rename(tmp, final)  # atomic; fails if another process got there first
         except OSError:

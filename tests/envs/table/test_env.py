@@ -158,7 +158,7 @@ def test_step_after_termination_or_before_reset_raises() -> None:
         ({"obs_type": "pixels"}, "unknown obs_type 'pixels'"),
         ({"obs_type": "embedding", "obs_dim": 2.5}, "obs_dim must be an int"),
         ({"obs_type": "embedding", "obs_dim": "4"}, "obs_dim must be an int"),
-        ({"obs_type": "embedding", "obs_dim": 0}, "obs_dim must be >= 1"),
+        ({"obs_type": "embedding", "obs_dim": 0}, r"obs_dim must be in \[1, 65536\]"),
         ({"table_seed": -1}, "table_seed must be >= 0"),
         ({"table_seed": 2.5}, "table_seed must be an int"),
         ({"table_seed": "a"}, "table_seed must be an int"),

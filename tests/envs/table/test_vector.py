@@ -250,10 +250,10 @@ def test_bad_reset_arguments_raise_clear_errors(reset_kwargs: dict, match: str) 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"num_envs": 0}, "num_envs must be >= 1"),
+        ({"num_envs": 0}, r"num_envs must be in \[1, "),
         ({"num_envs": True}, "num_envs must be an int"),
         ({"num_envs": 2.5}, "num_envs must be an int"),
-        ({"max_episode_steps": 0}, "max_episode_steps must be >= 1"),
+        ({"max_episode_steps": 0}, r"max_episode_steps must be in \[1, "),
         ({"max_episode_steps": 2.5}, "max_episode_steps must be an int"),
         ({"max_episode_steps": True}, "max_episode_steps must be an int"),
         ({"max_episode_steps": float("nan")}, "max_episode_steps must be an int"),

@@ -1,0 +1,119 @@
+"""Property-based bad input for the agents: any keywords of ``PonderPPO``, ``IntrinsicPPO``
+(theirs and PPO's) and ``WorldModelConfig`` either work (and then a short ``learn`` runs
+with finite losses) or raise an aisam error that names the argument."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from fuzz import FAST, call_or_aisam_error, keywords
+from hypothesis import given, settings
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+import aisam_envs  # noqa: F401  (registers the ids)
+from aisam_agents.intrinsic_ppo import IntrinsicPPO
+from aisam_agents.ponder_ppo import PonderPPO
+from aisam_agents.world_model import WorldModelConfig
+from aisam_wrappers import make_bonus
+
+AGENT = settings(FAST, max_examples=40)  # each working example learns one short rollout
+
+PPO_KEYWORDS = {
+    "n_steps": [8, 16],
+    "batch_size": [8, 16],
+    "n_epochs": [1, 2],
+    "learning_rate": [3e-4, 1e-2],
+    "gamma": [0.99, 0.0],
+    "gae_lambda": [0.95, 1.0],
+    "clip_range": [0.2, 0.1],
+    "ent_coef": [0.0, 0.01],
+    "vf_coef": [0.5, 1.0],
+    "max_grad_norm": [0.5, 10.0],
+    "target_kl": [None, 0.05],
+    "seed": [0, 1],
+    "device": ["cpu"],
+}
+PONDER = {
+    **PPO_KEYWORDS,
+    "lambda_p": [0.25, 0.5],
+    "ponder_beta": [0.01, 0.0],
+    "policy_kwargs": [None, {"max_steps": 3}, {"hidden_dim": 8, "cell": "rnn"}],
+}
+INTRINSIC = {
+    **PPO_KEYWORDS,
+    "gamma_int": [0.99, 0.5],
+    "ext_coef": [2.0, 1.0],
+    "int_coef": [1.0, 0.5],
+    "warmup_rollouts": [0, 1],
+}
+WORLD_MODEL = {
+    "n_layer": [1, 2],
+    "n_head": [1, 2, 4],
+    "n_embd": [16, 32],
+    "dropout": [0.0, 0.1],
+    "max_frames": [1, 4],
+    "codebook_size": [16, 64],
+    "learning_rate": [1e-3],
+    "weight_decay": [0.0, 0.01],
+    "beta1": [0.9],
+    "beta2": [0.95],
+    "grad_clip": [1.0, 0.0],
+    "warmup_steps": [0, 10],
+    "reward_coef": [1.0, 0.0],
+    "device": ["cpu", "auto"],
+    "autocast": [True, False],
+    "compile": [False],
+    "seed": [0, 2],
+}
+# PPO's own names for some settings in its messages
+ALIASES = {"policy_kwargs": "max_steps", "n_steps": "n_envs"}
+
+
+SMALL = {"n_steps": 8, "batch_size": 8, "n_epochs": 1, "device": "cpu"}
+"""Defaults the fuzzed keywords override: one short rollout, not PPO's 2048 steps."""
+
+
+def _learn(model: Any) -> None:
+    if max(model.n_steps, model.n_epochs, model.batch_size) > 16:
+        return  # a legal but long run (n_epochs=10**12): construction was the check
+    model.learn(total_timesteps=model.n_steps * model.n_envs)
+    for param in model.policy.parameters():
+        assert torch.isfinite(param).all(), "learning made a parameter non-finite"
+
+
+def _table() -> gym.Env:
+    return gym.make("aisam/TransitionTable-v0", n_states=8, n_actions=2, obs_type="onehot")
+
+
+@AGENT
+@given(keywords(PONDER))
+def test_ponder_ppo_keywords(kwargs: dict[str, Any]) -> None:
+    env = gym.make("aisam/Parity-v0", n_bits=4)
+    model = call_or_aisam_error(
+        lambda: PonderPPO("MlpPolicy", env, **{**SMALL, **kwargs}), kwargs, ALIASES
+    )
+    if model is not None:
+        _learn(model)
+
+
+@AGENT
+@given(keywords(INTRINSIC))
+def test_intrinsic_ppo_keywords(kwargs: dict[str, Any]) -> None:
+    venv = make_bonus("satiation", DummyVecEnv([_table, _table]), split=True)
+    model = call_or_aisam_error(
+        lambda: IntrinsicPPO("MlpPolicy", venv, **{**SMALL, **kwargs}), kwargs, ALIASES
+    )
+    if model is not None:
+        _learn(model)
+
+
+@FAST
+@given(keywords(WORLD_MODEL))
+def test_world_model_config_keywords(kwargs: dict[str, Any]) -> None:
+    config = call_or_aisam_error(lambda: WorldModelConfig(**kwargs), kwargs)
+    if config is not None:
+        assert WorldModelConfig.from_json(config.to_json()) == config
+        assert np.isfinite(config.learning_rate)
