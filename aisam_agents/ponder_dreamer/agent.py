@@ -64,14 +64,14 @@ from aisam_agents.ponder_dreamer.networks import (
     Critic,
     MlpActor,
     PonderActor,
-    actor_loss,
     count_params,
     mlp_width,
 )
 from aisam_agents.ponder_dreamer.persistence import PersistenceMixin
-from aisam_agents.ponder_dreamer.returns import PercentileNormalizer, TwoHot, lambda_returns
+from aisam_agents.ponder_dreamer.returns import PercentileNormalizer, TwoHot
+from aisam_agents.ponder_dreamer.training import TrainingMixin
 from aisam_agents.replay import SequenceReplay
-from aisam_agents.world_model import Imagination, WorldModel, WorldModelConfig
+from aisam_agents.world_model import WorldModel, WorldModelConfig
 
 __all__ = ["DreamerModules", "PonderDreamer"]
 
@@ -92,7 +92,7 @@ class DreamerModules(nn.Module):
         self.slow_critic = copy.deepcopy(critic).requires_grad_(False)
 
 
-class PonderDreamer(PersistenceMixin, BaseAlgorithm):
+class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
     """Actor-critic in a world model's imagination with a PonderNet actor (see the module
     docstring for the recipe and its sources).
 
@@ -441,139 +441,6 @@ class PonderDreamer(PersistenceMixin, BaseAlgorithm):
         while self._train_credit >= 1.0:
             self.train()
             self._train_credit -= 1.0
-
-    def train(self) -> None:
-        """One training step: the world model on replayed windows, then actor and critic
-        on imagination from the windows' last states.
-
-        Episode boundaries: a window of ``seq_len + 1`` steps may hold the start of a new
-        episode at ``f`` (``is_first``). Transition ``f - 1`` ended the old episode: its
-        reward and termination are targets, but the next observation in the stream is the
-        new episode's first, not the terminal one (SB3's ``VecEnv`` keeps that in
-        ``infos``, outside the stream), so it is masked from the observation loss
-        (``obs_mask``). Transitions from ``f`` on would attend to the old episode, which
-        the model never sees when acting, so they are masked entirely. Imagination starts
-        from each window's last state with the history cut at its episode's start.
-        """
-        batch = self.replay.sample(self.batch_size, self.window + 1)
-        length = self.window
-        boundary = batch.is_first[:, 1:].clone()
-        boundary[:, -1] = True  # f = length + 1 when no episode starts inside
-        first = boundary.to(torch.int8).argmax(1) + 1 + (~batch.is_first[:, 1:].any(1)).long()
-        t = torch.arange(length, device=self.device)
-        mask = (t[None] < first[:, None]).float()
-        wm_losses = self.world_model.train_step(
-            {
-                "obs": batch.obs,
-                "actions": batch.actions[:, :length],
-                "rewards": batch.rewards[:, :length],
-                "terminated": batch.terminated[:, :length].float(),
-                "mask": mask,
-                "obs_mask": (t[None] < first[:, None] - 1).float(),
-            }
-        )
-        for key, value in wm_losses.items():
-            self.logger.record_mean(f"world_model/{key}", value)
-        stats = self._train_actor_critic(self._imagine(batch.obs, batch.actions, batch.is_first))
-        for key, value in stats.items():
-            self.logger.record_mean(key, value)
-        self._n_updates += 1
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-
-    def _imagine(
-        self, obs: torch.Tensor, actions: torch.Tensor, is_first: torch.Tensor
-    ) -> Imagination:
-        """Rollouts from the last state of each window ``(B, L, ...)``, its history cut at
-        the episode's start and to ``context`` frames; one rollout call per history length."""
-        b, n = is_first.shape
-        idx = torch.arange(n, device=self.device)
-        last_start = torch.where(is_first, idx, torch.zeros_like(idx)).amax(1)
-        start = torch.maximum(last_start, torch.full_like(last_start, n - self.context))
-        lengths = (n - start).tolist()
-
-        def policy(tokens: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-            steps = self.policy.actor(self.state_inputs(tokens, features))
-            return steps.act(False, self.generator)
-
-        self.policy.eval()
-        parts = []
-        for length in sorted(set(lengths)):
-            rows = torch.tensor([i for i in range(b) if lengths[i] == length], device=self.device)
-            past = actions[rows, n - length : n - 1]
-            parts.append(
-                self.world_model.imagine(
-                    obs[rows, n - length :], policy, self.horizon, past_actions=past
-                )
-            )
-        if len(parts) == 1:
-            return parts[0]
-        fields = ("obs_tokens", "actions", "rewards", "terminal_probs", "entropies", "features")
-        joined = {f: torch.cat([getattr(p, f) for p in parts]) for f in fields}
-        start_features = torch.cat([p.start_features for p in parts])
-        return Imagination(**joined, start_features=start_features)
-
-    def _train_actor_critic(self, imag: Imagination) -> dict[str, float]:
-        """One actor and one critic step on imagined rollouts (see the module docstring)."""
-        modules, h = self.policy, self.horizon
-        modules.train()
-        x = self.state_inputs(imag.obs_tokens, imag.state_features)  # (B, H + 1, in)
-        rewards = imag.rewards.float() + self.intrinsic_coef * imag.entropies.float()
-        continues = 1.0 - imag.terminal_probs.float()
-        with torch.no_grad():
-            values = modules.two_hot.decode(modules.critic(x))  # (B, H + 1)
-            returns = lambda_returns(rewards, continues, values, self.gamma, self.lam)
-            alive = torch.cumprod(
-                torch.cat([torch.ones_like(continues[:, :1]), continues[:, :-1]], 1), 1
-            )
-            modules.normalizer.update(returns)
-            advantages = (returns - values[:, :h]) / modules.normalizer.scale
-            slow_values = modules.two_hot.decode(modules.slow_critic(x[:, :h]))
-        flat = x[:, :h].flatten(0, 1)
-        parts = actor_loss(
-            modules.actor(flat),
-            imag.actions.flatten(),
-            advantages.flatten(),
-            alive.flatten(),
-            self.ent_coef,
-            self.lambda_p,
-            self.ponder_beta,
-        )
-        self._step(self.actor_optimizer, parts.total, modules.actor)
-        logits = modules.critic(x[:, :h])
-        critic_loss = (
-            alive
-            * (
-                modules.two_hot.loss(logits, returns)
-                + self.slow_critic_coef * modules.two_hot.loss(logits, slow_values)
-            )
-        ).mean()
-        self._step(self.critic_optimizer, critic_loss, modules.critic)
-        with torch.no_grad():
-            for slow, fast in zip(
-                modules.slow_critic.parameters(), modules.critic.parameters(), strict=True
-            ):
-                slow.lerp_(fast, self.slow_critic_rate)
-        stats = {
-            "train/actor_loss": parts.policy,
-            "train/entropy": parts.entropy,
-            "train/critic_loss": critic_loss,
-            "train/return_mean": returns.mean(),
-            "train/value_mean": values.mean(),
-            "train/imagined_reward": imag.rewards.float().mean(),
-            "train/return_scale": modules.normalizer.scale,
-            "ponder/expected_steps": parts.expected_steps,
-            "ponder/kl": parts.kl,
-        }
-        host = torch.stack([v.detach().float() for v in stats.values()]).tolist()  # one sync
-        return dict(zip(stats, host, strict=True))
-
-    def _step(
-        self, optimizer: torch.optim.Optimizer, loss: torch.Tensor, module: nn.Module
-    ) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
-        optimizer.step()
 
     def dump_logs(self) -> None:
         """Writes ``time/*``, ``rollout/*`` and the means recorded since the last dump."""

@@ -64,3 +64,19 @@ def test_percentile_normalizer_tracks_the_5_95_range_with_an_ema() -> None:
     assert float(small.scale) == 1.0  # the floor: small returns are not amplified
     with pytest.raises(InvalidConfigError):
         PercentileNormalizer(rate=0.0)
+
+
+def test_episode_masks_cut_windows_at_episode_starts() -> None:
+    from aisam_agents.ponder_dreamer.training import episode_masks
+
+    is_first = torch.tensor(
+        [
+            [False, False, False, False, False],  # no start inside: all 4 transitions count
+            [True, False, False, True, False],  # new episode at 3: transition 2 ended one
+            [False, True, False, True, False],  # the first start inside (1) decides
+            [False, False, False, False, True],  # the last transition ended an episode
+        ]
+    )
+    mask, obs_mask = episode_masks(is_first)
+    assert mask.tolist() == [[1, 1, 1, 1], [1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 1, 1]]
+    assert obs_mask.tolist() == [[1, 1, 1, 1], [1, 1, 0, 0], [0, 0, 0, 0], [1, 1, 1, 0]]
