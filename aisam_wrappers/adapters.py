@@ -18,17 +18,35 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from aisam_wrappers.base import BonusMixer, IntrinsicReward
+from aisam_wrappers.batch import RowsView, Transitions
 from aisam_wrappers.errors import InvalidConfigError, require_extra
 
 #: ``(observation_space, action_space, num_envs) -> IntrinsicReward``
 RewardFactory = Callable[[spaces.Space, spaces.Space, int], IntrinsicReward]
 
 
-class IntrinsicRewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
+class BonusAdapter:
+    """What the three adapters share: a :class:`BonusMixer`, and its last intrinsic rewards.
+
+    Attributes:
+        mixer: the mixer (``mixer.reward`` is the :class:`IntrinsicReward`).
+    """
+
+    mixer: BonusMixer
+
+    @property
+    def last_intrinsic(self) -> np.ndarray:
+        """The last step's intrinsic rewards, ``(num_envs,)`` float64, as ``info`` reports
+        them (read by two-stream agents in split mode, with no loop over SB3's infos)."""
+        return self.mixer.last_intrinsic
+
+
+class IntrinsicRewardWrapper(BonusAdapter, gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Adds an intrinsic reward to a single gymnasium env (a batch of one).
 
     ``info["extrinsic_reward"]`` and ``info["intrinsic_reward"]`` (floats) report the
-    two parts; the returned reward is their mix (see :class:`BonusMixer`).
+    two parts; the returned reward is their mix, or the extrinsic part alone in split
+    mode (see :class:`BonusMixer`).
     """
 
     def __init__(self, env: gym.Env, mixer: BonusMixer) -> None:
@@ -45,22 +63,23 @@ class IntrinsicRewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if self._obs is None:
             raise gym.error.ResetNeeded("call reset() before step()")
-        next_obs, reward, terminated, truncated, info = self.env.step(action)
-        batch_next = np.array(next_obs)[None]
-        total, r_ext, r_int = self.mixer.step(
-            self._obs,
-            np.asarray(action)[None],
-            batch_next,
-            np.array([reward]),
-            np.array([terminated or truncated]),
-            [info],
+        next_obs, env_reward, terminated, truncated, info = self.env.step(action)
+        batch = Transitions(
+            obs=self._obs,
+            actions=np.asarray(action)[None],
+            next_obs=np.array(next_obs)[None],
+            rewards=np.array([env_reward]),
+            dones=np.array([terminated or truncated]),
+            infos=RowsView([info]),
+            env_ids=self.mixer.env_ids,
         )
-        self._obs = batch_next
+        reward, r_ext, r_int = self.mixer.step(batch)
+        self._obs = batch.next_obs
         info = {**info, "extrinsic_reward": float(r_ext[0]), "intrinsic_reward": float(r_int[0])}
-        return next_obs, float(total[0]), terminated, truncated, info
+        return next_obs, float(reward[0]), terminated, truncated, info
 
 
-class IntrinsicRewardVectorWrapper(VectorWrapper):
+class IntrinsicRewardVectorWrapper(BonusAdapter, VectorWrapper):
     """Adds an intrinsic reward to a gymnasium vector env, all envs in one batch.
 
     Handles every autoreset mode: with NEXT_STEP (the default) the reset step of an
@@ -91,7 +110,7 @@ class IntrinsicRewardVectorWrapper(VectorWrapper):
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._obs is None:
             raise gym.error.ResetNeeded("call reset() before step()")
-        next_obs, rewards, terminated, truncated, info = self.env.step(actions)
+        next_obs, env_rewards, terminated, truncated, info = self.env.step(actions)
         dones = np.logical_or(terminated, truncated)
         last_obs, valid = np.asarray(next_obs), None
         if self._mode == AutoresetMode.NEXT_STEP:
@@ -101,12 +120,19 @@ class IntrinsicRewardVectorWrapper(VectorWrapper):
             last_obs = last_obs.copy()
             for i in np.flatnonzero(dones):  # only the few envs that just ended
                 last_obs[i] = info["final_obs"][i]
-        total, r_ext, r_int = self.mixer.step(
-            self._obs, np.asarray(actions), last_obs, rewards, dones, info, valid
+        batch = Transitions(
+            obs=self._obs,
+            actions=np.asarray(actions),
+            next_obs=last_obs,
+            rewards=env_rewards,
+            dones=dones,
+            infos=RowsView(info),
+            env_ids=self.mixer.env_ids,
         )
+        rewards, r_ext, r_int = self.mixer.step(batch, valid)
         self._obs = np.array(next_obs)
         info = {**info, "extrinsic_reward": r_ext, "intrinsic_reward": r_int}
-        return next_obs, total, terminated, truncated, info
+        return next_obs, rewards, terminated, truncated, info
 
 
 def env_kind(env: Any) -> tuple[str, spaces.Space, spaces.Space, int]:
@@ -131,6 +157,7 @@ def wrap_bonus(
     intrinsic_coef: float = 1.0,
     normalize: bool = True,
     gamma: float = 0.99,
+    split: bool = False,
 ) -> Any:
     """Wraps ``env`` (single, vector or SB3) with the intrinsic reward ``factory`` builds.
 
@@ -138,7 +165,7 @@ def wrap_bonus(
         env: a gymnasium ``Env``, gymnasium ``VectorEnv`` or SB3 ``VecEnv``.
         factory: builds the :class:`IntrinsicReward` from the env's single-env spaces
             and number of envs.
-        extrinsic_coef, intrinsic_coef, normalize, gamma: see :class:`BonusMixer`.
+        extrinsic_coef, intrinsic_coef, normalize, gamma, split: see :class:`BonusMixer`.
 
     Returns:
         An :class:`IntrinsicRewardWrapper`, :class:`IntrinsicRewardVectorWrapper` or
@@ -146,7 +173,12 @@ def wrap_bonus(
     """
     kind, obs_space, act_space, num_envs = env_kind(env)
     mixer = BonusMixer(
-        factory(obs_space, act_space, num_envs), extrinsic_coef, intrinsic_coef, normalize, gamma
+        factory(obs_space, act_space, num_envs),
+        extrinsic_coef=extrinsic_coef,
+        intrinsic_coef=intrinsic_coef,
+        normalize=normalize,
+        gamma=gamma,
+        split=split,
     )
     if kind == "single":
         return IntrinsicRewardWrapper(env, mixer)
@@ -156,3 +188,31 @@ def wrap_bonus(
     from aisam_wrappers.sb3 import IntrinsicRewardVecEnvWrapper
 
     return IntrinsicRewardVecEnvWrapper(env, mixer)
+
+
+def find_bonus(env: Any, kind: type[IntrinsicReward] = IntrinsicReward) -> BonusMixer | None:
+    """The mixer of the outermost bonus in ``env``'s wrapper stack whose reward is a ``kind``.
+
+    The bonus constructors (``SatiationBonus`` ...) return one of three adapter classes
+    whichever bonus they add, so ``isinstance(env, SatiationBonus)`` cannot work; ask
+    ``find_bonus(env, Satiation)`` instead. It walks gymnasium ``Wrapper.env``,
+    ``VectorWrapper.env`` and SB3 ``VecEnvWrapper.venv`` links (e.g. through a
+    ``RecordEpisodeStatistics`` or ``VecNormalize`` around the bonus).
+
+    Args:
+        env: a gymnasium ``Env`` / ``VectorEnv`` or SB3 ``VecEnv``, wrapped or not.
+        kind: the :class:`IntrinsicReward` subclass to look for (default: any bonus).
+
+    Returns:
+        The :class:`BonusMixer` (its ``reward`` is the ``kind`` instance), or ``None``.
+    """
+    sb3 = sys.modules.get("stable_baselines3.common.vec_env")
+    while True:
+        if isinstance(env, BonusAdapter) and isinstance(env.mixer.reward, kind):
+            return env.mixer
+        if isinstance(env, gym.Wrapper | VectorWrapper):
+            env = env.env
+        elif sb3 is not None and isinstance(env, sb3.VecEnvWrapper):
+            env = env.venv
+        else:
+            return None

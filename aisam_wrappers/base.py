@@ -4,9 +4,9 @@
 of transitions, ``update`` its memory or model on them, forget episodes that ended.
 :class:`BonusMixer` turns it into rewards: it masks transitions that are not real
 (autoreset steps), keeps NaN/inf out, normalises by the running std of the intrinsic
-return, and returns ``extrinsic_coef * r_ext + intrinsic_coef * r_int``. The three
-adapters (gymnasium ``Wrapper``, ``VectorWrapper``, SB3 ``VecEnvWrapper``) only feed
-it batches.
+return, and returns ``extrinsic_coef * r_ext + intrinsic_coef * r_int`` (or, split,
+the two streams apart). The three adapters (gymnasium ``Wrapper``, ``VectorWrapper``,
+SB3 ``VecEnvWrapper``) only feed it batches.
 """
 
 from __future__ import annotations
@@ -14,61 +14,20 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from aisam_wrappers._kernels import mix
+from aisam_wrappers.batch import Transitions
 from aisam_wrappers.errors import InvalidConfigError, RewardShapeError, check_bool, check_real
 from aisam_wrappers.normalize import ReturnNormalizer
 
 logger = logging.getLogger(__name__)
 
 
-class RowsView(Mapping[str, Any]):
-    """Per-env info as a mapping of ``(n,)`` arrays, built lazily key by key.
-
-    Args:
-        infos: a gymnasium vector info dict or an SB3 list of per-env info dicts.
-        rows: the env indices to keep (``None``: all).
-    """
-
-    def __init__(
-        self, infos: Mapping[str, Any] | list[dict[str, Any]], rows: np.ndarray | None = None
-    ) -> None:
-        self._infos = infos
-        self._rows = rows
-
-    @classmethod
-    def of(cls, infos: Mapping[str, Any] | list[dict[str, Any]]) -> RowsView:
-        """View of a gymnasium vector info dict or an SB3 list of per-env info dicts."""
-        return infos if isinstance(infos, RowsView) else cls(infos)
-
-    def take(self, rows: np.ndarray) -> RowsView:
-        """The same view restricted to ``rows``."""
-        return RowsView(self._infos, rows if self._rows is None else self._rows[rows])
-
-    def __getitem__(self, key: str) -> Any:
-        infos = self._infos
-        if isinstance(infos, Mapping):
-            value = np.asarray(infos[key])
-        else:
-            value = np.asarray([info[key] for info in infos])
-        return value if self._rows is None else value[self._rows]
-
-    def __iter__(self) -> Iterator[str]:
-        infos = self._infos
-        return iter(infos if isinstance(infos, Mapping) else (infos[0] if infos else ()))
-
-    def __len__(self) -> int:
-        infos = self._infos
-        return len(infos) if isinstance(infos, Mapping) else (len(infos[0]) if infos else 0)
-
-
 class IntrinsicReward(ABC):
-    """A batched intrinsic reward over transitions ``(obs, action, next_obs)``.
+    """A batched intrinsic reward over :class:`~aisam_wrappers.batch.Transitions`.
 
     Args:
         observation_space: the single-env observation space.
@@ -88,46 +47,31 @@ class IntrinsicReward(ABC):
         self.num_envs = int(num_envs)
 
     @abstractmethod
-    def score(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> np.ndarray:
-        """Intrinsic rewards of ``n`` transitions, ``(n,)``; ``env_ids`` ``(n,)`` their envs."""
+    def score(self, batch: Transitions) -> np.ndarray:
+        """Intrinsic rewards of the batch's ``n`` transitions, ``(n,)``."""
 
-    def update(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> dict[str, float]:
+    def update(self, batch: Transitions) -> dict[str, float]:
         """Learns from the transitions (memory or model update); returns metrics."""
         return {}
 
     def end_episodes(self, env_ids: np.ndarray) -> None:  # noqa: B027  (optional hook)
         """Called with the envs whose episodes just ended (episodic memories forget)."""
 
-    def compute(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> np.ndarray:
+    def compute(self, batch: Transitions) -> np.ndarray:
         """Scores the transitions, then learns from them; ``(n,)`` rewards."""
-        rewards = self.score(obs, actions, next_obs, infos, env_ids)
-        self.update(obs, actions, next_obs, infos, env_ids)
+        rewards = self.score(batch)
+        self.update(batch)
         return rewards
 
 
 class BonusMixer:
     """Mixes an :class:`IntrinsicReward` into the extrinsic reward, batch by batch.
+
+    Mixed (the default), the agent's reward is ``extrinsic_coef * r_ext +
+    intrinsic_coef * r_int``, with ``r_int`` the normalised bonus. Split, it is
+    ``extrinsic_coef * r_ext`` alone and the intrinsic stream ``intrinsic_coef * r_int``
+    goes to the agent separately (an agent with two value heads); the two add up to the
+    mixed reward.
 
     Args:
         reward: the intrinsic-reward computation.
@@ -136,6 +80,12 @@ class BonusMixer:
         normalize: divide the intrinsic reward by the running std of its discounted
             return (RND's normalisation); ``False`` uses the raw bonus.
         gamma: discount of that return.
+        split: hand the intrinsic reward over separately instead of adding it in.
+
+    Attributes:
+        env_ids: ``arange(num_envs)``, the ``env_ids`` of a whole vector step's batch.
+        last_intrinsic: the intrinsic rewards of the last step, ``(num_envs,)`` float64
+            (what ``info["intrinsic_reward"]`` reports); zeros before the first step.
     """
 
     def __init__(
@@ -145,6 +95,7 @@ class BonusMixer:
         intrinsic_coef: float = 1.0,
         normalize: bool = True,
         gamma: float = 0.99,
+        split: bool = False,
     ) -> None:
         if not 0.0 <= check_real("gamma", gamma) < 1.0:
             raise InvalidConfigError(f"gamma must be in [0, 1), got {gamma}")
@@ -152,74 +103,87 @@ class BonusMixer:
         self.extrinsic_coef = check_real("extrinsic_coef", extrinsic_coef)
         self.intrinsic_coef = check_real("intrinsic_coef", intrinsic_coef)
         normalize = check_bool("normalize", normalize)
+        self.split = check_bool("split", split)
         self.normalizer = ReturnNormalizer(reward.num_envs, gamma) if normalize else None
-        self._all = np.arange(reward.num_envs)
+        self.env_ids = np.arange(reward.num_envs)
+        self.last_intrinsic = np.zeros(reward.num_envs)
         self._warned = False
 
     def step(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        rewards: np.ndarray,
-        dones: np.ndarray,
-        infos: Mapping[str, Any] | list[dict[str, Any]],
-        valid: np.ndarray | None = None,
+        self, batch: Transitions, valid: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Total, extrinsic and intrinsic rewards, each ``(num_envs,)``.
+        """The agent's, the extrinsic and the intrinsic rewards of one vector step.
 
-        The total and intrinsic rewards are float64; the extrinsic ones keep the env's
-        float dtype (other dtypes become float64).
+        Each is ``(num_envs,)``: the agent's reward and the intrinsic one are float64
+        (see the class docstring for what they hold in each mode); the extrinsic one
+        keeps the env's float dtype (other dtypes become float64).
 
         Args:
-            obs, actions, next_obs: the batch of transitions, one row per env.
-            rewards: the env's rewards ``(num_envs,)``.
-            dones: episode ends ``(num_envs,)`` (terminated or truncated).
-            infos: vector info dict or SB3 list of info dicts.
+            batch: one transition per env, with ``rewards`` and ``dones``.
             valid: rows that are real transitions (``None``: all); others (autoreset
                 steps) get no intrinsic reward and teach nothing.
         """
+        r_ext = self._extrinsic(batch.rewards)
+        raw = self._raw_intrinsic(batch, valid)
+        r_ext, normalised, reward = self._normalise_and_mix(r_ext, raw, valid)
+        intrinsic = normalised * self.intrinsic_coef if self.split else normalised
+        self._end_episodes(batch.dones, valid)
+        self.last_intrinsic = intrinsic
+        return reward, r_ext, intrinsic
+
+    def _extrinsic(self, rewards: np.ndarray | None) -> np.ndarray:
+        """The env's rewards, checked to be one per env, as float32 or float64."""
         r_ext = np.asarray(rewards)
-        if r_ext.shape != self._all.shape:
+        if r_ext.shape != self.env_ids.shape:
             raise RewardShapeError(
-                f"the env's rewards must be one per env {self._all.shape}, got {r_ext.shape}"
+                f"the env's rewards must be one per env {self.env_ids.shape}, got {r_ext.shape}"
             )
         if r_ext.dtype not in (np.float32, np.float64):  # those two are used as they are
             r_ext = r_ext.astype(np.float64)
-        view = RowsView.of(infos)
+        return r_ext
+
+    def _raw_intrinsic(self, batch: Transitions, valid: np.ndarray | None) -> np.ndarray:
+        """The bonus of every env's transition before normalisation (0 where not valid)."""
         if valid is None:
-            r_int = self.reward.compute(obs, actions, next_obs, view, self._all)
-            r_int = self._checked(r_int, len(r_ext))
+            raw = self._checked(self.reward.compute(batch), len(batch))
         else:
-            r_int = np.zeros(len(r_ext), dtype=np.float64)
+            raw = np.zeros(len(batch), dtype=np.float64)
             rows = np.flatnonzero(valid)
             if rows.size:
-                r_int[rows] = self._checked(
-                    self.reward.compute(
-                        obs[rows], actions[rows], next_obs[rows], view.take(rows), rows
-                    ),
-                    len(rows),
-                )
-        bound = self.reward.max_abs
-        if bound is None:  # unknown range: keep NaN/inf out of the running statistics
-            r_int = self._finite(np.asarray(r_int, dtype=np.float64), "intrinsic")
-        raw, r_int, total = r_int, np.empty(len(r_ext)), np.empty(len(r_ext))
-        coefs = (self.extrinsic_coef, self.intrinsic_coef)
+                raw[rows] = self._checked(self.reward.compute(batch.take(rows)), len(rows))
+        if self.reward.max_abs is None:  # unknown range: keep NaN/inf out of the statistics
+            raw = self._finite(np.asarray(raw, dtype=np.float64), "intrinsic")
+        return raw
+
+    def _normalise_and_mix(
+        self, r_ext: np.ndarray, raw: np.ndarray, valid: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(r_ext, normalised, reward)``: the normalised bonus and the agent's reward.
+
+        In split mode the bonus weighs 0 in the reward. Non-finite values (from the env,
+        or a bonus of unknown range) are zeroed in all three.
+        """
+        normalised, reward = np.empty(len(r_ext)), np.empty(len(r_ext))
+        coefs = (self.extrinsic_coef, 0.0 if self.split else self.intrinsic_coef)
         if self.normalizer is not None:
-            norm = self.normalizer
-            checksum = norm.normalize_and_mix(r_ext, raw, valid, bound, coefs, r_int, total)
+            bound = self.reward.max_abs
+            checksum = self.normalizer.normalize_and_mix(
+                r_ext, raw, valid, bound, coefs, out_int=normalised, out_total=reward
+            )
         else:
-            checksum = mix(r_ext, raw, 1.0, math.inf, *coefs, r_int, total)
-        if not math.isfinite(checksum):
-            # a finite sum means every term is finite; otherwise zero the bad ones
-            r_ext = self._finite(r_ext, "extrinsic")
-            r_int = self._finite(r_int, "intrinsic")
-            mix(r_ext, r_int, 1.0, math.inf, *coefs, r_int, total)
-            total = self._finite(total, "total")
+            checksum = mix(r_ext, raw, 1.0, math.inf, *coefs, out_int=normalised, out_total=reward)
+        if math.isfinite(checksum):  # a finite sum means every term is finite
+            return r_ext, normalised, reward
+        r_ext = self._finite(r_ext, "extrinsic")
+        normalised = self._finite(normalised, "intrinsic")
+        mix(r_ext, normalised, 1.0, math.inf, *coefs, out_int=normalised, out_total=reward)
+        return r_ext, normalised, self._finite(reward, "total")
+
+    def _end_episodes(self, dones: np.ndarray | None, valid: np.ndarray | None) -> None:
+        """Tells the bonus which envs' episodes ended with a real transition."""
         ended = np.asarray(dones, dtype=bool) if valid is None else dones & valid
         if np.count_nonzero(ended):  # a C call; ndarray.any() goes through Python
             self.reward.end_episodes(np.flatnonzero(ended))
-        return total, r_ext, r_int
 
     def _checked(self, r_int: np.ndarray, n: int) -> np.ndarray:
         """``r_int`` if it is one reward per transition (``n`` of them)."""

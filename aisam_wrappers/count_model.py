@@ -14,6 +14,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aisam_wrappers._kernels import count_transitions, dirichlet_entropy
+from aisam_wrappers.batch import Transitions
 from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError, check_real
 from aisam_wrappers.keys import discrete_offsets
 from aisam_wrappers.memory import TABLE_LIMIT, KeyedArrays
@@ -85,22 +86,18 @@ class DirichletCountModel:
         dirichlet_entropy(p, self.totals, self.seen, self.xlogx, self.alpha, self.n_states, out)
         return out
 
-    def prediction_error(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> np.ndarray:
+    def prediction_error(self, batch: Transitions) -> np.ndarray:
         """Surprise ``-log p(next_obs | obs, action)`` under the posterior, ``(n,)`` float32."""
-        p = self._pairs(obs, actions)
-        n = self.counts.get("n", self.counts.find(self._triples(p, next_obs)))
+        p = self._pairs(batch.obs, batch.actions)
+        n = self.counts.get("n", self.counts.find(self._triples(p, batch.next_obs)))
         z = self.totals[p] + self.n_states * self.alpha
         return (np.log(z) - np.log(n + self.alpha)).astype(np.float32)
 
-    def update(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> dict[str, float]:
+    def update(self, batch: Transitions) -> dict[str, float]:
         """Adds the batch's transitions to the counts (exact Bayesian update)."""
-        p = self._pairs(obs, actions)
+        p = self._pairs(batch.obs, batch.actions)
         # each part of a triple was range-checked, so the triple is in range: no second pass
-        slots = self.counts.insert(self._triples(p, next_obs), check=False)
+        slots = self.counts.insert(self._triples(p, batch.next_obs), check=False)
         n, totals, seen, xlogx = self.counts.columns["n"], self.totals, self.seen, self.xlogx
         count_transitions(slots, p, n, totals, seen, xlogx, self.alpha)
         self.transitions += len(p)

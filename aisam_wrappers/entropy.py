@@ -18,6 +18,7 @@ import numpy as np
 from gymnasium import spaces
 
 from aisam_wrappers.adapters import wrap_bonus
+from aisam_wrappers.batch import Transitions
 from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
 from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
 from aisam_wrappers.protocols import PredictiveModel
@@ -56,22 +57,16 @@ class Entropy(ModelBonus):
             )
         self.target = target
 
-    def score(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> np.ndarray:
+    def score(self, batch: Transitions) -> np.ndarray:
         """Predictive entropy, ``(n,)`` nats."""
         if self.target == "transition":
-            return np.asarray(self.model.predictive_entropy(obs, actions), dtype=np.float64)
-        n_act = int(self.action_space.n)
-        rep_obs = np.repeat(np.asarray(next_obs), n_act, axis=0)
-        all_act = np.tile(np.arange(n_act) + int(self.action_space.start), len(next_obs))
+            ent = self.model.predictive_entropy(batch.obs, batch.actions)
+            return np.asarray(ent, dtype=np.float64)
+        n, n_act = len(batch), int(self.action_space.n)
+        rep_obs = np.repeat(np.asarray(batch.next_obs), n_act, axis=0)
+        all_act = np.tile(np.arange(n_act) + int(self.action_space.start), n)
         ent = np.asarray(self.model.predictive_entropy(rep_obs, all_act), dtype=np.float64)
-        return ent.reshape(len(next_obs), n_act).mean(axis=1)
+        return ent.reshape(n, n_act).mean(axis=1)
 
 
 def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper it makes)
@@ -85,8 +80,13 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
     intrinsic_coef: float = 1.0,
     normalize: bool = True,
     gamma: float = 0.99,
+    split: bool = False,
+    seed: int | None = None,
 ) -> Any:
     """Wraps ``env`` (gymnasium Env / VectorEnv or SB3 VecEnv) with a predictive-entropy bonus.
+
+    A function that returns the adapter matching ``env``'s type, not a class: find the
+    bonus in a wrapper stack with ``find_bonus(env, Entropy)``.
 
     Args:
         env: the env to wrap; the adapter matches its type.
@@ -97,9 +97,11 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
             ``"forward"`` (an error with other models), or a dict of its fields.
         train_batch: transitions per training step (default: 1 for ``"count"``, 64
             otherwise).
-        extrinsic_coef, intrinsic_coef, normalize, gamma: see
+        extrinsic_coef, intrinsic_coef, normalize, gamma, split: see
             :class:`~aisam_wrappers.base.BonusMixer`.
+        seed: seeds ``"rnd"`` / ``"forward"`` unless ``model_config`` gives a seed (see
+            :func:`~aisam_wrappers.model_bonus.resolve_model`).
     """
 
-    factory = model_bonus_factory(Entropy, model, model_config, train_batch, target=target)
-    return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma)
+    factory = model_bonus_factory(Entropy, model, model_config, train_batch, seed, target=target)
+    return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma, split)

@@ -12,11 +12,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from gymnasium import spaces
 
 from aisam_wrappers.adapters import RewardFactory
 from aisam_wrappers.base import IntrinsicReward
+from aisam_wrappers.batch import Transitions
 from aisam_wrappers.count_model import DirichletCountModel
 from aisam_wrappers.errors import InvalidConfigError, check_int, require_extra
 from aisam_wrappers.protocols import PredictiveModel
@@ -34,6 +34,7 @@ def resolve_model(
     observation_space: spaces.Space,
     action_space: spaces.Space,
     model_config: ModelConfig | Mapping[str, Any] | None = None,
+    seed: int | None = None,
 ) -> PredictiveModel:
     """The model named ``model`` (``"count"``, ``"rnd"``, ``"forward"``) or ``model`` itself.
 
@@ -43,6 +44,9 @@ def resolve_model(
         model_config: a :class:`~aisam_wrappers.models.ModelConfig` for the learned models
             (``"rnd"``, ``"forward"``), or a mapping of its fields (e.g. ``{"hidden": 64}``);
             with any other model an :class:`InvalidConfigError`, not silently ignored.
+        seed: seeds a learned model (``ModelConfig.seed``) unless ``model_config`` gives
+            a seed (a ``ModelConfig`` object always does); the count model and model
+            objects have no seed to set.
     """
     if isinstance(model, str):
         if model in LEARNED_MODELS:
@@ -50,16 +54,15 @@ def resolve_model(
             from aisam_wrappers import models
 
             cls = models.RNDModel if model == "rnd" else models.ForwardDynamicsModel
-            return cls(observation_space, action_space, _model_config(model_config))
+            return cls(observation_space, action_space, _model_config(model_config, seed))
         if model != "count":
             raise InvalidConfigError(
                 f"unknown model {model!r}: use one of {MODEL_NAMES} or pass a PredictiveModel"
             )
     elif not isinstance(model, PredictiveModel):
         raise InvalidConfigError(
-            f"{type(model).__name__} is not a PredictiveModel: it needs prediction_error("
-            "obs, actions, next_obs), predictive_entropy(obs, actions) and update(obs, "
-            "actions, next_obs)"
+            f"{type(model).__name__} is not a PredictiveModel: it needs "
+            "prediction_error(batch), predictive_entropy(obs, actions) and update(batch)"
         )
     if model_config is not None:  # nothing else reads it: an error, not a silent no-op
         given = (
@@ -74,15 +77,19 @@ def resolve_model(
     return DirichletCountModel(observation_space, action_space) if isinstance(model, str) else model
 
 
-def _model_config(config: Any) -> ModelConfig | None:
-    """``config`` as a ``ModelConfig`` (built from a mapping of its fields), or ``None``."""
+def _model_config(config: Any, seed: int | None) -> ModelConfig:
+    """``config`` as a ``ModelConfig`` (built from a mapping of its fields, or the
+    defaults), seeded with ``seed`` unless ``config`` gives a seed."""
     from aisam_wrappers.models import ModelConfig
 
-    if config is None or isinstance(config, ModelConfig):
+    if isinstance(config, ModelConfig):
         return config
+    if config is None:
+        config = {}
     if not isinstance(config, Mapping):
         raise InvalidConfigError(
-            f"model_config must be a ModelConfig or a dict of its fields, got {config!r}"
+            "model_config must be a ModelConfig or a dict of its fields (a JSON object), "
+            f"got {config!r}"
         )
     fields = [f.name for f in dataclasses.fields(ModelConfig)]
     unknown = sorted(set(config) - set(fields))
@@ -90,7 +97,7 @@ def _model_config(config: Any) -> ModelConfig | None:
         raise InvalidConfigError(
             f"unknown model_config field(s) {unknown}; ModelConfig has {fields}"
         )
-    return ModelConfig(**config)
+    return ModelConfig(**{**({} if seed is None else {"seed": seed}), **config})
 
 
 class ModelBonus(IntrinsicReward):
@@ -114,30 +121,26 @@ class ModelBonus(IntrinsicReward):
         super().__init__(observation_space, action_space, num_envs)
         self.model = model
         self.train_batch = check_int("train_batch", train_batch, 1)
-        self._buffer: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._buffer: list[Transitions] = []
         self._buffered = 0
         self.metrics: dict[str, float] = {}
 
-    def update(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> dict[str, float]:
-        """Buffers the transitions; trains the model when ``train_batch`` are buffered."""
-        if not self._buffer and len(obs) >= self.train_batch:  # no copies when nothing waits
-            self.metrics = self.model.update(obs, actions, next_obs)
+    def update(self, batch: Transitions) -> dict[str, float]:
+        """Buffers the transitions; trains the model when ``train_batch`` are buffered.
+
+        A buffered batch keeps no ``infos`` (see :meth:`Transitions.concat`).
+        """
+        if not self._buffer and len(batch) >= self.train_batch:  # no copies when nothing waits
+            self.metrics = self.model.update(batch)
             return self.metrics
-        self._buffer.append((np.array(obs), np.array(actions), np.array(next_obs)))
-        self._buffered += len(obs)
+        self._buffer.append(Transitions.concat([batch]))  # a copy: envs reuse their arrays
+        self._buffered += len(batch)
         if self._buffered < self.train_batch:
             return {}
-        batch = [np.concatenate(part) for part in zip(*self._buffer, strict=True)]
+        buffered = Transitions.concat(self._buffer)
         self._buffer.clear()
         self._buffered = 0
-        self.metrics = self.model.update(*batch)
+        self.metrics = self.model.update(buffered)
         return self.metrics
 
 
@@ -151,16 +154,18 @@ def model_bonus_factory(
     model: str | PredictiveModel,
     model_config: ModelConfig | Mapping[str, Any] | None = None,
     train_batch: int | None = None,
+    seed: int | None = None,
     **kwargs: Any,
 ) -> RewardFactory:
     """The factory :func:`~aisam_wrappers.adapters.wrap_bonus` needs for a ``cls`` bonus.
 
-    It resolves ``model`` against the env's spaces and defaults ``train_batch`` to
-    :func:`default_train_batch`; ``kwargs`` go to ``cls`` (e.g. ``target``).
+    It resolves ``model`` against the env's spaces (see :func:`resolve_model`) and
+    defaults ``train_batch`` to :func:`default_train_batch`; ``kwargs`` go to ``cls``
+    (e.g. ``target``).
     """
 
     def factory(obs_space: spaces.Space, act_space: spaces.Space, num_envs: int) -> ModelBonus:
-        m = resolve_model(model, obs_space, act_space, model_config)
+        m = resolve_model(model, obs_space, act_space, model_config, seed)
         batch = default_train_batch(m) if train_batch is None else train_batch
         return cls(obs_space, act_space, num_envs, m, batch, **kwargs)
 

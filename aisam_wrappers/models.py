@@ -19,6 +19,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from aisam_wrappers.batch import Transitions
 from aisam_wrappers.encoding import FeatureEncoder
 from aisam_wrappers.errors import (
     InvalidConfigError,
@@ -186,22 +187,18 @@ class RNDModel:
             observation_space, FeatureEncoder(observation_space).dim, config
         )
 
-    def prediction_error(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> np.ndarray:
+    def prediction_error(self, batch: Transitions) -> np.ndarray:
         """MSE of the predicted embedding of ``next_obs``, ``(n,)`` float32."""
-        features = self._core.obs_features(next_obs)  # input and target: encode once
+        features = self._core.obs_features(batch.next_obs)  # input and target: encode once
         return self._core.error(features, features)
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for ``obs``'s embedding, ``(n,)`` nats."""
         return self._core.entropy(self._core.obs_features(obs))
 
-    def update(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> dict[str, float]:
+    def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on ``next_obs``."""
-        return self._core.train_step(self._core.obs_features(next_obs), next_obs)
+        return self._core.train_step(self._core.obs_features(batch.next_obs), batch.next_obs)
 
 
 class ForwardDynamicsModel:
@@ -228,18 +225,15 @@ class ForwardDynamicsModel:
         a = torch.as_tensor(self.action_encoder(actions), device=self._core.device)
         return torch.cat([self._core.obs_features(obs), a], dim=-1)
 
-    def prediction_error(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> np.ndarray:
+    def prediction_error(self, batch: Transitions) -> np.ndarray:
         """MSE of the predicted embedding of ``next_obs``, ``(n,)`` float32."""
-        return self._core.error(self._inputs(obs, actions), self._core.obs_features(next_obs))
+        inputs = self._inputs(batch.obs, batch.actions)
+        return self._core.error(inputs, self._core.obs_features(batch.next_obs))
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for the next embedding, ``(n,)`` nats."""
         return self._core.entropy(self._inputs(obs, actions))
 
-    def update(
-        self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray
-    ) -> dict[str, float]:
+    def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on the batch."""
-        return self._core.train_step(self._inputs(obs, actions), next_obs)
+        return self._core.train_step(self._inputs(batch.obs, batch.actions), batch.next_obs)

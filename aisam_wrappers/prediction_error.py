@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aisam_wrappers.adapters import wrap_bonus
+from aisam_wrappers.batch import Transitions
 from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
 from aisam_wrappers.protocols import PredictiveModel
 
@@ -25,16 +26,9 @@ if TYPE_CHECKING:
 class PredictionError(ModelBonus):
     """Intrinsic reward = the model's ``prediction_error`` per transition, before learning it."""
 
-    def score(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> np.ndarray:
-        """``model.prediction_error(obs, actions, next_obs)``, ``(n,)``."""
-        return np.asarray(self.model.prediction_error(obs, actions, next_obs), dtype=np.float64)
+    def score(self, batch: Transitions) -> np.ndarray:
+        """``model.prediction_error(batch)``, ``(n,)``."""
+        return np.asarray(self.model.prediction_error(batch), dtype=np.float64)
 
 
 def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper it makes)
@@ -47,8 +41,13 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
     intrinsic_coef: float = 1.0,
     normalize: bool = True,
     gamma: float = 0.99,
+    split: bool = False,
+    seed: int | None = None,
 ) -> Any:
     """Wraps ``env`` (gymnasium Env / VectorEnv or SB3 VecEnv) with a prediction-error bonus.
+
+    A function that returns the adapter matching ``env``'s type, not a class: find the
+    bonus in a wrapper stack with ``find_bonus(env, PredictionError)``.
 
     Args:
         env: the env to wrap; the adapter matches its type.
@@ -58,9 +57,11 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
             a dict of its fields.
         train_batch: transitions per training step (default: 1 for ``"count"``, 64
             otherwise).
-        extrinsic_coef, intrinsic_coef, normalize, gamma: see
+        extrinsic_coef, intrinsic_coef, normalize, gamma, split: see
             :class:`~aisam_wrappers.base.BonusMixer`.
+        seed: seeds ``"rnd"`` / ``"forward"`` unless ``model_config`` gives a seed (see
+            :func:`~aisam_wrappers.model_bonus.resolve_model`).
     """
 
-    factory = model_bonus_factory(PredictionError, model, model_config, train_batch)
-    return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma)
+    factory = model_bonus_factory(PredictionError, model, model_config, train_batch, seed)
+    return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma, split)

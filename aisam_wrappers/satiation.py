@@ -11,7 +11,6 @@ ends). Per batch it is a few vectorised numpy operations and one fused count upd
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from aisam_wrappers._kernels import (
 )
 from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.base import IntrinsicReward
+from aisam_wrappers.batch import Transitions
 from aisam_wrappers.errors import (
     InvalidConfigError,
     OutOfSpaceError,
@@ -174,20 +174,18 @@ class Satiation(IntrinsicReward):
         self.memory = KeyedArrays(n_keys, columns, rows=rows, clearable=self._episodic)
         self.t = 0
 
-    def keys(
-        self, actions: np.ndarray, next_obs: np.ndarray, infos: Mapping[str, Any]
-    ) -> np.ndarray:
-        """Memory keys of entering ``next_obs`` by ``actions``, ``(n,)`` int64.
+    def keys(self, batch: Transitions) -> np.ndarray:
+        """Memory keys of entering the batch's ``next_obs`` by its ``actions``, ``(n,)`` int64.
 
         With ``per_action``, an action outside the action space is an
         :class:`OutOfSpaceError` (its pair key would be another pair's), and so is a state
         key outside its range when pairs are hashed (the memory has no range to check then).
         """
-        keys = self.state_key(next_obs, infos)
+        keys = self.state_key(batch.next_obs, batch.infos)
         if not self.config.per_action:
             return keys
         a = discrete_offsets(
-            actions, self._action_start, self._n_actions, self.action_space, "action"
+            batch.actions, self._action_start, self._n_actions, self.action_space, "action"
         )
         if self._dense_keys:  # a state key outside its range makes a pair key outside too
             pairs = keys * self._n_actions
@@ -207,6 +205,17 @@ class Satiation(IntrinsicReward):
             f"{self.observation_space}"
         )
 
+    def _rows(self, batch: Transitions) -> np.ndarray | None:
+        """The memory rows of the batch: its envs with episodic memory, else ``None`` (one
+        memory shared by all envs)."""
+        if not self._episodic:
+            return None
+        if batch.env_ids is None:
+            raise InvalidConfigError(
+                "episodic memory keeps counts per env: the batch needs env_ids"
+            )
+        return batch.env_ids
+
     def _slots(self, keys: np.ndarray, rows: np.ndarray | None, insert: bool) -> np.ndarray:
         """Memory entries of ``keys`` (created if ``insert``), range-checked by the memory;
         except when inserting without recovery: then ``take_add`` checks, fused."""
@@ -225,59 +234,30 @@ class Satiation(IntrinsicReward):
             counts = counts * np.exp(-self.config.recovery_rate * away).astype(np.float32)
         return counts
 
-    def score(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> np.ndarray:
+    def score(self, batch: Transitions) -> np.ndarray:
         """``curve(n)`` for each entered key, ``(n,)`` float32 in (0, 1]."""
-        rows = env_ids if self._episodic else None
-        slots = self._slots(self.keys(actions, next_obs, infos), rows, insert=False)
+        slots = self._slots(self.keys(batch), self._rows(batch), insert=False)
         # the batch's step is t + 1, as in update/compute (which count it before exposing)
         counts = self._counts(slots, self.t + 1)  # a fresh float32 array: curved in place
         satiation_curve(counts, *self._curve)
         return counts
 
-    def update(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> dict[str, float]:
+    def update(self, batch: Transitions) -> dict[str, float]:
         """Adds one exposure to each entered key (after applying recovery)."""
         self.t += 1
-        self._expose(actions, next_obs, infos, env_ids)
+        self._expose(batch)
         return {}
 
-    def compute(
-        self,
-        obs: np.ndarray,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> np.ndarray:
+    def compute(self, batch: Transitions) -> np.ndarray:
         """:meth:`score` then :meth:`update`, computing the keys once."""
         self.t += 1
-        before = self._expose(actions, next_obs, infos, env_ids)
+        before = self._expose(batch)
         satiation_curve(before, *self._curve)
         return before
 
-    def _expose(
-        self,
-        actions: np.ndarray,
-        next_obs: np.ndarray,
-        infos: Mapping[str, Any],
-        env_ids: np.ndarray,
-    ) -> np.ndarray:
+    def _expose(self, batch: Transitions) -> np.ndarray:
         """Counts one exposure for each entered key; returns the counts before it."""
-        rows = env_ids if self._episodic else None
-        slots = self._slots(self.keys(actions, next_obs, infos), rows, insert=True)
+        slots = self._slots(self.keys(batch), self._rows(batch), insert=True)
         count = self.memory.columns["count"]
         if self._recovers:
             count[slots] = self._counts(slots, self.t)
@@ -301,11 +281,16 @@ def SatiationBonus(  # noqa: N802  (a wrapper constructor, named like the wrappe
     intrinsic_coef: float = 1.0,
     normalize: bool = True,
     gamma: float = 0.99,
+    split: bool = False,
+    seed: int | None = None,
     key_fn: KeyFn | None = None,
     config: SatiationConfig | None = None,
     **settings: Any,
 ) -> Any:
     """Wraps ``env`` (gymnasium Env / VectorEnv or SB3 VecEnv) with a satiation bonus.
+
+    A function that returns the adapter matching ``env``'s type, not a class: find the
+    bonus in a wrapper stack with ``find_bonus(env, Satiation)``.
 
     Args:
         env: the env to wrap; the adapter matches its type.
@@ -313,18 +298,24 @@ def SatiationBonus(  # noqa: N802  (a wrapper constructor, named like the wrappe
             intrinsic_coef * r_int``.
         normalize: divide ``r_int`` by the running std of its discounted return.
         gamma: discount of that return.
+        split: hand ``intrinsic_coef * r_int`` to the agent in ``info["intrinsic_reward"]``
+            instead of adding it to the reward (see :class:`~aisam_wrappers.base.BonusMixer`).
+        seed: the SimHash projection seed (``SatiationConfig.seed``), unless ``config``
+            is given (it has its own).
         key_fn: optional user key ``key_fn(obs, infos)``.
         config: a :class:`SatiationConfig`; or give its fields as keyword ``settings``
             (e.g. ``curve="exponential", half_life=5``).
     """
     if config is not None and settings:
         raise InvalidConfigError("pass either config= or SatiationConfig fields, not both")
-    cfg = config or SatiationConfig(**settings)
+    if config is None:
+        config = SatiationConfig(**settings, **({} if seed is None else {"seed": seed}))
     return wrap_bonus(
         env,
-        lambda o, a, n: Satiation(o, a, n, cfg, key_fn),
+        lambda o, a, n: Satiation(o, a, n, config, key_fn),
         extrinsic_coef,
         intrinsic_coef,
         normalize,
         gamma,
+        split,
     )

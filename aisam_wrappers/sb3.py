@@ -10,15 +10,18 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
+from aisam_wrappers.adapters import BonusAdapter
 from aisam_wrappers.base import BonusMixer
+from aisam_wrappers.batch import RowsView, Transitions
 
 
-class IntrinsicRewardVecEnvWrapper(VecEnvWrapper):
+class IntrinsicRewardVecEnvWrapper(BonusAdapter, VecEnvWrapper):
     """Adds an intrinsic reward to an SB3 ``VecEnv``, so any SB3 algorithm gets the bonus.
 
     SB3 resets envs within ``step``; the true last observation of an ended episode is
     read from ``infos[i]["terminal_observation"]``. Each ``infos[i]`` gains
-    ``"extrinsic_reward"`` and ``"intrinsic_reward"`` (floats).
+    ``"extrinsic_reward"`` and ``"intrinsic_reward"`` (floats); :attr:`last_intrinsic`
+    holds the latter as one ``(num_envs,)`` array.
     """
 
     def __init__(self, venv: VecEnv, mixer: BonusMixer) -> None:
@@ -37,17 +40,24 @@ class IntrinsicRewardVecEnvWrapper(VecEnvWrapper):
         self.venv.step_async(actions)
 
     def step_wait(self) -> VecEnvStepReturn:
-        obs, rewards, dones, infos = self.venv.step_wait()
+        obs, env_rewards, dones, infos = self.venv.step_wait()
         last_obs = np.asarray(obs)
         if dones.any():
             last_obs = last_obs.copy()
             for i in np.flatnonzero(dones):  # only the few envs that just ended
                 last_obs[i] = infos[i]["terminal_observation"]
-        total, r_ext, r_int = self.mixer.step(
-            self._obs, self._actions, last_obs, rewards, dones, infos
+        batch = Transitions(
+            obs=self._obs,
+            actions=self._actions,
+            next_obs=last_obs,
+            rewards=env_rewards,
+            dones=dones,
+            infos=RowsView(infos),
+            env_ids=self.mixer.env_ids,
         )
+        rewards, r_ext, r_int = self.mixer.step(batch)
         for info, ext, intr in zip(infos, r_ext.tolist(), r_int.tolist(), strict=True):
             info["extrinsic_reward"] = ext
             info["intrinsic_reward"] = intr
         self._obs = np.array(obs)
-        return obs, total.astype(np.float32), dones, infos
+        return obs, rewards.astype(np.float32), dones, infos

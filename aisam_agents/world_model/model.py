@@ -16,6 +16,7 @@ import numbers
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -35,6 +36,9 @@ from aisam_agents.world_model.imagination import (
 )
 from aisam_agents.world_model.tokenizers import check_ids, make_tokenizer
 from aisam_agents.world_model.transformer import WorldTransformer, adamw
+
+if TYPE_CHECKING:  # annotations only: importing the wrappers at run time would load numba
+    from aisam_wrappers.batch import Transitions
 
 ArrayLike = np.ndarray | torch.Tensor
 
@@ -304,40 +308,37 @@ class WorldModel(nn.Module):
         :meth:`predict_next`)."""
         return self.predict_next(obs, actions).entropy().cpu().numpy()
 
-    def prediction_error(
-        self, obs: ArrayLike, actions: ArrayLike, next_obs: ArrayLike
-    ) -> np.ndarray:
-        """``(n,)`` float32 surprise ``-log p(next_obs | obs, action)`` in nats."""
-        dist = self.predict_next(obs, actions)
-        target = self.tokenize(next_obs)
+    def prediction_error(self, batch: Transitions) -> np.ndarray:
+        """``(n,)`` float32 surprise ``-log p(next_obs | obs, action)`` in nats, per
+        transition of ``batch`` (its ``obs`` may be histories, as in :meth:`predict_next`)."""
+        dist = self.predict_next(batch.obs, batch.actions)
+        target = self.tokenize(batch.next_obs)
         if target.shape != dist.logits.shape[:2]:
             raise InvalidConfigError(f"next_obs must be (n, *{self.obs_shape})")
         return (-dist.log_prob(target)).cpu().numpy()
 
-    def update(
-        self,
-        obs: ArrayLike,
-        actions: ArrayLike,
-        next_obs: ArrayLike,
-        rewards: ArrayLike | None = None,
-        terminated: ArrayLike | None = None,
-    ) -> dict[str, float]:
-        """One online training step on a batch of transitions ``(n, ...)``."""
-        obs, next_obs = self._tensor(obs), self._tensor(next_obs)
+    def update(self, batch: Transitions, terminated: ArrayLike | None = None) -> dict[str, float]:
+        """One online training step on a batch of transitions ``(n, ...)``.
+
+        The reward head learns ``batch.rewards`` when the batch has them; the
+        termination head learns ``terminated`` ``(n,)`` when given (``batch.dones``
+        also counts truncations, so it is not a termination target).
+        """
+        obs, next_obs = self._tensor(batch.obs), self._tensor(batch.next_obs)
         if obs.shape != next_obs.shape:
             raise InvalidConfigError(
                 f"obs and next_obs must have the same shape, got {tuple(obs.shape)} and "
                 f"{tuple(next_obs.shape)}"
             )
-        batch: dict[str, ArrayLike] = {
+        sequences: dict[str, ArrayLike] = {
             "obs": torch.stack([obs, next_obs], dim=1),
-            "actions": self._tensor(actions).reshape(-1, 1),
+            "actions": self._tensor(batch.actions).reshape(-1, 1),
         }
-        if rewards is not None:
-            batch["rewards"] = self._tensor(rewards, torch.float32).reshape(-1, 1)
+        if batch.rewards is not None:
+            sequences["rewards"] = self._tensor(batch.rewards, torch.float32).reshape(-1, 1)
         if terminated is not None:
-            batch["terminated"] = self._tensor(terminated, torch.float32).reshape(-1, 1)
-        return self.train_step(batch)
+            sequences["terminated"] = self._tensor(terminated, torch.float32).reshape(-1, 1)
+        return self.train_step(sequences)
 
     def imagine(
         self,

@@ -22,6 +22,7 @@ from aisam_wrappers import (
     InvalidConfigError,
     PredictionErrorBonus,
     SatiationBonus,
+    Transitions,
     wrap_bonus,
 )
 from aisam_wrappers.sb3 import IntrinsicRewardVecEnvWrapper
@@ -111,9 +112,11 @@ class Recorder(IntrinsicReward):
         self.seen: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.ended: list[np.ndarray] = []
 
-    def score(self, obs, actions, next_obs, infos, env_ids):  # noqa: ANN001, ANN201
-        self.seen.append((obs.copy(), actions.copy(), next_obs.copy(), env_ids.copy()))
-        return np.zeros(len(obs))
+    def score(self, batch: Transitions) -> np.ndarray:
+        self.seen.append(
+            (batch.obs.copy(), batch.actions.copy(), batch.next_obs.copy(), batch.env_ids.copy())
+        )
+        return np.zeros(len(batch))
 
     def end_episodes(self, env_ids: np.ndarray) -> None:
         self.ended.append(env_ids.copy())

@@ -16,6 +16,7 @@ from aisam_wrappers import (
     PredictionErrorBonus,
     RewardShapeError,
     SatiationBonus,
+    Transitions,
 )
 from aisam_wrappers.normalize import ReturnNormalizer, RunningMeanStd
 
@@ -29,8 +30,8 @@ class FixedReward(IntrinsicReward):
         self.max_abs = max_abs
         self.ended: list[int] = []
 
-    def score(self, obs, actions, next_obs, infos, env_ids):  # noqa: ANN001, ANN201
-        return self.values.pop(0)[env_ids]
+    def score(self, batch: Transitions) -> np.ndarray:
+        return self.values.pop(0)[batch.env_ids]
 
     def end_episodes(self, env_ids: np.ndarray) -> None:
         self.ended.extend(env_ids.tolist())
@@ -42,15 +43,15 @@ class NanModel:
     def __init__(self) -> None:
         self.calls = 0
 
-    def prediction_error(self, obs, actions, next_obs):  # noqa: ANN001, ANN201
+    def prediction_error(self, batch: Transitions) -> np.ndarray:
         self.calls += 1
         value = [np.nan, np.inf, -np.inf][self.calls - 1] if self.calls <= 3 else 1.0
-        return np.full(len(obs), value, dtype=np.float32)
+        return np.full(len(batch), value, dtype=np.float32)
 
-    def predictive_entropy(self, obs, actions):  # noqa: ANN001, ANN201
+    def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         return np.full(len(obs), np.nan, dtype=np.float32)
 
-    def update(self, obs, actions, next_obs):  # noqa: ANN001, ANN201
+    def update(self, batch: Transitions) -> dict[str, float]:
         return {}
 
 
@@ -58,7 +59,7 @@ def _step(mixer: BonusMixer, rewards: list[float], dones: list[bool] | None = No
     n = len(rewards)
     z = np.zeros(n, dtype=np.int64)
     d = np.zeros(n, dtype=bool) if dones is None else np.array(dones)
-    return mixer.step(z, z, z, np.array(rewards), d, {}, valid)
+    return mixer.step(Transitions(z, z, z, np.array(rewards), d, env_ids=np.arange(n)), valid)
 
 
 def test_total_is_the_weighted_sum_and_parts_are_reported() -> None:
@@ -170,8 +171,8 @@ def test_numpy_scalars_are_accepted_as_mixer_settings() -> None:
 class ShortModel(NanModel):
     """A PredictiveModel that scores one transition too few."""
 
-    def prediction_error(self, obs, actions, next_obs):  # noqa: ANN001, ANN201
-        return np.ones(len(obs) - 1, dtype=np.float32)
+    def prediction_error(self, batch: Transitions) -> np.ndarray:
+        return np.ones(len(batch) - 1, dtype=np.float32)
 
 
 @pytest.mark.parametrize("normalize", [False, True])
@@ -181,7 +182,7 @@ def test_rewards_of_the_wrong_shape_are_refused_before_the_mixing_loops(normaliz
         _step(mixer, [1.0, 1.0])
     z = np.zeros(3, dtype=np.int64)
     with pytest.raises(RewardShapeError, match=r"got \(3, 1\)"):
-        mixer.step(z, z, z, np.ones((3, 1)), np.zeros(3, dtype=bool), {})
+        mixer.step(Transitions(z, z, z, np.ones((3, 1)), np.zeros(3, dtype=bool)))
     short = BonusMixer(
         PredictionError(spaces.Discrete(4), spaces.Discrete(4), 3, model=ShortModel()),
         normalize=normalize,

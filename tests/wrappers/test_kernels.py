@@ -14,7 +14,7 @@ import pytest
 from gymnasium import spaces
 from tolerance import F32
 
-from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig
+from aisam_wrappers import OutOfSpaceError, Satiation, SatiationConfig, Transitions
 from aisam_wrappers._kernels import count_transitions, discount, first_outside, mix, take_add
 from aisam_wrappers.memory import DENSE_LIMIT
 from aisam_wrappers.normalize import ReturnNormalizer
@@ -104,7 +104,11 @@ def test_satiation_rejects_observations_outside_its_space(
         for bad in (n + 2, -1):
             for method in (sat.compute, sat.score):  # a lookup must not wrap -1 to the end
                 with pytest.raises(OutOfSpaceError, match=f"{bad}.*not in the observation"):
-                    method(np.zeros(2), np.zeros(2), np.array([3, bad]), {}, np.arange(2))
+                    method(
+                        Transitions(
+                            np.zeros(2), np.zeros(2), np.array([3, bad]), env_ids=np.arange(2)
+                        )
+                    )
         for name, column in sat.memory.columns.items():  # nothing counted or stamped
             np.testing.assert_array_equal(column, before[name], err_msg=name)
 
@@ -113,10 +117,12 @@ def test_satiation_rejects_observations_outside_its_space(
 def test_satiation_refuses_fractional_observations_of_a_discrete_space(bad: float) -> None:
     sat = Satiation(spaces.Discrete(5), spaces.Discrete(2), 2, SatiationConfig())
     with pytest.raises(OutOfSpaceError, match="is not a value of the space Discrete"):
-        sat.compute(np.zeros(2), np.zeros(2), np.array([3.0, bad]), {}, np.arange(2))
+        sat.compute(
+            Transitions(np.zeros(2), np.zeros(2), np.array([3.0, bad]), env_ids=np.arange(2))
+        )
     np.testing.assert_array_equal(sat.memory.columns["count"], 0.0)
     # whole floats (a float-casting wrapper's) are the states they name
-    sat.compute(np.zeros(2), np.zeros(2), np.array([3.0, 1.0]), {}, np.arange(2))
+    sat.compute(Transitions(np.zeros(2), np.zeros(2), np.array([3.0, 1.0]), env_ids=np.arange(2)))
     np.testing.assert_array_equal(sat.memory.columns["count"], [0, 1, 0, 1, 0])
 
 

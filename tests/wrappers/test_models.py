@@ -20,6 +20,7 @@ from aisam_wrappers import (
     OutOfSpaceError,
     PredictionErrorBonus,
     PredictiveModel,
+    Transitions,
     UnsupportedSpaceError,
 )
 from aisam_wrappers.encoding import FeatureEncoder
@@ -30,10 +31,10 @@ def test_count_model_is_the_exact_dirichlet_posterior() -> None:
     model = DirichletCountModel(spaces.Discrete(4), spaces.Discrete(2), prior_mass=2.0)
     s, a = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     assert model.predictive_entropy(s, a)[0] == pytest.approx(np.log(4))
-    model.update(np.zeros(3), np.zeros(3), np.array([1, 1, 2]))
+    model.update(Transitions(np.zeros(3), np.zeros(3), np.array([1, 1, 2])))
     p = (np.array([0, 2, 1, 0]) + 0.5) / 5.0  # counts + alpha (= 2 / 4), over 3 + 2
     assert model.predictive_entropy(s, a)[0] == pytest.approx(-(p * np.log(p)).sum(), rel=1e-5)
-    surprise = model.prediction_error(np.zeros(4), np.zeros(4), np.arange(4))
+    surprise = model.prediction_error(Transitions(np.zeros(4), np.zeros(4), np.arange(4)))
     np.testing.assert_allclose(surprise, -np.log(p), rtol=1e-5)
     other = model.predictive_entropy(np.zeros(1), np.ones(1))  # (0, 1) never tried
     assert other[0] == pytest.approx(np.log(4))
@@ -48,18 +49,18 @@ def test_count_model_rejects_values_outside_its_spaces_and_counts_nothing(
 ) -> None:
     model = DirichletCountModel(spaces.Discrete(4), spaces.Discrete(2))
     with pytest.raises(OutOfSpaceError, match="outside the space Discrete"):
-        model.update(np.array(obs), np.array(action), np.array(nxt))
+        model.update(Transitions(np.array(obs), np.array(action), np.array(nxt)))
     with pytest.raises(OutOfSpaceError):
-        model.prediction_error(np.array(obs), np.array(action), np.array(nxt))
+        model.prediction_error(Transitions(np.array(obs), np.array(action), np.array(nxt)))
     assert model.transitions == 0 and not model.totals.any()
 
 
 def test_count_model_refuses_fractional_values() -> None:
     model = DirichletCountModel(spaces.Discrete(4), spaces.Discrete(2))
     with pytest.raises(OutOfSpaceError, match="next observation 2.5 is not a value"):
-        model.update(np.array([0]), np.array([1]), np.array([2.5]))
+        model.update(Transitions(np.array([0]), np.array([1]), np.array([2.5])))
     with pytest.raises(OutOfSpaceError, match="action 0.25 is not a value"):
-        model.update(np.array([0]), np.array([0.25]), np.array([2]))
+        model.update(Transitions(np.array([0]), np.array([0.25]), np.array([2])))
     assert model.transitions == 0
 
 
@@ -68,7 +69,7 @@ def test_entropy_falls_to_zero_on_a_deterministic_world() -> None:
     s = np.arange(10)
     before = model.predictive_entropy(s, s % 3)
     for _ in range(20):
-        model.update(s, s % 3, (s + 1) % 50)
+        model.update(Transitions(s, s % 3, (s + 1) % 50))
     after = model.predictive_entropy(s, s % 3)
     assert np.all(before == pytest.approx(np.log(50))) and np.all(after < 0.1 * before)
 
@@ -82,11 +83,11 @@ def test_learned_models_satisfy_the_protocol_and_learn(cls: type) -> None:
     seen = rng.uniform(-1, 1, (32, 6)).astype(np.float32)
     acts = rng.integers(0, 3, 32)
     nxt = np.roll(seen, 1, axis=0)
-    start = model.prediction_error(seen, acts, nxt).mean()
+    start = model.prediction_error(Transitions(seen, acts, nxt)).mean()
     for _ in range(300):
-        metrics = model.update(seen, acts, nxt)
+        metrics = model.update(Transitions(seen, acts, nxt))
     assert {"mse", "nll"} <= set(metrics)
-    trained = model.prediction_error(seen, acts, nxt)
+    trained = model.prediction_error(Transitions(seen, acts, nxt))
     assert trained.dtype == np.float32 and trained.shape == (32,)
     assert trained.mean() < 0.2 * start
     ent = model.predictive_entropy(seen, acts)
@@ -98,9 +99,9 @@ def test_rnd_is_more_surprised_by_novel_observations() -> None:
     model = RNDModel(space, space, ModelConfig(hidden=32, features=8, lr=3e-3, device="cpu"))
     seen = np.arange(10)
     for _ in range(200):
-        model.update(seen, seen, seen)
-    known = model.prediction_error(seen, seen, seen).mean()
-    novel = model.prediction_error(seen + 10, seen, seen + 10).mean()
+        model.update(Transitions(seen, seen, seen))
+    known = model.prediction_error(Transitions(seen, seen, seen)).mean()
+    novel = model.prediction_error(Transitions(seen + 10, seen, seen + 10)).mean()
     assert novel > 5 * known
 
 
@@ -114,15 +115,15 @@ def test_rnd_error_tracks_visits_on_discrete_states(seed: int) -> None:
     # unseen errors fell ~15x and ended within 1.6x of the most visited ones.
     model = RNDModel(spaces.Discrete(160), spaces.Discrete(4), ModelConfig(device="cpu", seed=seed))
     states = np.arange(160)
-    before = model.prediction_error(states, states, states)
+    before = model.prediction_error(Transitions(states, states, states))
     rng = np.random.default_rng(seed)
     p = 1.0 / np.arange(1, 81)  # Zipf over the 80 even ids: 0 most often
     counts = np.zeros(160)
     for _ in range(300):
         batch = 2 * rng.choice(80, 64, p=p / p.sum())
         counts += np.bincount(batch, minlength=160)
-        model.update(batch, batch, batch)
-    after = model.prediction_error(states, states, states)
+        model.update(Transitions(batch, batch, batch))
+    after = model.prediction_error(Transitions(states, states, states))
     frequent = np.flatnonzero(counts >= 200)
     assert frequent.size >= 15 and counts[1::2].sum() == 0
     unseen = after[1::2]
@@ -164,13 +165,13 @@ def test_entropy_bonus_pays_for_untried_transitions(target: str) -> None:
 
 def test_world_model_style_objects_plug_in() -> None:
     class Constant:
-        def prediction_error(self, obs, actions, next_obs):  # noqa: ANN001, ANN201
-            return np.full(len(obs), 0.25, dtype=np.float32)
+        def prediction_error(self, batch: Transitions) -> np.ndarray:
+            return np.full(len(batch), 0.25, dtype=np.float32)
 
-        def predictive_entropy(self, obs, actions):  # noqa: ANN001, ANN201
+        def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
             return np.full(len(obs), 0.5, dtype=np.float32)
 
-        def update(self, obs, actions, next_obs):  # noqa: ANN001, ANN201
+        def update(self, batch: Transitions) -> dict[str, float]:
             return {"loss": 0.0}
 
     pe = intrinsic_trace(
@@ -226,7 +227,7 @@ def test_bad_model_configs_are_rejected(settings: dict) -> None:
 def test_model_config_takes_numpy_scalars_and_a_dict_of_its_fields() -> None:
     config = ModelConfig(hidden=np.int64(8), lr=np.float32(0.01), seed=np.uint32(1), device="cpu")
     RNDModel(spaces.Discrete(4), spaces.Discrete(2), config).update(
-        np.arange(4), None, np.arange(4)
+        Transitions(np.arange(4), None, np.arange(4))
     )
     env = PredictionErrorBonus(ScriptedEnv(), model_config={"hidden": 8, "device": "cpu"})
     assert env.mixer.reward.model._core.config == ModelConfig(hidden=8, device="cpu")
@@ -300,8 +301,8 @@ def test_learned_models_handle_huge_multidiscrete_spaces() -> None:
     space = spaces.MultiDiscrete([2**31] * 3)  # one-hot: 6e9 features, 48 GiB of statistics
     model = RNDModel(space, None, ModelConfig(hidden=16, device="cpu"))
     obs = np.array([[0, 1, 2**31 - 1], [5, 5, 5]])
-    model.update(obs, None, obs)
-    assert model.prediction_error(obs, None, obs).shape == (2,)
+    model.update(Transitions(obs, None, obs))
+    assert model.prediction_error(Transitions(obs, None, obs)).shape == (2,)
 
 
 @pytest.mark.parametrize(
@@ -367,8 +368,14 @@ def test_count_model_remembers_every_transition_of_a_large_first_batch() -> None
     model = DirichletCountModel(spaces.Discrete(10_000), spaces.Discrete(4))
     rng = np.random.default_rng(0)
     s, a, nxt = (rng.integers(0, hi, 4096) for hi in (10_000, 4, 10_000))
-    assert model.update(s, a, nxt)["transitions"] == model.totals.sum() == 4096
-    assert model.update(s[:10], a[:10], nxt[:10])["transitions"] == model.totals.sum() == 4106
+    assert model.update(Transitions(s, a, nxt))["transitions"] == model.totals.sum() == 4096
+    assert (
+        model.update(Transitions(s[:10], a[:10], nxt[:10]))["transitions"]
+        == model.totals.sum()
+        == 4106
+    )
     n = model.counts.get("n", model.counts.find(model._triples(model._pairs(s, a), nxt)))
     assert (n >= 1).all()
-    assert model.prediction_error(s, a, nxt).max() < np.log(10.0)  # unseen: log(2 / alpha) ~ 10
+    assert model.prediction_error(Transitions(s, a, nxt)).max() < np.log(
+        10.0
+    )  # unseen: log(2 / alpha) ~ 10

@@ -16,6 +16,7 @@ from aisam_wrappers import (
     Satiation,
     SatiationBonus,
     SatiationConfig,
+    Transitions,
     UnsupportedSpaceError,
 )
 
@@ -97,8 +98,8 @@ def test_per_action_keys_count_state_action_pairs() -> None:
     sat = Satiation(spaces.Discrete(4), spaces.Discrete(3), config=SatiationConfig(per_action=True))
     obs = np.zeros(3, dtype=np.int64)
     nxt = np.array([2, 2, 2])
-    first = sat.compute(obs, np.array([0, 1, 2]), nxt, {}, np.arange(3))
-    second = sat.compute(obs, np.array([0, 0, 1]), nxt, {}, np.arange(3))
+    first = sat.compute(Transitions(obs, np.array([0, 1, 2]), nxt, env_ids=np.arange(3)))
+    second = sat.compute(Transitions(obs, np.array([0, 0, 1]), nxt, env_ids=np.arange(3)))
     np.testing.assert_allclose(first, [1, 1, 1], **F32)
     np.testing.assert_allclose(
         second, [2**-0.5, 2**-0.5, 2**-0.5], **F32
@@ -124,16 +125,20 @@ def test_per_action_actions_outside_the_space_are_refused(
     nxt = np.array([obs_space.start] * 2)
     acts = np.array([act_space.start, bad])
     with pytest.raises(OutOfSpaceError, match=rf"action {bad} is outside the space Discrete"):
-        sat.compute(nxt, acts, nxt, {}, np.arange(2))
+        sat.compute(Transitions(nxt, acts, nxt, env_ids=np.arange(2)))
     assert not sat.memory.columns["count"].any()  # nothing counted, not even the good row
 
 
 def test_batch_duplicates_share_the_count_before_the_batch_then_all_add() -> None:
     sat = Satiation(spaces.Discrete(5), spaces.Discrete(2), num_envs=4)
     keys = np.array([3, 3, 3, 1])
-    np.testing.assert_allclose(sat.compute(keys, keys, keys, {}, np.arange(4)), [1, 1, 1, 1], **F32)
     np.testing.assert_allclose(
-        sat.score(keys, keys, keys, {}, np.arange(4))[[0, 3]], [0.5, 2**-0.5], **F32
+        sat.compute(Transitions(keys, keys, keys, env_ids=np.arange(4))), [1, 1, 1, 1], **F32
+    )
+    np.testing.assert_allclose(
+        sat.score(Transitions(keys, keys, keys, env_ids=np.arange(4)))[[0, 3]],
+        [0.5, 2**-0.5],
+        **F32,
     )
 
 
@@ -144,10 +149,14 @@ def test_simhash_keys_box_observations_and_similar_arrays_share_counts() -> None
     x = rng.uniform(-1, 1, (1, 16)).astype(np.float32)
     batch = np.concatenate([x, x + 1e-6])  # the same sign pattern
     acts = np.zeros(2, dtype=np.int64)
-    sat.compute(batch, acts, batch, {}, np.arange(2))
-    assert sat.score(batch, acts, batch, {}, np.arange(2)) == pytest.approx([3**-0.5] * 2)
+    sat.compute(Transitions(batch, acts, batch, env_ids=np.arange(2)))
+    assert sat.score(Transitions(batch, acts, batch, env_ids=np.arange(2))) == pytest.approx(
+        [3**-0.5] * 2
+    )
     novel = -batch  # every projection flips sign
-    assert sat.score(novel, acts, novel, {}, np.arange(2)) == pytest.approx([1.0, 1.0])
+    assert sat.score(Transitions(novel, acts, novel, env_ids=np.arange(2))) == pytest.approx(
+        [1.0, 1.0]
+    )
 
 
 def test_key_fn_reads_a_cell_from_infos(scripted) -> None:
@@ -160,21 +169,31 @@ def test_key_fn_rows_are_hashed_and_bad_output_is_rejected() -> None:
     space = spaces.Box(0, 1, (2,))
     rows = Satiation(space, spaces.Discrete(2), 2, key_fn=lambda o, i: np.array([[1, 2], [1, 2]]))
     obs = np.zeros((2, 2), dtype=np.float32)
-    np.testing.assert_allclose(rows.compute(obs, obs, obs, {}, np.arange(2)), [1, 1], **F32)
-    assert rows.score(obs, obs, obs, {}, np.arange(2)) == pytest.approx([3**-0.5] * 2)
+    np.testing.assert_allclose(
+        rows.compute(Transitions(obs, obs, obs, env_ids=np.arange(2))), [1, 1], **F32
+    )
+    assert rows.score(Transitions(obs, obs, obs, env_ids=np.arange(2))) == pytest.approx(
+        [3**-0.5] * 2
+    )
     floats = Satiation(space, spaces.Discrete(2), 2, key_fn=lambda o, i: np.ones(2))
     with pytest.raises(InvalidConfigError, match="integers"):
-        floats.compute(obs, obs, obs, {}, np.arange(2))
+        floats.compute(Transitions(obs, obs, obs, env_ids=np.arange(2)))
 
 
 def test_multidiscrete_and_multibinary_observations_get_keys() -> None:
     md = Satiation(spaces.MultiDiscrete([3, 4]), spaces.Discrete(2), 2)
     assert md.state_key.n_keys == 12
     obs = np.array([[2, 3], [2, 3]])
-    np.testing.assert_allclose(md.compute(obs, obs, obs, {}, np.arange(2)), [1, 1], **F32)
+    np.testing.assert_allclose(
+        md.compute(Transitions(obs, obs, obs, env_ids=np.arange(2))), [1, 1], **F32
+    )
     mb = Satiation(spaces.MultiBinary(8), spaces.Discrete(2), 1)
     np.testing.assert_allclose(
-        mb.compute(np.ones((1, 8)), np.zeros(1), np.ones((1, 8)), {}, np.arange(1)), [1.0], **F32
+        mb.compute(
+            Transitions(np.ones((1, 8)), np.zeros(1), np.ones((1, 8)), env_ids=np.arange(1))
+        ),
+        [1.0],
+        **F32,
     )
 
 
@@ -193,9 +212,9 @@ def test_multidiscrete_observations_outside_the_space_are_refused(
     sat = Satiation(space, spaces.Discrete(2), 2)
     z, ids, k = np.zeros(2), np.arange(2), len(space.nvec)
     with pytest.raises(OutOfSpaceError, match=rf"observation \[{bad[0]}, {bad[1]}"):
-        sat.compute(z, z, np.array([space.start, bad]), {}, ids)
+        sat.compute(Transitions(z, z, np.array([space.start, bad]), env_ids=ids))
     with pytest.raises(OutOfSpaceError, match=f"{k + 1} values"):  # a column too many
-        sat.compute(z, z, np.ones((2, k + 1), dtype=np.int64), {}, ids)
+        sat.compute(Transitions(z, z, np.ones((2, k + 1), dtype=np.int64), env_ids=ids))
     assert not sat.memory.columns["count"].any()  # nothing counted
 
 
@@ -204,9 +223,13 @@ def test_per_action_keys_of_a_huge_multidiscrete_space_are_hashed_pairs() -> Non
     sat = Satiation(space, spaces.Discrete(8), 3, SatiationConfig(per_action=True))
     nxt = np.array([[2**31 - 1, 2**30 - 1]] * 3)
     acts = np.array([7, 7, 0])
-    np.testing.assert_allclose(sat.compute(nxt, acts, nxt, {}, np.arange(3)), [1, 1, 1], **F32)
     np.testing.assert_allclose(
-        sat.score(nxt, acts, nxt, {}, np.arange(3)), [3**-0.5] * 2 + [0.5**0.5], **F32
+        sat.compute(Transitions(nxt, acts, nxt, env_ids=np.arange(3))), [1, 1, 1], **F32
+    )
+    np.testing.assert_allclose(
+        sat.score(Transitions(nxt, acts, nxt, env_ids=np.arange(3))),
+        [3**-0.5] * 2 + [0.5**0.5],
+        **F32,
     )
 
 
@@ -265,7 +288,9 @@ def test_numpy_scalars_are_accepted_as_settings() -> None:
     sat = Satiation(spaces.Box(0, 1, (3,)), spaces.Discrete(2), config=cfg)
     assert sat.state_key.n_keys == 2**16
     obs = np.ones((1, 3), dtype=np.float32)
-    assert sat.compute(obs, np.zeros(1), obs, {}, np.arange(1)) == pytest.approx([1.0])
+    assert sat.compute(Transitions(obs, np.zeros(1), obs, env_ids=np.arange(1))) == pytest.approx(
+        [1.0]
+    )
 
 
 def test_config_and_fields_together_are_rejected(scripted) -> None:
@@ -286,8 +311,8 @@ def test_hashed_memory_matches_the_dense_one_on_a_large_table() -> None:
     ids = np.arange(64)
     for _ in range(50):
         keys = rng.integers(0, 40, 64)
-        a = hashed.compute(keys, keys, keys, {}, ids)
-        b = dense.compute(keys, keys, keys, {}, ids)
+        a = hashed.compute(Transitions(keys, keys, keys, env_ids=ids))
+        b = dense.compute(Transitions(keys, keys, keys, env_ids=ids))
         np.testing.assert_array_equal(a, b)
         ended = rng.random(64) < 0.1
         hashed.end_episodes(np.flatnonzero(ended))
@@ -321,9 +346,11 @@ def test_score_then_update_equals_compute_with_recovery() -> None:
     act, ids = np.zeros(1, dtype=np.int64), np.arange(1)
     for state in (1, 2, 1, 1, 3, 1):
         s = np.array([state])
-        scored = split.score(s, act, s, {}, ids)
-        split.update(s, act, s, {}, ids)
-        np.testing.assert_allclose(scored, fused.compute(s, act, s, {}, ids), rtol=1e-6)
+        scored = split.score(Transitions(s, act, s, env_ids=ids))
+        split.update(Transitions(s, act, s, env_ids=ids))
+        np.testing.assert_allclose(
+            scored, fused.compute(Transitions(s, act, s, env_ids=ids)), rtol=1e-6
+        )
 
 
 def test_per_action_keys_shift_actions_by_the_space_start() -> None:
@@ -331,5 +358,9 @@ def test_per_action_keys_shift_actions_by_the_space_start() -> None:
         spaces.Discrete(4), spaces.Discrete(3, start=1), config=SatiationConfig(per_action=True)
     )
     nxt, acts = np.array([3, 3, 3]), np.array([1, 2, 3])  # the last key is the largest, 11
-    np.testing.assert_allclose(sat.compute(nxt, acts, nxt, {}, np.arange(3)), [1, 1, 1], **F32)
-    np.testing.assert_allclose(sat.score(nxt, acts, nxt, {}, np.arange(3)), [2**-0.5] * 3, **F32)
+    np.testing.assert_allclose(
+        sat.compute(Transitions(nxt, acts, nxt, env_ids=np.arange(3))), [1, 1, 1], **F32
+    )
+    np.testing.assert_allclose(
+        sat.score(Transitions(nxt, acts, nxt, env_ids=np.arange(3))), [2**-0.5] * 3, **F32
+    )

@@ -13,16 +13,17 @@ from aisam_agents.errors import CheckpointError, InvalidConfigError
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.data import sequence_batch, transition_batch
 from aisam_envs.table.tables import make_table
+from aisam_wrappers import Transitions
 
 
 def test_protocol_methods_shapes_and_dtypes(make_model, rng) -> None:
     model = make_model(16, 4)
     obs, actions, nxt = rng.integers(0, 16, 8), rng.integers(0, 4, 8), rng.integers(0, 16, 8)
-    err = model.prediction_error(obs, actions, nxt)
+    err = model.prediction_error(Transitions(obs, actions, nxt))
     ent = model.predictive_entropy(obs, actions)
     assert err.shape == ent.shape == (8,) and err.dtype == ent.dtype == np.float32
     assert (err > 0).all() and (ent > 0).all() and (ent <= np.log(16) + 1e-4).all()
-    metrics = model.update(obs, actions, nxt)
+    metrics = model.update(Transitions(obs, actions, nxt))
     assert {"loss", "obs_nll", "token_acc"} <= set(metrics)
     assert all(isinstance(v, float) for v in metrics.values())
 
@@ -31,10 +32,10 @@ def test_update_lowers_the_prediction_error_it_trains_on(make_model, rng) -> Non
     model = make_model(16, 4)
     obs, actions = rng.integers(0, 16, 32), rng.integers(0, 4, 32)
     nxt = (obs + actions) % 16
-    before = model.prediction_error(obs, actions, nxt).mean()
+    before = model.prediction_error(Transitions(obs, actions, nxt)).mean()
     for _ in range(30):
-        model.update(obs, actions, nxt, rewards=np.zeros(32), terminated=np.zeros(32))
-    assert model.prediction_error(obs, actions, nxt).mean() < 0.5 * before
+        model.update(Transitions(obs, actions, nxt, rewards=np.zeros(32)), terminated=np.zeros(32))
+    assert model.prediction_error(Transitions(obs, actions, nxt)).mean() < 0.5 * before
 
 
 def test_sequences_with_history_and_mask(make_model, rng) -> None:
@@ -98,7 +99,9 @@ def test_same_seed_same_results(make_model, rng) -> None:
     ("call", "match"),
     [
         (
-            lambda m: m.prediction_error(np.array([0, 16]), np.array([0, 0]), np.array([1, 1])),
+            lambda m: m.prediction_error(
+                Transitions(np.array([0, 16]), np.array([0, 0]), np.array([1, 1]))
+            ),
             r"\[0, 16\)",
         ),
         (lambda m: m.predictive_entropy(np.array([0, 1]), np.array([0, 4])), r"\[0, 4\)"),
@@ -122,22 +125,49 @@ def test_same_seed_same_results(make_model, rng) -> None:
             r"tokens must be integers in \[0, 16\)",
         ),
         (lambda m: m.loss({"tokens": np.zeros((0, 2, 1)), "actions": np.zeros((0, 1))}), "one seq"),
-        (lambda m: m.update([0, 1], [0, 0], [1, 1], rewards=[np.nan, 0.0]), "rewards must be fin"),
-        (lambda m: m.update([0, 1], [0, 0], [1, 1], rewards=[np.inf, 0.0]), "rewards must be fin"),
         (
-            lambda m: m.update([0, 1], [0, 0], [1, 1], terminated=[np.nan, 0]),
+            lambda m: m.update(Transitions([0, 1], [0, 0], [1, 1], rewards=[np.nan, 0.0])),
+            "rewards must be fin",
+        ),
+        (
+            lambda m: m.update(Transitions([0, 1], [0, 0], [1, 1], rewards=[np.inf, 0.0])),
+            "rewards must be fin",
+        ),
+        (
+            lambda m: m.update(Transitions([0, 1], [0, 0], [1, 1]), terminated=[np.nan, 0]),
             r"terminated .*\[0, 1",
         ),
-        (lambda m: m.update([0, 1], [0, 0], [1, 1], terminated=[2.0, 0]), r"terminated .*\[0, 1"),
-        (lambda m: m.update([0, 1], [0, 0], [1, 1], rewards=[1.0]), r"rewards .*shape \(2, 1\)"),
-        (lambda m: m.update([0, 1], [0, 0], [1, 1], rewards=[1.0] * 3), r"rewards .*\(2, 1\)"),
-        (lambda m: m.update([0, 1], [0, 0], [1, 1, 2]), "obs and next_obs must have the same"),
-        (lambda m: m.update([], [], []), "at least one sequence"),
-        (lambda m: m.update([1.5, 1], [0, 0], [1, 1]), "observations must be integers"),
-        (lambda m: m.update([1, 1], [1.7, 0], [1, 1]), r"actions must be integers in \[0, 4\)"),
-        (lambda m: m.update([1, 1], [np.nan, 0], [1, 1]), "actions must be integers"),
+        (
+            lambda m: m.update(Transitions([0, 1], [0, 0], [1, 1]), terminated=[2.0, 0]),
+            r"terminated .*\[0, 1",
+        ),
+        (
+            lambda m: m.update(Transitions([0, 1], [0, 0], [1, 1], rewards=[1.0])),
+            r"rewards .*shape \(2, 1\)",
+        ),
+        (
+            lambda m: m.update(Transitions([0, 1], [0, 0], [1, 1], rewards=[1.0] * 3)),
+            r"rewards .*\(2, 1\)",
+        ),
+        (
+            lambda m: m.update(Transitions([0, 1], [0, 0], [1, 1, 2])),
+            "obs and next_obs must have the same",
+        ),
+        (lambda m: m.update(Transitions([], [], [])), "at least one sequence"),
+        (
+            lambda m: m.update(Transitions([1.5, 1], [0, 0], [1, 1])),
+            "observations must be integers",
+        ),
+        (
+            lambda m: m.update(Transitions([1, 1], [1.7, 0], [1, 1])),
+            r"actions must be integers in \[0, 4\)",
+        ),
+        (lambda m: m.update(Transitions([1, 1], [np.nan, 0], [1, 1])), "actions must be integers"),
         (lambda m: m.predictive_entropy([1, 1], [np.nan, 0]), "actions must be integers"),
-        (lambda m: m.prediction_error([1, 1], [0, 0], [np.nan, 0]), "observations must be int"),
+        (
+            lambda m: m.prediction_error(Transitions([1, 1], [0, 0], [np.nan, 0])),
+            "observations must be int",
+        ),
         (
             lambda m: m.loss(
                 {"obs": np.zeros((2, 3), int), "actions": np.zeros((2, 2), int), "mask": [[1.0]]}
@@ -231,7 +261,7 @@ def test_config_from_json_rejects_what_is_not_a_config(text: str, match: str) ->
 
 def test_save_load_round_trip(make_model, rng, tmp_path) -> None:
     model = make_model(16, 4)
-    model.update(rng.integers(0, 16, 8), rng.integers(0, 4, 8), rng.integers(0, 16, 8))
+    model.update(Transitions(rng.integers(0, 16, 8), rng.integers(0, 4, 8), rng.integers(0, 16, 8)))
     model.save(tmp_path / "wm.pt")
     loaded = WorldModel.load(tmp_path / "wm.pt", device="cpu")
     obs, actions = np.arange(16), np.arange(16) % 4
@@ -329,10 +359,10 @@ def test_vector_observations_go_through_the_vq_route(rng) -> None:
     obs = rng.uniform(-1, 1, (8, 2, 5)).astype(np.float32)
     metrics = model.train_step({"obs": obs, "actions": rng.integers(0, 3, (8, 1))})
     assert metrics["tokenizer_loss"] > 0
-    assert model.prediction_error(obs[:, 0], np.zeros(8), obs[:, 1]).shape == (8,)
+    assert model.prediction_error(Transitions(obs[:, 0], np.zeros(8), obs[:, 1])).shape == (8,)
     obs[0, 1, 2] = np.nan
     with pytest.raises(InvalidConfigError, match="observations must be finite"):
-        model.update(obs[:, 0], np.zeros(8), obs[:, 1])
+        model.update(Transitions(obs[:, 0], np.zeros(8), obs[:, 1]))
     out = model.imagine(obs[:, 0], np.zeros((8, 2), dtype=np.int64), 2)
     assert out.obs_tokens.shape == (8, 3, 4)
     assert model.detokenize(out.obs_tokens).shape == (8, 3, 5)
