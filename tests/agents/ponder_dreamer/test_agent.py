@@ -3,8 +3,6 @@ save/load, determinism and episode boundaries."""
 
 from __future__ import annotations
 
-import time
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -52,14 +50,14 @@ def test_bad_spaces_raise_at_construction(make_agent, make_env) -> None:
         PonderDreamer("CnnPolicy", make_env())
 
 
-def test_learn_smoke_on_the_default_table_is_fast() -> None:
+def test_learn_smoke_on_the_default_table() -> None:
+    """``aisam train``'s default table with the default agent (a few seconds on a CPU;
+    the duration is reported by ``pytest --durations``, not asserted)."""
     env = gym.make("aisam/TransitionTable-v0", n_states=10, n_actions=3, kind="lock")
-    start = time.perf_counter()
     agent = PonderDreamer("auto", env, seed=0, device="cpu", learning_starts=50, train_ratio=16)
-    assert agent.learn(300) is agent
-    assert time.perf_counter() - start < 20
-    assert agent.num_timesteps == 300 and agent._n_updates > 0
-    assert agent.replay.steps == 300
+    assert agent.learn(200) is agent
+    assert agent.num_timesteps == 200 and agent._n_updates > 0
+    assert agent.replay.steps == 200
 
 
 def test_learn_on_a_vec_env_and_evaluate_policy(make_agent, make_env) -> None:
