@@ -49,7 +49,7 @@ TASKS: dict[str, dict[str, Any]] = {
 BUDGETS = {
     "ponder_dreamer": 8_000,
     "ponder_dreamer_mlp": 8_000,
-    "ppo": 30_000,
+    "ppo": 100_000,
     "ppo_satiation": 30_000,
 }
 DREAMER_KWARGS: dict[str, Any] = {"train_ratio": 16, "learning_starts": 100, "intrinsic_coef": 1.0}
@@ -346,7 +346,7 @@ def _plot(out: Path) -> None:
                 steps, rets = np.array(run).T
                 idx = np.searchsorted(steps, grid, side="right") - 1
                 curves.append(np.where(idx >= 0, rets[np.clip(idx, 0, None)], 0.0))
-            ax.plot(grid, np.mean(curves, 0), label=agent)
+            ax.plot(grid, np.mean(curves, 0), marker=".", label=agent)
         ax.set_xscale("log")
         ax.set_title(task)
         ax.set_xlabel("env steps")
