@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "envs": ("aisam_envs.catalog", "list the registered environments and their extras"),
     "bench": ("aisam_envs.bench", "measure steps/s of every installed environment"),
     "scaling": (
-        "aisam_agents.world_model.scaling",
+        "aisam_agents.studies.scaling",
         "sweep table size x world-model size; CSV + plot",
     ),
     "train": ("aisam_agents.train", "train an SB3 algorithm, optionally with an intrinsic bonus"),

@@ -1,9 +1,11 @@
 """``aisam train``: train any SB3 / sb3-contrib / aisam algorithm, optionally with a bonus.
 
 With no arguments it trains PPO with a satiation bonus on a small combination-lock
-transition table (about a minute on a laptop CPU) and prints a short summary. Every
-run writes TensorBoard logs, periodic evaluations (on the env *without* the bonus)
-and the final model under ``--out``.
+transition table (about a minute on a laptop CPU) and prints a short summary. Each run
+gets its own folder (``--out``, by default a fresh ``runs/train/<env>-<algo>-<time>``)
+holding its config (``config.json``), the final model (``model.zip``), evaluations on
+the env *without* the bonus (``eval/``, ``best/``), TensorBoard logs (``tb/``),
+exploration metrics (``metrics.csv``) and ``summary.json``.
 
     aisam train
     aisam train --algo a2c --bonus entropy --env-kwargs n_states=30 kind=clusters
@@ -13,329 +15,394 @@ and the final model under ``--out``.
 from __future__ import annotations
 
 import argparse
-import importlib
+import difflib
 import inspect
 import json
+import logging
+import re
+import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from aisam_agents.errors import InvalidConfigError, require_extra
+from aisam_agents.algorithms import (
+    accepted_settings,
+    choose_policy,
+    resolve_algorithm,
+    rollout_size,
+)
+from aisam_agents.callbacks import ExplorationMetrics
+from aisam_agents.cli_options import add_options, from_args, option, validate
+from aisam_agents.errors import (
+    InvalidConfigError,
+    check_device_name,
+    require_extra,
+    resolve_device,
+)
+from aisam_agents.presets import (
+    DEFAULT_ENV,
+    PRESETS,
+    find_preset,
+    make_env_fn,
+    presets_help,
+    register_ids,
+)
+from aisam_wrappers import BONUSES, make_bonus
 
 require_extra("stable_baselines3", "agents")
-from stable_baselines3.common.callbacks import (  # noqa: E402  (after the extra check)
-    BaseCallback,
-    CallbackList,
-    EvalCallback,
-)
+from stable_baselines3.common.callbacks import CallbackList, EvalCallback  # noqa: E402
 
-SB3_ALGOS = ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")
-#: aisam's own algorithms, imported lazily by ``"module:Class"``
-AISAM_ALGOS = {"ponder_ppo": "aisam_agents.ponder_ppo:PonderPPO"}
-BONUSES = ("none", "satiation", "prediction-error", "entropy")
-DEFAULT_ENV = "aisam/TransitionTable-v0"
-DEFAULT_ENV_KWARGS: dict[str, Any] = {"n_states": 10, "n_actions": 3, "kind": "lock"}
+log = logging.getLogger(__name__)
 #: used when ``--algo-kwargs`` is not given: short rollouts suit small worlds
 DEFAULT_ALGO_KWARGS: dict[str, dict[str, Any]] = {
     "ppo": {"n_steps": 128, "batch_size": 256, "ent_coef": 0.01}
 }
+#: what a run writes into its folder; a folder holding any of them holds a run
+RUN_FILES = ("config.json", "summary.json", "model.zip", "metrics.csv", "tb", "eval", "best")
+
+
+def _pairs(kwargs: dict[str, Any]) -> str:
+    """``{"a": 1}`` -> ``"a=1"``, as ``--env-kwargs`` takes them."""
+    return " ".join(f"{k}={v}" for k, v in kwargs.items())
+
+
+def _check_device(name: str, value: str) -> None:
+    """:func:`check_device_name`, naming the option (``--device``) or field."""
+    try:
+        check_device_name(value)
+    except InvalidConfigError as exc:
+        raise InvalidConfigError(f"{name}: {exc}") from exc
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything one training run needs; the defaults are ``aisam train``'s built-in job.
 
+    Each field is one ``aisam train`` option (:mod:`aisam_agents.cli_options`). A field
+    left ``None`` is filled per run by :meth:`resolved` and :func:`train`: env kwargs and
+    vector env from the env's preset (:data:`aisam_agents.presets.PRESETS`), algorithm
+    kwargs from :data:`DEFAULT_ALGO_KWARGS`, ``eval_freq`` for the preset's number of
+    evaluations (10; none for Atari), ``out`` a fresh folder.
+
     Attributes:
-        env_id: a registered gymnasium id.
-        env_kwargs: keyword arguments of ``gym.make``.
-        algo: algorithm name, case-insensitive (see :func:`available_algorithms`).
-        algo_kwargs: keyword arguments of the algorithm (e.g. ``n_steps``).
-        policy: policy alias, or ``"auto"`` (MlpPolicy, MlpLstmPolicy or MultiInputPolicy).
-        bonus: ``"none"``, ``"satiation"``, ``"prediction-error"`` or ``"entropy"``.
-        bonus_coef: intrinsic-reward coefficient.
-        bonus_kwargs: keyword arguments of the bonus (e.g. ``curve``, ``model``).
-        total_steps: environment steps to train for.
-        n_envs: parallel envs (SB3 ``DummyVecEnv``).
+        env_id: registered gymnasium id.
+        env_kwargs: keyword arguments of ``gym.make``, as k=v pairs or one JSON object.
+        algo: algorithm: auto (the preset's: ppo, maskableppo for TextWorld), a name
+            (SB3, sb3-contrib or aisam, case-insensitive) or ``module:Class`` of any
+            class with SB3's shape.
+        algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256.
+        preset: training setup of the env's family, from the presets table (auto: by
+            the env id; none: the env as registered).
+        policy: policy alias, or auto (the preset's: MlpPolicy, CnnPolicy for Atari,
+            their Lstm versions for recurrent algorithms, MultiInputPolicy for Dict
+            observations).
+        bonus: intrinsic reward added to the env's.
+        bonus_coef: intrinsic-reward coefficient (an algorithm with two value heads, such as
+            intrinsic_ppo, takes the intrinsic reward apart and weighs it itself: leave it
+            at 1 there).
+        bonus_kwargs: keyword arguments of the bonus (e.g. curve=exponential).
+        total_steps: environment steps to train for, rounded up to whole rollouts.
+        n_envs: parallel envs.
+        vec_env: dummy (all envs in this process) or subproc (one process per env).
         seed: seeds envs, algorithm and bonus.
-        eval_freq: evaluate every this many steps (0: never).
+        eval_freq: evaluate every this many env steps, on the env without the bonus
+            (0: never).
         eval_episodes: episodes per evaluation.
-        out: output folder (TensorBoard logs, evaluations, ``model.zip``).
-        device: torch device, ``"auto"`` by default.
-        progress_bar: show SB3's tqdm/rich progress bar.
+        out: the run's folder.
+        overwrite: replace the run already in the out folder.
+        device: torch device.
+        progress_bar: show the progress bar.
     """
 
-    env_id: str = DEFAULT_ENV
-    env_kwargs: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ENV_KWARGS))
-    algo: str = "ppo"
-    algo_kwargs: dict[str, Any] = field(default_factory=dict)
-    policy: str = "auto"
-    bonus: str = "satiation"
-    bonus_coef: float = 0.1
-    bonus_kwargs: dict[str, Any] = field(default_factory=dict)
-    total_steps: int = 30_000
-    n_envs: int = 8
-    seed: int = 0
-    eval_freq: int = 5_000
-    eval_episodes: int = 5
-    out: str = "runs/train"
-    device: str = "auto"
-    progress_bar: bool = True
+    env_id: str = option(DEFAULT_ENV, flag="--env")
+    env_kwargs: dict[str, Any] | None = option(None, default_text="the preset's")
+    preset: str = option("auto", choices=("auto", "none", *PRESETS))
+    algo: str = option("auto")
+    algo_kwargs: dict[str, Any] | None = option(
+        None, default_text=f"{_pairs(DEFAULT_ALGO_KWARGS['ppo'])} for ppo, none for others"
+    )
+    policy: str = option("auto")
+    bonus: str = option("satiation", choices=tuple(BONUSES))
+    bonus_coef: float | None = option(None, default_text="0.1; 1 for intrinsic_ppo")
+    bonus_kwargs: dict[str, Any] = option(default_factory=dict)
+    total_steps: int = option(30_000, flag="--steps", low=1)
+    n_envs: int = option(8, low=1)
+    vec_env: str | None = option(None, choices=("dummy", "subproc"), default_text="the preset's")
+    seed: int = option(0, low=0)
+    eval_freq: int | None = option(
+        None, low=0, default_text="the preset's: 10 evaluations per run, none for Atari"
+    )
+    eval_episodes: int | None = option(None, low=1, default_text="the preset's: 5, 1 for Atari")
+    out: str | None = option(None, default_text="runs/train/<env>-<algo>-<time>")
+    overwrite: bool = option(False)
+    device: str = option("auto", check=_check_device)
+    progress_bar: bool = option(True, flag="--progress")
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def resolved(self) -> TrainConfig:
+        """This config with the presets and a fresh run folder filled in.
+
+        ``eval_freq`` and an ``auto`` policy stay: they depend on the algorithm, which
+        :func:`train` builds.
+        """
+        preset_name, preset = find_preset(self.preset, self.env_id)
+        env_kwargs = self.env_kwargs
+        if env_kwargs is None:
+            env_kwargs = dict(preset.env_kwargs)
+        algo = preset.algo if self.algo == "auto" else self.algo
+        algo_kwargs = self.algo_kwargs
+        if algo_kwargs is None:
+            algo_kwargs = dict(DEFAULT_ALGO_KWARGS.get(algo.lower(), {}))
+        out = self.out if self.out is not None else fresh_run_folder(self.env_id, algo)
+        return replace(
+            self,
+            preset=preset_name,
+            env_kwargs=env_kwargs,
+            algo=algo,
+            algo_kwargs=algo_kwargs,
+            vec_env=self.vec_env or preset.vec_env,
+            eval_episodes=self.eval_episodes or preset.eval_episodes,
+            out=out,
+        )
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """What a run produced.
+    """What a run produced (also in its folder's ``summary.json``).
 
     Attributes:
-        model_path: the saved final model.
-        eval_reward: mean extrinsic return of the last evaluation (``nan``: none ran).
+        config: the run's config, every preset and default filled in.
+        model_path: the saved final model, in the run's folder.
+        steps: env steps trained: ``total_steps`` rounded up to whole rollouts.
+        steps_asked: ``total_steps``.
+        seconds: wall-clock training time.
+        eval_reward: mean extrinsic return of the last evaluation (None: none ran).
+        eval_note: why no evaluation ran ("" when one did).
         states_discovered: distinct ``info["state"]`` values seen in training (0 when
             the env reports none).
         episodes: training episodes finished.
         episodes_solved: training episodes with a positive extrinsic return.
         first_solve_step: env steps before the first solved episode (-1: none).
-        seconds: wall-clock training time.
-        steps: env steps trained; SB3 collects whole rollouts, so this can exceed
-            ``total_steps``.
+        metrics: the run's :meth:`ExplorationMetrics.summary`.
     """
 
+    config: TrainConfig
     model_path: Path
-    eval_reward: float
+    steps: int
+    steps_asked: int
+    seconds: float
+    eval_reward: float | None
+    eval_note: str
     states_discovered: int
     episodes: int
     episodes_solved: int
     first_solve_step: int
-    seconds: float
-    steps: int
+    metrics: dict[str, float]
 
 
-class ExplorationStats(BaseCallback):
-    """Counts distinct ``info["state"]`` values, episodes, and episodes with positive return.
+def fresh_run_folder(env_id: str, algo: str) -> str:
+    """``runs/train/<env>-<algo>-<YYYYmmdd-HHMMSS>``, with ``-2``, ``-3`` ... if taken."""
+    name = re.sub(r"[^\w.-]+", "_", f"{env_id}-{algo}-{time.strftime('%Y%m%d-%H%M%S')}")
+    folder = Path("runs/train") / name
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = Path("runs/train") / f"{name}-{n}"
+    return str(folder)
 
-    Episode returns are the ``Monitor``'s, i.e. extrinsic (the bonus wraps outside it).
+
+def prepare_run_folder(out: Path, overwrite: bool) -> None:
+    """Makes ``out`` ready for one run: refuses one holding another run unless ``overwrite``.
+
+    With ``overwrite`` the previous run's files (:data:`RUN_FILES`) are removed first, so
+    no evaluation, best model or TensorBoard log of it stays mixed with the new run's.
     """
-
-    def __init__(self) -> None:
-        super().__init__(verbose=0)
-        self.states: set[int] = set()
-        self.episodes = 0
-        self.solved = 0
-        self.first_solve_step = -1
-
-    def _on_step(self) -> bool:
-        for info in self.locals["infos"]:
-            if "state" in info:
-                self.states.add(int(info["state"]))
-            episode = info.get("episode")
-            if episode is not None:
-                self.episodes += 1
-                if episode["r"] > 0:
-                    self.solved += 1
-                    if self.first_solve_step < 0:
-                        self.first_solve_step = self.num_timesteps
-        return True
-
-
-def available_algorithms() -> dict[str, str]:
-    """Lower-case algorithm name -> ``"module:Class"`` of every algorithm ``--algo`` takes."""
-    algos = {name.lower(): f"stable_baselines3:{name}" for name in SB3_ALGOS}
-    try:
-        contrib = importlib.import_module("sb3_contrib")
-        base = importlib.import_module("stable_baselines3.common.base_class").BaseAlgorithm
-        for name, obj in vars(contrib).items():
-            if inspect.isclass(obj) and issubclass(obj, base):
-                algos[name.lower()] = f"sb3_contrib:{name}"
-    except ModuleNotFoundError:
-        pass  # sb3-contrib is optional: its algorithms are simply not offered
-    algos.update(AISAM_ALGOS)
-    return algos
-
-
-def resolve_algorithm(name: str) -> type:
-    """The algorithm class called ``name`` (case-insensitive)."""
-    algos = available_algorithms()
-    target = algos.get(name.lower())
-    if target is None:
-        raise InvalidConfigError(f"unknown algorithm {name!r}; choose one of {sorted(algos)}")
-    module, cls = target.split(":")
-    return getattr(require_extra(module, "agents"), cls)
-
-
-def parse_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
-    """``["n_states=20", "kind=lock"]`` or one JSON object string -> dict.
-
-    Values are read as JSON when they parse (numbers, booleans, lists), else as strings.
-    """
-    if not items:
-        return {}
-    if len(items) == 1 and items[0].lstrip().startswith("{"):
-        try:
-            value = json.loads(items[0])
-        except json.JSONDecodeError as exc:
-            raise InvalidConfigError(f"not a JSON object: {items[0]!r} ({exc})") from exc
-        if not isinstance(value, dict):
-            raise InvalidConfigError(f"expected a JSON object, got {items[0]!r}")
-        return value
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise InvalidConfigError(f"expected key=value, got {item!r}")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
-    return out
+    if out.exists() and not out.is_dir():
+        raise InvalidConfigError(f"--out {out} exists and is not a folder")
+    found = [name for name in RUN_FILES if (out / name).exists()]
+    if found and not overwrite:
+        raise InvalidConfigError(
+            f"--out {out} holds another run ({', '.join(found)}); pass --overwrite "
+            "(overwrite=True) to replace it, or no --out for a fresh folder"
+        )
+    for name in found:
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
 
 
 def built(what: str, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``factory(*args, **kwargs)``, reporting a rejected setting as bad ``what``.
 
-    SB3 checks its settings with ``assert`` and type errors surface as ``TypeError``;
-    both name the setting in their message, which is passed on.
+    SB3 checks its settings with ``assert`` or ``ValueError``, type errors surface as
+    ``TypeError`` and ours as :class:`InvalidConfigError`; all name the setting in their
+    message, which is passed on after the option it came from.
     """
     try:
         return factory(*args, **kwargs)
-    except (TypeError, AssertionError) as exc:
+    except (TypeError, AssertionError, ValueError) as exc:
         raise InvalidConfigError(f"bad {what}: {exc}") from exc
 
 
-def add_bonus(venv: Any, bonus: str, coef: float, kwargs: dict[str, Any], seed: int) -> Any:
-    """Wraps an SB3 ``VecEnv`` with the named bonus (``"none"``: unchanged).
+def make_vec_env(config: TrainConfig, n_envs: int, seed: int, vec_env: str) -> Any:
+    """The SB3 ``VecEnv`` of ``n_envs`` envs of a resolved ``config``, set up by its preset.
 
-    ``kwargs["model_config"]`` may be a dict of ``ModelConfig`` fields (as given on the
-    command line); the learned models are seeded with ``seed`` unless it says otherwise.
+    Each env is ``Monitor``-wrapped inside any preprocessing (true scores in the logs);
+    the preset may add Atari preprocessing and a frame stack.
     """
-    wrappers = importlib.import_module("aisam_wrappers")
-    if bonus == "none":
-        if kwargs:
-            raise InvalidConfigError(f"--bonus-kwargs {sorted(kwargs)} given with --bonus none")
-        return venv
-    if bonus == "satiation":
-        return wrappers.SatiationBonus(venv, intrinsic_coef=coef, **kwargs)
-    kwargs = dict(kwargs)
-    if kwargs.get("model", "rnd" if bonus == "prediction-error" else "count") in ("rnd", "forward"):
-        models = importlib.import_module("aisam_wrappers.models")
-        settings = kwargs.get("model_config") or {}  # a dict from the command line
-        if not isinstance(settings, dict | models.ModelConfig):
-            raise InvalidConfigError(
-                f"--bonus-kwargs model_config must be a JSON object of ModelConfig fields, "
-                f"got {settings!r}"
-            )
-        if isinstance(settings, dict):
-            kwargs["model_config"] = built(
-                "--bonus-kwargs model_config", models.ModelConfig, **{"seed": seed, **settings}
-            )
-    if bonus == "prediction-error":
-        return wrappers.PredictionErrorBonus(venv, intrinsic_coef=coef, **kwargs)
-    if bonus == "entropy":
-        return wrappers.EntropyBonus(venv, intrinsic_coef=coef, **kwargs)
-    raise InvalidConfigError(f"unknown bonus {bonus!r}; choose one of {BONUSES}")
-
-
-def make_vec_env(env_id: str, env_kwargs: dict[str, Any], n_envs: int, seed: int) -> Any:
-    """An SB3 ``DummyVecEnv`` of ``n_envs`` monitored ``gym.make(env_id, **env_kwargs)``."""
     import gymnasium as gym
-    from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecFrameStack
 
-    importlib.import_module("aisam_envs")  # registers the aisam/ ids
-    if env_id not in gym.registry:
-        raise InvalidConfigError(f"unknown env {env_id!r}; see `aisam envs` for aisam's ids")
-    venv = built(
-        "--env-kwargs", DummyVecEnv, [lambda: Monitor(gym.make(env_id, **env_kwargs))] * n_envs
-    )
-    venv.seed(seed)
-    return venv
-
-
-def _policy(algo_cls: type, policy: str, venv: Any) -> str:
-    from gymnasium import spaces
-
-    is_dict = isinstance(venv.observation_space, spaces.Dict)
-    if policy != "auto":
-        if policy.startswith("MultiInput") != is_dict:  # SB3 fails deep inside otherwise
-            raise InvalidConfigError(
-                f"--policy {policy} does not fit the observation space "
-                f"{venv.observation_space}: MultiInput policies are for Dict spaces only"
-            )
-        return policy
-    aliases = getattr(algo_cls, "policy_aliases", {})
-    if is_dict and "MultiInputPolicy" in aliases:
-        return "MultiInputPolicy"
-    return next((a for a in ("MlpPolicy", "MlpLstmPolicy") if a in aliases), "MlpPolicy")
-
-
-def _check_run_settings(config: TrainConfig) -> None:
-    """Rejects impossible run settings before any env or model is built."""
-    import torch
-
-    if config.total_steps < 1 or config.n_envs < 1:
-        raise InvalidConfigError("total_steps and n_envs must be >= 1")
-    if config.eval_freq < 0 or (config.eval_freq > 0 and config.eval_episodes < 1):
+    register_ids(config.env_id)
+    if config.env_id not in gym.registry:
+        close = difflib.get_close_matches(config.env_id, gym.registry, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise InvalidConfigError(
-            f"eval_freq must be >= 0 and eval_episodes >= 1 (got {config.eval_freq} and "
-            f"{config.eval_episodes})"
+            f"unknown --env {config.env_id!r}; {hint}see `aisam envs` for aisam's ids"
         )
-    if config.device != "auto":
-        try:
-            torch.device(config.device)
-        except RuntimeError as exc:
-            raise InvalidConfigError(f"bad --device {config.device!r}: {exc}") from exc
-    out = Path(config.out)
-    if out.exists() and not out.is_dir():
-        raise InvalidConfigError(f"--out {out} exists and is not a folder")
+    _, preset = find_preset(config.preset, config.env_id)
+    make = make_env_fn(config.env_id, config.env_kwargs or {}, preset.atari)
+    if vec_env == "subproc" and n_envs > 1:
+        built("--env-kwargs", make).close()  # a bad setting is found here, not in a worker
+        venv = SubprocVecEnv([make] * n_envs)
+    else:
+        venv = built("--env-kwargs", DummyVecEnv, [make] * n_envs)
+    venv.seed(seed)
+    return VecFrameStack(venv, preset.frame_stack) if preset.frame_stack else venv
+
+
+def build_model(algo_cls: type, config: TrainConfig, venv: Any, tensorboard_log: Path) -> Any:
+    """``algo_cls(config.policy, venv, seed=, device=, tensorboard_log=, **config.algo_kwargs)``.
+
+    The three run settings go only to a constructor that takes them (a class of SB3's
+    shape need not); the ones it does not take are noted in the log.
+    """
+    settings = {
+        "seed": config.seed,
+        "device": config.device,
+        "tensorboard_log": str(tensorboard_log),
+    }
+    taken = accepted_settings(algo_cls, settings)
+    if len(taken) < len(settings):
+        skipped = ", ".join(f"{k}=" for k in settings if k not in taken)
+        log.info("%s takes no %s: not passed", algo_cls.__name__, skipped)
+    return built(
+        f"settings for {config.algo} (--algo-kwargs, --policy or the env's spaces)",
+        algo_cls,
+        config.policy,
+        venv,
+        **taken,
+        **config.algo_kwargs,
+    )
+
+
+def plan_steps(model: Any, total_steps: int, n_envs: int) -> int:
+    """The env steps the run will take: ``total_steps`` rounded up to whole rollouts.
+
+    SB3 checks the budget only between rollouts, so ``learn(total_steps)`` would stop at
+    the same boundary without saying so; the rounding is noted in the log instead.
+    """
+    rollout = rollout_size(model, n_envs)
+    if rollout is None:
+        return total_steps
+    size, why = rollout
+    steps = -(-total_steps // size) * size
+    if steps != total_steps:
+        log.info("rounding %s steps up to %s: %s", f"{total_steps:,}", f"{steps:,}", why)
+    return steps
+
+
+def _evaluator(
+    config: TrainConfig, model: Any, steps: int, out: Path
+) -> tuple[EvalCallback | None, str]:
+    """The evaluation callback of a resolved ``config`` with ``eval_freq`` set (None: none
+    is due), and why there is none.
+
+    An algorithm whose ``predict`` takes ``action_masks`` (MaskablePPO) is evaluated
+    with the env's masks, as it trains.
+    """
+    if config.eval_freq == 0:
+        return None, "--eval-freq 0"
+    if config.eval_freq > steps:
+        note = f"--eval-freq {config.eval_freq:,} is more than the run's {steps:,} steps"
+        log.info("no evaluation: %s", note)
+        return None, note
+    eval_env = make_vec_env(config, 1, config.seed + 10_000, "dummy")
+    evaluator_cls = EvalCallback
+    if "action_masks" in inspect.signature(model.predict).parameters:
+        evaluator_cls = require_extra(
+            "sb3_contrib.common.maskable.callbacks", "agents"
+        ).MaskableEvalCallback
+    evaluator = evaluator_cls(
+        eval_env,
+        n_eval_episodes=config.eval_episodes,
+        eval_freq=max(1, config.eval_freq // config.n_envs),
+        log_path=str(out / "eval"),
+        best_model_save_path=str(out / "best"),
+        verbose=0,
+    )
+    return evaluator, ""
 
 
 def train(config: TrainConfig) -> TrainResult:
-    """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it."""
-    _check_run_settings(config)
+    """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it.
+
+    Everything the run writes goes into one folder (``config.out``, by default a fresh
+    one); see the module docstring.
+    """
+    config = config.resolved()
+    out = Path(config.out or "")
+    resolve_device(config.device)  # e.g. CUDA asked for where there is none: say so now
+    prepare_run_folder(out, config.overwrite)
+    log.info("run folder: %s", out)
     algo_cls = resolve_algorithm(config.algo)
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    venv = make_vec_env(config.env_id, config.env_kwargs, config.n_envs, config.seed)
-    venv = built(
-        "--bonus-kwargs", add_bonus, venv, config.bonus, config.bonus_coef, config.bonus_kwargs,
-        config.seed,
-    )  # fmt: skip
-    model = built(
-        f"settings for {config.algo} (--algo-kwargs, --policy or the env's spaces)",
-        algo_cls,
-        _policy(algo_cls, config.policy, venv),
-        venv,
-        seed=config.seed,
-        device=config.device,
-        tensorboard_log=str(out / "tb"),
-        **config.algo_kwargs,
-    )
-    stats = ExplorationStats()
-    callbacks: list[Any] = [stats]
-    evaluator = None
-    if config.eval_freq > 0:
-        eval_env = make_vec_env(config.env_id, config.env_kwargs, 1, config.seed + 10_000)
-        evaluator = EvalCallback(
-            eval_env,
-            n_eval_episodes=config.eval_episodes,
-            eval_freq=max(1, config.eval_freq // config.n_envs),
-            log_path=str(out / "eval"),
-            best_model_save_path=str(out / "best"),
-            verbose=0,
+    split = getattr(algo_cls, "two_reward_streams", False)
+    if split and config.bonus == "none":
+        raise InvalidConfigError(
+            f"--algo {config.algo} needs an intrinsic reward: choose a --bonus"
         )
-        callbacks.append(evaluator)
+    venv = make_vec_env(config, config.n_envs, config.seed, config.vec_env or "dummy")
+    bonus_coef = config.bonus_coef if config.bonus_coef is not None else (1.0 if split else 0.1)
+    config = replace(config, bonus_coef=bonus_coef)
+    venv = built(
+        "--bonus settings",
+        make_bonus,
+        config.bonus,
+        venv,
+        intrinsic_coef=bonus_coef,
+        seed=config.seed,
+        split=split,
+        **config.bonus_kwargs,
+    )
+    preset = find_preset(config.preset, config.env_id)[1]
+    policy = choose_policy(algo_cls, config.policy, venv.observation_space, preset.policies)
+    config = replace(config, policy=policy)
+    model = build_model(algo_cls, config, venv, out / "tb")
+    steps = plan_steps(model, config.total_steps, config.n_envs)
+    eval_note = ""
+    if config.eval_freq is None:
+        per_run = preset.evaluations
+        config = replace(config, eval_freq=max(steps // per_run, 1) if per_run else 0)
+        if not per_run:
+            eval_note = f"the {config.preset} preset evaluates only when --eval-freq is given"
+    (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
+    metrics = ExplorationMetrics(out / "metrics.csv", record_every=max(steps // 100, 1))
+    evaluator, why_none = _evaluator(config, model, steps, out)
+    eval_note = eval_note or why_none
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():  # evaluating without the bonus is the point, not a slip
             warnings.filterwarnings("ignore", "Training and eval env are not of the same type")
             warnings.filterwarnings("ignore", "rich is experimental")  # tqdm's note on its bar
             model.learn(
-                config.total_steps,
-                callback=CallbackList(callbacks),
+                steps,
+                callback=CallbackList([metrics] if evaluator is None else [metrics, evaluator]),
                 progress_bar=config.progress_bar,
             )
     finally:
@@ -345,75 +412,47 @@ def train(config: TrainConfig) -> TrainResult:
     seconds = time.perf_counter() - start
     model_path = out / "model.zip"
     model.save(model_path)
-    eval_reward = float(evaluator.last_mean_reward) if evaluator and evaluator.n_calls else np.nan
-    if not np.isfinite(eval_reward):
-        eval_reward = float("nan")
-    return TrainResult(
-        model_path,
-        eval_reward,
-        len(stats.states),
-        stats.episodes,
-        stats.solved,
-        stats.first_solve_step,
-        seconds,
-        model.num_timesteps,
+    eval_reward = None
+    if evaluator is not None and evaluator.evaluations_results:
+        eval_reward = float(evaluator.last_mean_reward)
+    elif evaluator is not None:
+        eval_note = f"none ran in {steps:,} steps with --eval-freq {config.eval_freq:,}"
+    summary = metrics.summary()
+    result = TrainResult(
+        config=config,
+        model_path=model_path,
+        steps=int(summary["steps"]),
+        steps_asked=config.total_steps,
+        seconds=seconds,
+        eval_reward=eval_reward,
+        eval_note=eval_note,
+        states_discovered=len(metrics.states),
+        episodes=metrics.episodes,
+        episodes_solved=metrics.solved,
+        first_solve_step=metrics.first_solve_step,
+        metrics=summary,
     )
+    _write_summary(out / "summary.json", result, evaluator)
+    return result
+
+
+def _write_summary(path: Path, result: TrainResult, evaluator: EvalCallback | None) -> None:
+    """``summary.json``: ``result`` as JSON plus every evaluation's mean return."""
+    evaluations = {}
+    if evaluator is not None:
+        evaluations = {
+            "timesteps": [int(t) for t in evaluator.evaluations_timesteps],
+            "mean_return": [float(sum(r) / len(r)) for r in evaluator.evaluations_results],
+        }
+    summary = {**asdict(result), "model_path": str(result.model_path), "evaluations": evaluations}
+    path.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``aisam train``."""
-    d = TrainConfig()
-    parser.add_argument("--env", default=d.env_id, help="registered env id (%(default)s)")
-    parser.add_argument(
-        "--env-kwargs", nargs="*", metavar="K=V", help="env kwargs as k=v pairs or one JSON object"
-        f" (default for {DEFAULT_ENV}: {json.dumps(DEFAULT_ENV_KWARGS)})",
-    )  # fmt: skip
-    parser.add_argument("--algo", default=d.algo, help="SB3 / sb3-contrib / aisam algorithm")
-    parser.add_argument(
-        "--algo-kwargs", nargs="*", metavar="K=V",
-        help=f"algorithm kwargs (default for ppo: {json.dumps(DEFAULT_ALGO_KWARGS['ppo'])})",
-    )  # fmt: skip
-    parser.add_argument("--policy", default=d.policy, help="policy alias (default: auto)")
-    parser.add_argument("--bonus", default=d.bonus, choices=BONUSES, help="intrinsic reward")
-    parser.add_argument("--bonus-coef", type=float, default=d.bonus_coef, help="its weight")
-    parser.add_argument("--bonus-kwargs", nargs="*", metavar="K=V", help="bonus settings")
-    parser.add_argument("--steps", type=int, default=d.total_steps, help="total env steps")
-    parser.add_argument("--n-envs", type=int, default=d.n_envs, help="parallel envs")
-    parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--eval-freq", type=int, default=d.eval_freq, help="steps; 0: never")
-    parser.add_argument("--eval-episodes", type=int, default=d.eval_episodes)
-    parser.add_argument("--out", default=d.out, help="output folder (%(default)s)")
-    parser.add_argument("--device", default=d.device, help="torch device (%(default)s)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The :class:`TrainConfig` described by parsed ``aisam train`` options."""
-    env_kwargs = parse_kwargs(args.env_kwargs)
-    if args.env_kwargs is None and args.env == DEFAULT_ENV:
-        env_kwargs = dict(DEFAULT_ENV_KWARGS)
-    return TrainConfig(
-        env_id=args.env,
-        env_kwargs=env_kwargs,
-        algo=args.algo,
-        algo_kwargs=(
-            parse_kwargs(args.algo_kwargs)
-            if args.algo_kwargs is not None
-            else dict(DEFAULT_ALGO_KWARGS.get(args.algo.lower(), {}))
-        ),
-        policy=args.policy,
-        bonus=args.bonus,
-        bonus_coef=args.bonus_coef,
-        bonus_kwargs=parse_kwargs(args.bonus_kwargs),
-        total_steps=args.steps,
-        n_envs=args.n_envs,
-        seed=args.seed,
-        eval_freq=args.eval_freq,
-        eval_episodes=args.eval_episodes,
-        out=args.out,
-        device=args.device,
-        progress_bar=not args.no_progress,
-    )
+    """Options of ``aisam train``: one per :class:`TrainConfig` field; the presets below."""
+    add_options(parser, TrainConfig)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keeps the table's lines
+    parser.epilog = presets_help()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -421,22 +460,59 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(1)  # small policies train fastest on one thread
+    notes = logging.StreamHandler(sys.stdout)  # the library's notes, shown before training
+    notes.setFormatter(logging.Formatter("aisam train: %(message)s"))
+    log.addHandler(notes)
+    log.setLevel(logging.INFO)
     try:
-        config = config_from_args(args)
-        result = train(config)
+        result = train(from_args(TrainConfig, args))
     except ValueError as exc:  # our InvalidConfigError, or an env / algorithm rejecting kwargs
         print(f"aisam train: {exc}", file=sys.stderr)
         return 2
-    kwargs = " ".join(f"{k}={v}" for k, v in config.env_kwargs.items())
-    print(f"aisam train: {config.algo} on {config.env_id} {kwargs}, bonus={config.bonus}")
-    print(
-        f"  {result.steps:,} steps in {result.seconds:.0f} s "
-        f"({result.steps / max(result.seconds, 1e-9):,.0f} steps/s)"
-        + (f", asked for {config.total_steps:,}" if result.steps != config.total_steps else "")
-    )
-    if result.states_discovered:
-        print(f"  states discovered: {result.states_discovered}")
-    print(f"  episodes: {result.episodes}, solved (return > 0): {result.episodes_solved}")
-    print(f"  last evaluation: mean extrinsic return {result.eval_reward:.3f}")
-    print(f"  model: {result.model_path}   TensorBoard: tensorboard --logdir {config.out}/tb")
+    finally:
+        log.removeHandler(notes)
+    print(summary_text(result))
     return 0
+
+
+def summary_text(result: TrainResult) -> str:
+    """The lines ``aisam train`` prints after a run; every missing number says why."""
+    config, m = result.config, result.metrics
+    lines = [
+        " ".join(
+            ["aisam train:", config.algo, f"({config.policy}) on", config.env_id]
+            + ([_pairs(config.env_kwargs)] if config.env_kwargs else [])
+        )
+        + f", preset {config.preset}, bonus={config.bonus}",
+        f"  {result.steps:,} steps in {result.seconds:.0f} s ({m['steps_per_second']:,.0f} "
+        "steps/s)"
+        + (f", asked for {result.steps_asked:,}" if result.steps != result.steps_asked else ""),
+    ]
+    if result.episodes:
+        lines.append(
+            f"  episodes: {result.episodes}, solved (return > 0): {result.episodes_solved}; "
+            f"last 100: mean score {m['score_mean']:.3g}, max {m['score_max']:.3g}, mean "
+            f"length {m['episode_length_mean']:.0f}"
+        )
+    else:
+        lines.append(f"  episodes: none finished in {result.steps:,} steps (no score yet)")
+    found = [f"{result.states_discovered} states"] if result.states_discovered else []
+    for name in ("rooms", "maps"):
+        if f"{name}_total" in m:
+            most = m.get(f"{name}_per_episode_max")
+            found.append(
+                f"{m[f'{name}_total']} {name}"
+                + (f" (at most {most} in one episode)" if most is not None else "")
+            )
+    found += [f"{m['badges_max']:.0f} badges"] if "badges_max" in m else []
+    if found:
+        lines.append(f"  discovered: {', '.join(found)}")
+    if "intrinsic_reward_mean" in m:
+        lines.append(f"  intrinsic reward: {m['intrinsic_reward_mean']:.4g} per step (mean)")
+    if result.eval_reward is None:
+        lines.append(f"  evaluation: none ({result.eval_note})")
+    else:
+        lines.append(f"  last evaluation: mean extrinsic return {result.eval_reward:.3f}")
+    out = result.model_path.parent
+    lines.append(f"  run folder: {out}   TensorBoard: tensorboard --logdir {out / 'tb'}")
+    return "\n".join(lines)

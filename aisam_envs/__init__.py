@@ -111,7 +111,7 @@ ENVS: tuple[EnvEntry, ...] = (
     EnvEntry(
         id="aisam/Montezuma-Reduced-v0",
         entry_point="aisam_envs.montezuma:MontezumaReducedEnv",
-        vector_entry_point="aisam_envs.montezuma:MontezumaReducedVectorEnv",
+        vector_entry_point="aisam_envs.montezuma_rooms:make_vector_env",
         extra="atari",
         module="ale_py",
         kwargs={
@@ -119,13 +119,13 @@ ENVS: tuple[EnvEntry, ...] = (
             "repeat_action_probability": 0.25,
             "max_num_frames_per_episode": 108_000,
         },
-        summary="Montezuma's Revenge, 6 actions, ALE v5 protocol, RAM state (room, ...) in info",
-        spaces="Box(uint8): (210, 160, 3) rgb | (210, 160) gray | (128,) ram -> Discrete(6)",
+        summary="Montezuma's Revenge, 6 actions (8: running_jumps), ALE v5, RAM state in info",
+        spaces="Box(uint8): (210, 160, 3) rgb | (210, 160) gray | (128,) ram -> Discrete(6 | 8)",
     ),
     EnvEntry(
         id="aisam/Montezuma-ReducedNoFrameskip-v0",
         entry_point="aisam_envs.montezuma:MontezumaReducedEnv",
-        vector_entry_point="aisam_envs.montezuma:MontezumaReducedVectorEnv",
+        vector_entry_point="aisam_envs.montezuma_rooms:make_vector_env",
         extra="atari",
         module="ale_py",
         kwargs={
@@ -134,7 +134,7 @@ ENVS: tuple[EnvEntry, ...] = (
             "max_num_frames_per_episode": 108_000,
         },
         summary="Montezuma-Reduced, no frame skip or sticky actions (for SB3/gymnasium wrappers)",
-        spaces="Box(uint8): (210, 160, 3) rgb | (210, 160) gray | (128,) ram -> Discrete(6)",
+        spaces="Box(uint8): (210, 160, 3) rgb | (210, 160) gray | (128,) ram -> Discrete(6 | 8)",
     ),
 )
 

@@ -11,13 +11,16 @@ handlers keep working.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import importlib
+import inspect
 import math
 import numbers
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from gymnasium.error import ResetNeeded
@@ -179,3 +182,65 @@ def resolve_device(device: Any = "auto") -> torch.device:
                 f"device {name!r} but this machine has {torch.cuda.device_count()} CUDA device(s)"
             )
     return resolved
+
+
+def unknown_keywords_error(
+    owner: str,
+    unknown: Iterable[str],
+    valid: Iterable[str],
+    hint: str = "",
+    notes: Mapping[str, str] | None = None,
+    noun: str = "argument",
+) -> InvalidConfigError:
+    """The error for keyword arguments ``owner`` does not take, each named with the closest
+    valid one (``'n_state' (did you mean 'n_states'?)``) so a typo is fixed at a glance.
+
+    Args:
+        owner: what was given them, e.g. ``"TransitionTableEnv"``.
+        unknown: the unknown keyword names.
+        valid: every keyword ``owner`` takes.
+        hint: appended to the message.
+        notes: a note that replaces the guess for some names (e.g. where the name belongs).
+        noun: what the names are (``"argument"``, ``"setting"``, ...).
+    """
+    choices = sorted(set(valid))
+    named = []
+    for name in sorted(unknown):
+        close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+        note = (notes or {}).get(name) or (f"did you mean {close[0]!r}?" if close else "")
+        named.append(repr(name) + (f" ({note})" if note else ""))
+    plural = "s" if len(named) > 1 else ""
+    return InvalidConfigError(
+        f"{owner} got unknown {noun}{plural} {', '.join(named)}; its {noun}s are {choices}{hint}"
+    )
+
+
+_Cls = TypeVar("_Cls", bound=type)
+
+
+def reject_unknown_keywords(cls: _Cls) -> _Cls:
+    """Class decorator: a keyword its ``__init__`` does not declare raises
+    :func:`unknown_keywords_error` instead of Python's bare ``TypeError`` (which
+    ``gym.make`` re-raises with the whole kwargs dict and no hint at the right name).
+
+    For classes whose ``__init__`` has no ``**kwargs`` (those check their own).
+    """
+    init = cls.__init__
+    valid = frozenset(
+        name
+        for name, p in inspect.signature(init).parameters.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name != "self"
+    )
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not valid.issuperset(kwargs):
+            raise unknown_keywords_error(cls.__name__, set(kwargs) - valid, valid)
+        init(self, *args, **kwargs)
+
+    cls.__init__ = __init__  # type: ignore[misc]
+    return cls
+
+
+class EnvWorkerError(AisamEnvError, RuntimeError):
+    """A worker process of a vector env died or failed; the message names its envs."""

@@ -1,10 +1,12 @@
-"""``aisam/Montezuma-Reduced-v0``: Montezuma's Revenge on ale-py with six actions.
+"""``aisam/Montezuma-Reduced-v0``: Montezuma's Revenge on ale-py with six (or eight) actions.
 
 Montezuma's "minimal" ALE action set is all 18 joystick combinations; this env keeps
 the six that learnmax used, ``NOOP, FIRE, UP, RIGHT, LEFT, DOWN`` (:data:`ACTION_NAMES`),
-and maps them explicitly onto ALE actions (:data:`REDUCED_ACTIONS`). Note that ``FIRE``
-alone jumps straight up: the running jumps of ``RIGHTFIRE``/``LEFTFIRE`` are not in
-the set (see ``docs/montezuma.md``).
+and maps them explicitly onto ALE actions (:data:`REDUCED_ACTIONS`). ``FIRE`` alone
+jumps straight up, and the first room's rope, key and doors need a running jump:
+``running_jumps=True`` appends ``RIGHTFIRE`` (6) and ``LEFTFIRE`` (7)
+(:data:`RUNNING_JUMP_NAMES`), so indices 0-5 mean the same either way (see
+``docs/montezuma.md``).
 
 Two classes, both thin subclasses of ale-py's own so that every option passes through:
 
@@ -12,7 +14,10 @@ Two classes, both thin subclasses of ale-py's own so that every option passes th
   state decoded from RAM (:func:`decode_ram`) and ``rooms_visited``.
 - :class:`MontezumaReducedVectorEnv` (``AtariVectorEnv``): ale-py's threaded C++ vector
   env with its preprocessing (84x84 grayscale, frame stack, ...); ale-py exposes no RAM
-  there, so its ``info`` is ale-py's (``lives``, ``frame_number``, ...).
+  there, so its ``info`` is ale-py's (``lives``, ``frame_number``, ...). The vector entry
+  point with ``ram_info=True`` gives
+  :class:`~aisam_envs.montezuma_rooms.MontezumaRoomsVectorEnv` instead: the same frames,
+  and the RAM state per env in ``info``.
 
 RAM map (ALE's ``getRAM()`` is the console's 128 bytes at ``0x80-0xFF``; index =
 address - ``0x80``). Verified in ``tests/envs/test_montezuma.py`` by scripted play:
@@ -33,6 +38,7 @@ info key              address  index  meaning
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -41,13 +47,16 @@ from gymnasium import spaces, utils
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
+from aisam_envs._quiet import quiet_ale
 from aisam_envs.errors import (
     InvalidActionError,
     InvalidConfigError,
     check_action,
     check_bool,
     check_int,
+    reject_unknown_keywords,
     require_extra,
+    unknown_keywords_error,
 )
 
 ale_py = require_extra("ale_py", "atari")  # a missing ale-py names the "atari" extra
@@ -61,8 +70,12 @@ __all__ = [
     "INVENTORY_BITS",
     "MODES",
     "REDUCED_ACTIONS",
+    "RUNNING_JUMPS",
+    "RUNNING_JUMP_NAMES",
     "MontezumaReducedEnv",
     "MontezumaReducedVectorEnv",
+    "check_vector_actions",
+    "check_vector_seed",
     "decode_ram",
 ]
 
@@ -81,7 +94,19 @@ REDUCED_ACTIONS: tuple[Any, ...] = (
 )
 """The ALE action that reduced action ``i`` plays."""
 
-N_ACTIONS = len(REDUCED_ACTIONS)
+RUNNING_JUMP_NAMES: tuple[str, ...] = ("RIGHTFIRE", "LEFTFIRE")
+"""Meaning of actions 6 and 7 with ``running_jumps=True``."""
+
+RUNNING_JUMPS: tuple[Any, ...] = (ale_py.Action.RIGHTFIRE, ale_py.Action.LEFTFIRE)
+"""The ALE actions that actions 6 and 7 play with ``running_jumps=True``."""
+
+
+def _actions(running_jumps: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """Names and ALE actions of the action set: the six, plus the two jumps if asked."""
+    if check_bool("running_jumps", running_jumps):
+        return ACTION_NAMES + RUNNING_JUMP_NAMES, REDUCED_ACTIONS + RUNNING_JUMPS
+    return ACTION_NAMES, REDUCED_ACTIONS
+
 
 RAM_ROOM = 0x83 - 0x80
 RAM_X = 0xAA - 0x80
@@ -164,7 +189,8 @@ def _refuse_other_action_spaces(full_action_space: bool, continuous: bool) -> No
     if full_action_space or continuous:
         raise InvalidConfigError(
             "aisam/Montezuma-Reduced-v0 has its own 6-action space (NOOP, FIRE, UP, RIGHT, "
-            "LEFT, DOWN); full_action_space=True and continuous=True are not supported. "
+            "LEFT, DOWN; running_jumps=True adds RIGHTFIRE, LEFTFIRE); full_action_space=True "
+            "and continuous=True are not supported. "
             'Use gym.make("ALE/MontezumaRevenge-v5", full_action_space=True) for all 18.'
         )
 
@@ -228,11 +254,14 @@ def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, A
     Out-of-range values must not reach ale-py: a zero ``stack_num`` or ``img_height``, or
     a ``batch_size`` above ``num_envs``, deadlocks its ``reset``; negative sizes crash it.
     """
-    unknown = sorted(set(options) - _VECTOR_OPTIONS)
+    unknown = set(options) - _VECTOR_OPTIONS
     if unknown:
-        raise InvalidConfigError(
-            f"unknown AtariVectorEnv options {unknown}; valid: {sorted(_VECTOR_OPTIONS)} "
-            "(single-env options such as obs_type do not apply to the vector env)"
+        named = inspect.signature(MontezumaReducedVectorEnv.__init__).parameters
+        raise unknown_keywords_error(
+            "MontezumaReducedVectorEnv",
+            unknown,
+            _VECTOR_OPTIONS | (set(named) - {"self", "options"}),
+            " (single-env options such as obs_type do not apply to the vector env)",
         )
     checked: dict[str, Any] = {}
     for name, value in options.items():
@@ -256,8 +285,51 @@ def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, A
     return checked
 
 
+def check_vector_actions(actions: Any, num_envs: int, names: Sequence[str]) -> np.ndarray:
+    """``actions`` as an integer array of shape ``(num_envs,)`` in ``[0, len(names))``, or a
+    clear :class:`InvalidActionError`."""
+    a = np.asarray(actions)
+    n = len(names)
+    if a.dtype.kind not in "iu" or a.shape != (num_envs,):
+        raise InvalidActionError(
+            f"actions must be {num_envs} integers in [0, {n}), shape ({num_envs},); got "
+            f"dtype {a.dtype}, shape {a.shape}"
+        )
+    if a.min() < 0 or a.max() >= n:
+        raise InvalidActionError(f"actions must lie in [0, {n}) ({', '.join(names)}); got {a}")
+    return a
+
+
+def check_vector_seed(
+    seed: Any, options: dict[str, Any] | None, num_envs: int
+) -> np.ndarray | None:
+    """The seed of each emulator reset of a vector env, as an int64 array, or ``None``.
+
+    ``seed``: an int ``s`` seeds the reset emulators with ``s, s + 1, ...``; a list, tuple or
+    1-d integer array gives one seed per reset emulator (``options["reset_mask"]`` says which
+    are reset; all without it). Seeds lie in ``[0, 2**31 - 1]``: ale-py reads a negative one
+    as "unseeded" and draws a random seed.
+    """
+    if seed is None:
+        return None
+    mask = (options or {}).get("reset_mask")
+    n = num_envs if mask is None else int(np.count_nonzero(mask))
+    seeds: list[int] | None = None
+    if _is_int(seed):
+        seeds = list(range(int(seed), int(seed) + n))
+    elif isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1):
+        seeds = [int(s) for s in seed] if all(map(_is_int, seed)) else None
+    if seeds is None or len(seeds) != n or not all(0 <= s <= _INT32_MAX for s in seeds):
+        raise InvalidConfigError(
+            f"seed must be an int s (seeding s, s + 1, ...) or a list of {n} ints, one per "
+            f"env reset, every seed in [0, {_INT32_MAX}]; got {seed!r}"
+        )
+    return np.array(seeds, dtype=np.int64)
+
+
+@reject_unknown_keywords
 class MontezumaReducedEnv(AtariEnv):
-    """Montezuma's Revenge with actions ``NOOP, FIRE, UP, RIGHT, LEFT, DOWN``.
+    """Montezuma's Revenge with actions ``NOOP, FIRE, UP, RIGHT, LEFT, DOWN`` (+ 2 jumps).
 
     Everything but the action space is ale-py's ``AtariEnv``: observations, rewards,
     sticky actions, frame skip, truncation at the frame cap, ``render``,
@@ -278,6 +350,8 @@ class MontezumaReducedEnv(AtariEnv):
         max_num_frames_per_episode: frames before ``truncated``; ``None`` for no cap.
         render_mode: ``None``, ``"rgb_array"`` or ``"human"``.
         sound_obs: add the audio (``Dict`` observation with ``image`` and ``sound``).
+        running_jumps: ``True`` adds ``RIGHTFIRE`` (6) and ``LEFTFIRE`` (7):
+            ``Discrete(8)``, without which no agent leaves the first room.
     """
 
     def __init__(
@@ -292,8 +366,10 @@ class MontezumaReducedEnv(AtariEnv):
         max_num_frames_per_episode: int | None = DEFAULT_MAX_FRAMES,
         render_mode: Literal["human", "rgb_array"] | None = None,
         sound_obs: bool = False,
+        running_jumps: bool = False,
     ) -> None:
         _refuse_other_action_spaces(full_action_space, continuous)
+        self._action_names, action_set = _actions(running_jumps)
         frameskip, repeat_action_probability, max_num_frames_per_episode = _check_protocol(
             frameskip, repeat_action_probability, max_num_frames_per_episode
         )
@@ -313,12 +389,14 @@ class MontezumaReducedEnv(AtariEnv):
             "render_mode": render_mode,
             "sound_obs": check_bool("sound_obs", sound_obs),
         }
+        quiet_ale(ale_py)
         super().__init__(GAME, **settings)
         # AtariEnv's own pickling would rebuild a plain 18-action AtariEnv.
-        utils.EzPickle.__init__(self, **settings)
-        # AtariEnv.step plays self._action_set[action]: the mapping lives here.
-        self._action_set = list(REDUCED_ACTIONS)
-        self.action_space = spaces.Discrete(N_ACTIONS)
+        utils.EzPickle.__init__(self, **settings, running_jumps=bool(running_jumps))
+        # AtariEnv.step plays self._action_set[action] and get_action_meanings names it:
+        # the mapping lives here.
+        self._action_set = list(action_set)
+        self.action_space = spaces.Discrete(len(action_set))
         self._visited: set[tuple[int, int]] = set()
         self._ram = np.zeros(self.ale.getRAMSize(), np.uint8)  # filled in place each step
 
@@ -330,8 +408,9 @@ class MontezumaReducedEnv(AtariEnv):
         return super().reset(seed=seed, options=options)
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        """Plays reduced action ``action`` (int in ``[0, 6)``) for ``frameskip`` frames."""
-        return super().step(check_action(action, N_ACTIONS, ACTION_NAMES))
+        """Plays reduced action ``action`` (int in ``[0, n)``, n = 6 or 8) for ``frameskip``
+        frames."""
+        return super().step(check_action(action, len(self._action_set), self._action_names))
 
     def _get_info(self) -> dict[str, Any]:  # called by AtariEnv.reset and AtariEnv.step
         self.ale.getRAM(self._ram)
@@ -360,6 +439,7 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
         max_num_frames_per_episode: frames before an env is truncated.
         full_action_space: must be ``False``.
         continuous: must be ``False``.
+        running_jumps: ``True`` adds ``RIGHTFIRE`` (6) and ``LEFTFIRE`` (7).
         **options: any other ``AtariVectorEnv`` keyword (``num_threads``,
             ``batch_size``, ``img_height``, ``img_width``, ``grayscale``, ``stack_num``,
             ``maxpool``, ``noop_max``, ``episodic_life``, ``reward_clipping``,
@@ -380,9 +460,11 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
         max_num_frames_per_episode: int = DEFAULT_MAX_FRAMES,
         full_action_space: bool = False,
         continuous: bool = False,
+        running_jumps: bool = False,
         **options: Any,
     ) -> None:
         _refuse_other_action_spaces(full_action_space, continuous)
+        self._action_names, actions = _actions(running_jumps)
         if isinstance(frameskip, tuple) or max_num_frames_per_episode is None:
             raise InvalidConfigError(
                 "the vector env needs an int frameskip and an int max_num_frames_per_episode, "
@@ -399,17 +481,18 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
             "max_num_frames_per_episode": max_num_frames_per_episode,
             **_check_vector_options(options, int(num_envs)),
         }
+        quiet_ale(ale_py)
         super().__init__(GAME, int(num_envs), **self.ale_kwargs)
         # ale-py's vector interface takes indices into its action set.
         action_set = list(self.ale.get_action_set())
-        self._ale_index = np.array([action_set.index(a) for a in REDUCED_ACTIONS], np.int32)
+        self._ale_index = np.array([action_set.index(a) for a in actions], np.int32)
         self._strength = np.ones(self.batch_size, dtype=np.float32)
-        self.single_action_space = spaces.Discrete(N_ACTIONS)
+        self.single_action_space = spaces.Discrete(len(actions))
         self.action_space = batch_space(self.single_action_space, self.batch_size)
 
     def get_action_meanings(self) -> list[str]:
-        """Names of actions 0..5."""
-        return list(ACTION_NAMES)
+        """Names of actions ``0..n-1`` (n = 6, or 8 with ``running_jumps``)."""
+        return list(self._action_names)
 
     def reset(
         self,
@@ -423,36 +506,9 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
         one seed per emulator reset. Seeds must lie in ``[0, 2**31 - 1]``: ale-py would read
         a negative one as "unseeded" and draw a random seed.
         """
-        return super().reset(seed=self._check_seed(seed, options), options=options)
-
-    def _check_seed(self, seed: Any, options: dict[str, Any] | None) -> np.ndarray | None:
-        """The seed of each emulator reset, as the int64 array ale-py takes, or ``None``."""
-        if seed is None:
-            return None
-        mask = (options or {}).get("reset_mask")
-        n = self.num_envs if mask is None else int(np.count_nonzero(mask))
-        seeds: list[int] | None = None
-        if _is_int(seed):
-            seeds = list(range(int(seed), int(seed) + n))
-        elif isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1):
-            seeds = [int(s) for s in seed] if all(map(_is_int, seed)) else None
-        if seeds is None or len(seeds) != n or not all(0 <= s <= _INT32_MAX for s in seeds):
-            raise InvalidConfigError(
-                f"seed must be an int s (seeding s, s + 1, ...) or a list of {n} ints, one per "
-                f"env reset, every seed in [0, {_INT32_MAX}]; got {seed!r}"
-            )
-        return np.array(seeds, dtype=np.int64)
+        return super().reset(seed=check_vector_seed(seed, options, self.num_envs), options=options)
 
     def send(self, actions: Any) -> None:
-        """Sends ``(batch_size,)`` integer actions in ``[0, 6)`` to the emulators."""
-        a = np.asarray(actions)
-        if a.dtype.kind not in "iu" or a.shape != (self.batch_size,):
-            raise InvalidActionError(
-                f"actions must be {self.batch_size} integers in [0, {N_ACTIONS}), shape "
-                f"({self.batch_size},); got dtype {a.dtype}, shape {a.shape}"
-            )
-        if a.min() < 0 or a.max() >= N_ACTIONS:
-            raise InvalidActionError(
-                f"actions must lie in [0, {N_ACTIONS}) ({', '.join(ACTION_NAMES)}); got {a}"
-            )
+        """Sends ``(batch_size,)`` integer actions in ``[0, n)`` to the emulators."""
+        a = check_vector_actions(actions, self.batch_size, self._action_names)
         self.ale.send(self._ale_index[a], self._strength)

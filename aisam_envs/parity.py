@@ -17,7 +17,13 @@ import numpy as np
 from gymnasium import spaces
 
 from aisam_envs._render import cell_strip, check_render_mode
-from aisam_envs.errors import InvalidActionError, InvalidConfigError, ResetNeededError, check_int
+from aisam_envs.errors import (
+    InvalidActionError,
+    InvalidConfigError,
+    ResetNeededError,
+    check_int,
+    reject_unknown_keywords,
+)
 
 __all__ = ["ParityEnv", "sample_parity"]
 
@@ -40,6 +46,7 @@ def sample_parity(
     return x, parity, n_active.astype(np.int64)
 
 
+@reject_unknown_keywords
 class ParityEnv(gym.Env[np.ndarray, np.int64]):
     """Answer the parity of the +1 entries of a random {-1, 0, 1} vector.
 

@@ -13,7 +13,7 @@ ratio is anchor time / env time over its blocks; the table gives the median over
 ``--rounds`` rounds and their range, and ``overhead`` is the env's extra CPU time per
 step (median).
 
-By default this runs the homebrew test ROM of ``tests/envs/pokemon/homebrew_rom.py``
+By default this runs the homebrew test ROM of ``tests/envs/homebrew_rom.py``
 (the real game is copyrighted); ``--rom`` runs your own Pokemon Red dump from power-on.
 
     python benchmarks/bench_pokemon.py [--rounds 7] [--pairs 10] [--block 40] [--rom PATH]
@@ -35,7 +35,7 @@ import gymnasium as gym
 import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_envs.pokemon.env import ACTION_MEANINGS
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "envs" / "pokemon"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "envs"))
 from _timing import interleaved  # noqa: E402
 from homebrew_rom import build_rom  # noqa: E402
 

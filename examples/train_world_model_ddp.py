@@ -21,9 +21,9 @@ import torch
 import torch.distributed as dist
 from gymnasium import spaces
 
+from aisam_agents.studies.table_fit import DeviceTable
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.data import sequence_batch
-from aisam_agents.world_model.scaling import evaluate
 from aisam_envs.table.tables import make_table
 
 
@@ -76,7 +76,8 @@ def main() -> None:
     diff = (flat - reference).abs().max()
     dist.all_reduce(diff, op=dist.ReduceOp.MAX)
     if rank == 0:
-        accuracy, loss = evaluate(model, table)
+        scores = DeviceTable(table, model.device, seed=0).evaluate(model)
+        accuracy, loss = scores["accuracy"], scores["cross_entropy"]
         rate = tokens_per_step * (args.steps - warmup) / seconds
         print(
             f"world={world} preset={args.preset} S={args.states} steps={args.steps}: "

@@ -46,9 +46,10 @@ def test_console_script_help_and_bad_command() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--steps", "0"], "--steps must be >= 1"),
-        (["--batch-size", "0"], "--batch-size must be >= 1"),
-        (["--lr", "nan"], "--lr finite"),
+        (["--max-exposures", "0"], "--max-exposures must be >= 2"),
+        (["--steps-per-epoch", "0"], "--steps-per-epoch must be >= 1"),
+        (["--lr", "nan"], "--lr must be finite"),
+        (["--target-accuracy", "1.5"], "--target-accuracy must be in (0, 1]"),
         (["--out", __file__], "is not a folder"),
     ],
 )

@@ -19,12 +19,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from aisam_envs._quiet import quiet_sdl
 from aisam_envs._render import check_render_mode
 from aisam_envs.errors import (
     InvalidConfigError,
     ResetNeededError,
     check_action,
     check_int,
+    reject_unknown_keywords,
     require_extra,
 )
 from aisam_envs.pokemon.ram import (
@@ -56,6 +58,7 @@ OBS_TYPES: dict[str, tuple[int, ...]] = {
 StateSource = str | os.PathLike[str] | bytes
 
 
+@reject_unknown_keywords
 class PokemonRedEnv(gym.Env[np.ndarray, int]):
     """Pokemon Red (or Blue) in PyBoy, with RAM-decoded ``info`` and itemised shaped reward.
 
@@ -97,6 +100,7 @@ class PokemonRedEnv(gym.Env[np.ndarray, int]):
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         action_freq, press_frames = _check_config(obs_type, action_freq, press_frames)
         self.reward_config = RewardConfig.create(reward_config)
+        quiet_sdl()
         pyboy = require_extra("pyboy", "pokemon")
         window_event = require_extra("pyboy.utils", "pokemon").WindowEvent
         self.rom = load_rom(rom_path, allow_unknown=allow_unknown_rom)

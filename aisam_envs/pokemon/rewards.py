@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from numbers import Real
 
-from aisam_envs.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError, unknown_keywords_error
 from aisam_envs.pokemon.ram import GameState
 
 __all__ = ["REWARD_TERMS", "RewardConfig", "RewardTracker"]
@@ -82,12 +82,9 @@ class RewardConfig:
                 "reward_config must be a RewardConfig or a dict of weights, "
                 f"got {type(value).__name__}"
             )
-        unknown = sorted(set(value) - set(REWARD_TERMS))
+        unknown = set(value) - set(REWARD_TERMS)
         if unknown:
-            raise InvalidConfigError(
-                f"Unknown reward term(s) {unknown} in reward_config; "
-                f"the terms are {list(REWARD_TERMS)}"
-            )
+            raise unknown_keywords_error("reward_config", unknown, REWARD_TERMS, noun="term")
         return cls(**value)
 
     def as_dict(self) -> dict[str, float]:

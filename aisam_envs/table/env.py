@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,11 +13,13 @@ from gymnasium import spaces
 from aisam_envs._render import cell_strip, check_render_mode
 from aisam_envs.errors import InvalidConfigError, ResetNeededError, check_action, check_int
 from aisam_envs.table import rng
+from aisam_envs.table.kinds import KINDS
 from aisam_envs.table.observations import ObservationEncoder
-from aisam_envs.table.tables import TransitionTable, make_table
+from aisam_envs.table.tables import TransitionTable, check_kind_params, make_table
 
 
 def build_world(
+    owner: type,
     n_states: int,
     n_actions: int,
     kind: str,
@@ -29,7 +32,14 @@ def build_world(
     table: TransitionTable | None,
     kind_params: dict[str, Any],
 ) -> tuple[TransitionTable, ObservationEncoder]:
-    """The table and observation encoder shared by the single and the vector env."""
+    """The table and observation encoder shared by the single and the vector env.
+
+    ``owner`` is the env class: keywords that are neither its own nor ``kind``'s are
+    refused naming the closest valid one.
+    """
+    own = set(inspect.signature(owner.__init__).parameters) - {"self", "kind_params"}
+    if (isinstance(kind, str) and kind in KINDS) or table is not None:
+        check_kind_params(owner.__name__, own, kind if table is None else None, kind_params)
     table_seed = check_int("table_seed", table_seed, 0)  # it also seeds the embedding
     if table is None:
         table = make_table(
@@ -98,7 +108,7 @@ class TransitionTableEnv(gym.Env[Any, np.int64]):
     ) -> None:
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.table, self._encoder = build_world(
-            n_states, n_actions, kind, table_seed, obs_type, obs_dim,
+            type(self), n_states, n_actions, kind, table_seed, obs_type, obs_dim,
             goal_states, goal_reward, start_state, table, kind_params,
         )  # fmt: skip
         self.observation_space = self._encoder.space

@@ -8,13 +8,14 @@ reward and termination are functions of the next state alone.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
-from aisam_envs.errors import InvalidConfigError, check_int, check_real
+from aisam_envs.errors import InvalidConfigError, check_int, check_real, unknown_keywords_error
 from aisam_envs.table.kinds import KINDS
 
 
@@ -173,6 +174,35 @@ class TransitionTable:
         return float((mask & reach).sum() / reach.sum())
 
 
+def kind_parameters(kind: str) -> list[str]:
+    """The parameters of ``kind``'s generator of its own (after rng, S and A)."""
+    return list(inspect.signature(KINDS[kind]).parameters)[3:]
+
+
+def check_kind_params(
+    owner: str, own: Iterable[str], kind: str | None, params: Mapping[str, Any]
+) -> None:
+    """Refuses keywords that are neither ``owner``'s own nor parameters of ``kind``.
+
+    Each unknown one is named with the closest valid keyword, and with the kind it belongs
+    to if it is another kind's parameter. ``kind=None`` (a ready-made table: the kind's
+    parameters are ignored) accepts any kind's parameter but still refuses typos.
+    """
+    kinds = KINDS if kind is None else [kind]
+    accepted = sorted({name for k in kinds for name in kind_parameters(k)})
+    unknown = set(params) - set(accepted)
+    if not unknown:
+        return
+    notes = {
+        name: f"a parameter of kind={k!r}"
+        for k in KINDS
+        for name in kind_parameters(k)
+        if name in unknown
+    }
+    hint = f" (kind={kind!r} takes {accepted or 'no parameters of its own'})" if kind else ""
+    raise unknown_keywords_error(owner, unknown, [*own, *accepted], hint, notes)
+
+
 def make_table(
     kind: str = "random",
     n_states: int = 64,
@@ -207,12 +237,8 @@ def make_table(
     seed = check_int("seed", seed, 0)
     goal_reward = check_real("goal_reward", goal_reward)
     generator = KINDS[kind]
-    accepted = list(inspect.signature(generator).parameters)[3:]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise InvalidConfigError(
-            f"kind={kind!r} does not take {unknown}; its parameters are {accepted or 'none'}"
-        )
+    own = set(inspect.signature(make_table).parameters) - {"params"}
+    check_kind_params("make_table", own, kind, params)
     out = generator(np.random.default_rng(seed), n_states, n_actions, **params)
     goals = np.asarray(out.default_goals if goal_states is None else goal_states)
     integral = goals.dtype.kind in "iu" or goals.size == 0  # ``[]`` is float64

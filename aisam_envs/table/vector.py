@@ -83,7 +83,7 @@ class TransitionTableVectorEnv(VectorEnv):
             modes = [m.value for m in AutoresetMode]
             raise InvalidConfigError(f"autoreset_mode must be one of {modes}") from exc
         self.table, self._encoder = build_world(
-            n_states, n_actions, kind, table_seed, obs_type, obs_dim,
+            type(self), n_states, n_actions, kind, table_seed, obs_type, obs_dim,
             goal_states, goal_reward, start_state, table, kind_params,
         )  # fmt: skip
         self.num_envs = num_envs

@@ -18,6 +18,8 @@ from aisam_envs.errors import (
     InvalidActionError,
     InvalidConfigError,
     ResetNeededError,
+    check_real,
+    reject_unknown_keywords,
     require_extra,
 )
 from aisam_envs.textworld.games import GameSpec, game_path
@@ -49,6 +51,9 @@ _SENTENCES = re.compile(r"[.,;:!?]|\bthen\b", re.IGNORECASE)  # Inform runs each
 _Z8_VERSION = 8  # the only Z-machine version TextWorld >= 1.7 compiles to
 _Z8_LENGTH_UNIT = 8  # Z-machine standard 11.1.6: V6-8 store the file length at 0x1A in 8s
 _HEADER_BYTES = 0x40  # the checksum at 0x1C sums the bytes from here to the file length
+
+INVALID_ACTION_MODES = ("noop", "error")
+"""What ``action_mode="index"`` does with an index past this step's admissible commands."""
 
 _INFOS = (
     "description",
@@ -152,6 +157,7 @@ def _check_story_header(path: Path) -> None:
         )
 
 
+@reject_unknown_keywords
 class TextWorldEnv(gym.Env[Any, Any]):
     """A TextWorld game: text feedback in, commands out, reward = score increase.
 
@@ -162,7 +168,14 @@ class TextWorldEnv(gym.Env[Any, Any]):
 
     ``info`` holds ``description``, ``inventory``, ``admissible_commands`` (sorted),
     ``score``, ``max_score``, ``moves``, ``won``, ``lost``, ``walkthrough`` (when the
-    game has one) and, with ``action_mode="index"``, ``action_mask``.
+    game has one) and, with ``action_mode="index"``, ``action_mask`` and (after a step)
+    ``invalid_action``.
+
+    In index mode every action of ``action_space`` is accepted, as gymnasium's contract
+    asks (SB3's ``check_env`` and plain PPO sample it): an index past this step's
+    admissible commands is a spent turn that changes nothing in the game (same
+    observation, reward ``-invalid_action_penalty``, counts toward the step limit,
+    ``info["invalid_action"] = True``), unless ``invalid_action="error"``.
 
     Args:
         game_file: path of a TextWorld ``.z8`` game; excludes all other game arguments.
@@ -176,6 +189,9 @@ class TextWorldEnv(gym.Env[Any, Any]):
         action_mode: ``"text"`` (any command string) or ``"index"`` (an int picking
             one of the current admissible commands, ``Discrete(max_actions)``).
         max_actions: size of the index action space; longer command lists are cut.
+        invalid_action: ``"noop"`` (an index past the admissible commands is a spent
+            turn) or ``"error"`` (it raises :class:`InvalidActionError`); index mode only.
+        invalid_action_penalty: reward of such a spent turn is minus this (>= 0).
         obs_type: ``"text"`` (the feedback string) or ``"tokens"`` (its word ids,
             ``Box(0, vocab_size - 1, (max_tokens,), int64)``, for SB3).
         max_text_length: longest observation string; longer feedback is cut.
@@ -198,6 +214,8 @@ class TextWorldEnv(gym.Env[Any, Any]):
         challenge_settings: Mapping[str, Any] | None = None,
         action_mode: str = "text",
         max_actions: int = 64,
+        invalid_action: str = "noop",
+        invalid_action_penalty: float = 0.0,
         obs_type: str = "text",
         max_text_length: int = 4096,
         max_tokens: int = 256,
@@ -206,6 +224,16 @@ class TextWorldEnv(gym.Env[Any, Any]):
     ) -> None:
         textworld = require_extra("textworld", "textworld")
         _check_options(action_mode, max_actions, obs_type, max_text_length, max_tokens, vocab_size)
+        if invalid_action not in INVALID_ACTION_MODES:
+            raise InvalidConfigError(
+                f"invalid_action must be one of {list(INVALID_ACTION_MODES)}, "
+                f"got {invalid_action!r}"
+            )
+        penalty = check_real("invalid_action_penalty", invalid_action_penalty)
+        if penalty < 0:
+            raise InvalidConfigError(
+                f"invalid_action_penalty must be >= 0 (the reward is minus it), got {penalty}"
+            )
         path = resolve_game_file(game_file, world_size, nb_objects, quest_length, game_seed,
                                  challenge, challenge_settings)  # fmt: skip
         self.game_file = str(path)
@@ -214,6 +242,8 @@ class TextWorldEnv(gym.Env[Any, Any]):
         self.obs_type = obs_type
         self.render_mode = render_mode
         self.max_actions = max_actions
+        self.invalid_action = invalid_action
+        self.invalid_action_penalty = penalty
         self._max_text_length = max_text_length
         self._tw = textworld.start(
             self.game_file, request_infos=textworld.EnvInfos(**dict.fromkeys(_INFOS, True))
@@ -255,6 +285,10 @@ class TextWorldEnv(gym.Env[Any, Any]):
                 "step() called on a game that has ended or not started: call reset() first"
             )
         command = self._command(action)
+        if command is None:  # an index past the admissible commands: a spent turn
+            obs, info = self._observe(self._state, self._last[1])
+            info["invalid_action"] = True
+            return obs, -self.invalid_action_penalty, False, False, info
         if _out_of_world(command):
             self._last = (command, REFUSAL)
             obs, info = self._observe(self._state, REFUSAL)
@@ -268,6 +302,8 @@ class TextWorldEnv(gym.Env[Any, Any]):
         feedback = _clean(state["feedback"])
         self._last = (command, feedback)
         obs, info = self._observe(state, feedback)
+        if self.action_mode == "index":
+            info["invalid_action"] = False
         return obs, reward, terminated, False, info
 
     def action_masks(self) -> np.ndarray:
@@ -326,7 +362,9 @@ class TextWorldEnv(gym.Env[Any, Any]):
         self._mask[:] = False
         self._mask[: len(self._commands)] = True
 
-    def _command(self, action: Any) -> str:
+    def _command(self, action: Any) -> str | None:
+        """The command ``action`` plays; ``None`` for an index past the admissible ones
+        (with ``invalid_action="noop"``)."""
         if self.action_mode == "text":
             if not isinstance(action, str):
                 raise InvalidActionError(
@@ -336,16 +374,23 @@ class TextWorldEnv(gym.Env[Any, Any]):
             return command.encode("utf-8")[:MAX_COMMAND_BYTES].decode("utf-8", errors="ignore")
         if isinstance(action, np.ndarray) and action.shape == ():
             action = action[()]
-        if isinstance(action, bool | np.bool_) or not isinstance(action, int | np.integer):
+        if (
+            isinstance(action, bool | np.bool_)
+            or not isinstance(action, int | np.integer)
+            or not 0 <= action < self.max_actions
+        ):
             raise InvalidActionError(
                 f"action_mode='index' takes an int in [0, {self.max_actions}), got {action!r}"
             )
-        if not 0 <= action < len(self._commands):
+        if action < len(self._commands):
+            return self._commands[int(action)]
+        if self.invalid_action == "error":
             raise InvalidActionError(
                 f"action {int(action)} is past the {len(self._commands)} admissible commands "
-                "of this step: pick an index where info['action_mask'] is True"
+                "of this step: pick an index where info['action_mask'] is True (or use "
+                "invalid_action='noop')"
             )
-        return self._commands[int(action)]
+        return None
 
 
 def _check_options(

@@ -30,7 +30,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from aisam_envs.errors import InvalidConfigError, check_int, require_extra
+from aisam_envs.errors import (
+    InvalidConfigError,
+    check_int,
+    require_extra,
+    unknown_keywords_error,
+)
 
 try:  # POSIX advisory locks; elsewhere the atomic rename alone keeps files whole
     import fcntl
@@ -145,10 +150,10 @@ class GameSpec:
 def _complete_settings(challenge: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """``given`` checked against the challenge's settings, with defaults filled in."""
     table = CHALLENGES[challenge]
-    unknown = sorted(set(given) - set(table))
+    unknown = set(given) - set(table)
     if unknown:
-        raise InvalidConfigError(
-            f"unknown setting(s) {unknown} for {challenge}; its settings are {sorted(table)}"
+        raise unknown_keywords_error(
+            f"challenge_settings of {challenge}", unknown, table, noun="setting"
         )
     out: dict[str, Any] = {}
     for name, setting in table.items():

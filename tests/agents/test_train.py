@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
+from aisam_agents import algorithms, presets
 from aisam_agents import train as train_mod
 from aisam_agents.cli import main
+from aisam_agents.cli_options import from_args
 from aisam_agents.errors import InvalidConfigError
 
 TINY = ["--steps", "256", "--n-envs", "2", "--eval-freq", "128", "--eval-episodes", "1"]
@@ -27,8 +33,9 @@ def test_default_run_trains_evaluates_saves_and_summarises(
     code, out = _run(tmp_path, *PPO_TINY)
     assert code == 0
     text = capsys.readouterr().out
-    assert "ppo on aisam/TransitionTable-v0" in text and "bonus=satiation" in text
-    assert "states discovered:" in text and str(out / "model.zip") in text
+    assert "ppo (MlpPolicy) on aisam/TransitionTable-v0" in text
+    assert "preset table, bonus=satiation" in text
+    assert re.search(r"discovered: \d+ states", text) and f"run folder: {out}" in text
     assert (out / "model.zip").is_file()
     assert any((out / "tb").rglob("events.out.tfevents.*"))
     evals = np.load(out / "eval" / "evaluations.npz")
@@ -38,7 +45,7 @@ def test_default_run_trains_evaluates_saves_and_summarises(
 def test_no_arguments_means_the_built_in_job() -> None:
     parser = argparse.ArgumentParser()
     train_mod.add_arguments(parser)
-    config = train_mod.config_from_args(parser.parse_args([]))
+    config = from_args(train_mod.TrainConfig, parser.parse_args([])).resolved()
     assert config.env_id == "aisam/TransitionTable-v0"
     assert config.env_kwargs == {"n_states": 10, "n_actions": 3, "kind": "lock"}
     assert config.algo == "ppo" and config.bonus == "satiation" and config.progress_bar
@@ -86,10 +93,10 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
     from sb3_contrib import RecurrentPPO
     from stable_baselines3 import PPO
 
-    assert train_mod.resolve_algorithm("PpO") is PPO
-    assert train_mod.resolve_algorithm("recurrentppo") is RecurrentPPO
-    assert train_mod.resolve_algorithm("ponder_ppo").__name__ == "PonderPPO"
-    names = train_mod.available_algorithms()
+    assert algorithms.resolve_algorithm("PpO") is PPO
+    assert algorithms.resolve_algorithm("recurrentppo") is RecurrentPPO
+    assert algorithms.resolve_algorithm("ponder_ppo").__name__ == "PonderPPO"
+    names = algorithms.available_algorithms()
     assert {"ppo", "a2c", "dqn", "sac", "td3", "ddpg", "trpo", "maskableppo", "ponder_ppo"} <= set(
         names
     )
@@ -99,20 +106,25 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
     ("args", "message"),
     [
         (["--algo", "nope"], "choose one of"),
-        (["--env", "aisam/Nope-v0"], "unknown env"),
+        (["--env", "aisam/TransitionTabel-v0"], "did you mean 'aisam/TransitionTable-v0'"),
         (["--env-kwargs", "n_states"], "key=value"),
         (["--env-kwargs", "{bad json"], "JSON"),
-        (["--steps", "0"], ">= 1"),
+        (["--steps", "0"], "--steps must be >= 1"),
+        (["--n-envs", "-1"], "--n-envs must be >= 1"),
+        (["--bonus-coef", "nan"], "--bonus-coef must be finite"),
         (["--env-kwargs", "kind=maze"], "maze"),
-        (["--bonus-kwargs", "wobble=1"], "bad --bonus-kwargs"),
+        (
+            ["--bonus-kwargs", "wobble=1"],
+            "bad --bonus settings: unknown satiation setting(s) ['wobble']",
+        ),
         (["--algo-kwargs", "wobble=1"], "--algo-kwargs"),
         (["--algo-kwargs", "n_steps=0"], "n_steps"),
         (["--algo", "sac"], "action spaces"),
         (["--policy", "CnnPolicy"], "Box"),
         (["--policy", "MultiInputPolicy"], "Dict spaces only"),
-        (["--device", "bogus"], "bad --device"),
-        (["--eval-episodes", "0"], "eval_episodes >= 1"),
-        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "--bonus none"),
+        (["--device", "bogus"], "--device: device must be 'auto', 'cpu' or 'cuda[:i]'"),
+        (["--eval-episodes", "0"], "--eval-episodes must be >= 1"),
+        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "bonus 'none' takes no settings"),
         (["--bonus", "prediction-error", "--bonus-kwargs", "model_config=5"], "JSON object"),
         (["--bonus", "prediction-error", "--bonus-kwargs", '{"model_config": {"x": 1}}'], "x"),
     ],
@@ -128,6 +140,15 @@ def test_bad_settings_exit_2_with_a_clear_message(
         assert "ppo" in err and "ponder_ppo" in err
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_where_there_is_none_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, "--device", "cuda")
+    assert code == 2 and "CUDA is not available" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_an_out_path_that_is_a_file_is_refused_before_training(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -137,20 +158,354 @@ def test_an_out_path_that_is_a_file_is_refused_before_training(
     assert "not a folder" in capsys.readouterr().err
 
 
-def test_the_summary_reports_the_steps_trained_not_the_steps_asked(
+def test_the_run_rounds_up_to_whole_rollouts_says_so_first_and_trains_exactly_that(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # SB3 trains whole rollouts: 100 asked with 2 envs x 64 steps per rollout is 128
-    code, _ = _run(tmp_path, *PPO_TINY, "--steps", "100", "--eval-freq", "0")
+    code, out = _run(tmp_path, *PPO_TINY, "--steps", "100", "--eval-freq", "0")
     assert code == 0
     text = capsys.readouterr().out
-    assert "  128 steps in" in text and "asked for 100" in text
+    note = "aisam train: rounding 100 steps up to 128: 2 envs x n_steps 64"
+    assert note in text and text.index(note) < text.index("  128 steps in")
+    assert "asked for 100" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["steps"], summary["steps_asked"]) == (128, 100)
 
 
-def test_parse_kwargs_reads_json_values() -> None:
-    assert train_mod.parse_kwargs(["a=1", "b=x", "c=[1, 2]", "d=true"]) == {
-        "a": 1, "b": "x", "c": [1, 2], "d": True,
-    }  # fmt: skip
-    assert train_mod.parse_kwargs(['{"a": 0.5}']) == {"a": 0.5}
-    with pytest.raises(InvalidConfigError):
-        train_mod.parse_kwargs(["[1]"])
+def test_off_policy_budgets_round_to_the_training_frequency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--algo", "dqn", "--steps", "250", "--algo-kwargs", "learning_starts=32"]
+    code, out = _run(tmp_path, *args)
+    assert code == 0
+    assert "rounding 250 steps up to 256: 2 envs x train_freq 4" in capsys.readouterr().out
+    assert json.loads((out / "summary.json").read_text())["steps"] == 256
+
+
+def test_exact_budgets_train_exactly_and_say_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, *PPO_TINY, "--steps", "256")
+    text = capsys.readouterr().out
+    assert code == 0 and "rounding" not in text and "asked for" not in text
+    assert "  256 steps in" in text
+
+
+def test_evaluations_default_to_ten_per_run(tmp_path: Path) -> None:
+    args = ["--steps", "1280", "--n-envs", "2", "--eval-episodes", "1"]
+    out = tmp_path / "run"
+    assert main(["train", *args, *PPO_TINY, "--no-progress", "--out", str(out)]) == 0
+    evals = np.load(out / "eval" / "evaluations.npz")
+    np.testing.assert_array_equal(evals["timesteps"], np.arange(1, 11) * 128)
+    assert json.loads((out / "config.json").read_text())["eval_freq"] == 128
+
+
+@pytest.mark.parametrize(
+    ("eval_freq", "why"),
+    [("0", "evaluation: none (--eval-freq 0)"), ("1000", "is more than the run's 256 steps")],
+)
+def test_no_evaluation_is_said_with_its_reason_never_as_nan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], eval_freq: str, why: str
+) -> None:
+    code, out = _run(tmp_path, *PPO_TINY, "--eval-freq", eval_freq)
+    text = capsys.readouterr().out
+    assert code == 0 and why in text and "nan" not in text.lower()
+    assert not (out / "eval").exists()
+    assert json.loads((out / "summary.json").read_text())["eval_reward"] is None
+
+
+def test_a_run_that_finishes_no_episode_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = _run(
+        tmp_path, *PPO_TINY, "--steps", "64", "--eval-freq", "0", "--env-kwargs",
+        "n_states=50", "max_episode_steps=500",
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0 and "episodes: none finished in 128 steps" in text
+    assert "nan" not in text.lower()
+
+
+def test_each_run_gets_a_fresh_folder_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert main(["train", *TINY, *PPO_TINY, "--no-progress"]) == 0
+    runs = sorted((tmp_path / "runs" / "train").iterdir())
+    assert len(runs) == 2
+    assert all(r.name.startswith("aisam_TransitionTable-v0-ppo-") for r in runs)
+    for run in runs:
+        names = {p.name for p in run.iterdir()}
+        assert names == {
+            "config.json",
+            "summary.json",
+            "model.zip",
+            "metrics.csv",
+            "tb",
+            "eval",
+            "best",
+        }
+        assert len(list((run / "tb").iterdir())) == 1
+
+
+def test_a_folder_holding_a_run_is_refused_unless_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, *PPO_TINY)
+    assert code == 0
+    (out / "best" / "stale.zip").write_text("from the first run")
+    code, _ = _run(tmp_path, *PPO_TINY)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} holds another run" in err and "pass --overwrite" in err
+    code, _ = _run(tmp_path, *PPO_TINY, "--overwrite")
+    assert code == 0
+    assert not (out / "best" / "stale.zip").exists()
+    assert [p.name for p in (out / "tb").iterdir()] == ["PPO_1"]  # not PPO_2 beside PPO_1
+
+
+def test_the_run_folder_holds_its_config_and_summary(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, *PPO_TINY, "--seed", "3")
+    assert code == 0
+    config = train_mod.TrainConfig(**json.loads((out / "config.json").read_text()))
+    assert config.seed == 3 and config.out == str(out) and config.eval_freq == 128
+    assert config.algo_kwargs == {"n_steps": 64, "batch_size": 64, "n_epochs": 1}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"] == json.loads((out / "config.json").read_text())
+    assert summary["metrics"]["states_discovered"] == summary["states_discovered"] > 0
+    assert len(summary["evaluations"]["timesteps"]) == 2
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("steps,seconds,steps_per_second,episodes")
+    assert rows[-1].startswith("256,")
+
+
+def test_the_config_checks_its_fields_by_name_and_fills_presets_per_env() -> None:
+    with pytest.raises(InvalidConfigError, match="total_steps must be >= 1"):
+        train_mod.TrainConfig(total_steps=0)
+    with pytest.raises(InvalidConfigError, match="device: device must be"):
+        train_mod.TrainConfig(device="bogus")
+    assert train_mod.TrainConfig(env_id="CartPole-v1").resolved().env_kwargs == {}
+    assert train_mod.TrainConfig(algo="a2c").resolved().algo_kwargs == {}
+
+
+def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, default in [
+        ("--env", "aisam/TransitionTable-v0"),
+        ("--steps", "30000"),
+        ("--n-envs", "8"),
+        ("--algo", "auto"),
+        ("--bonus", "satiation"),
+        ("--bonus-coef", "0.1"),
+        ("--eval-freq", "the preset's: 10 evaluations per run, none for Atari"),
+        ("--out", "runs/train/<env>-<algo>-<time>"),
+    ]:
+        assert flag in text
+        assert f"(default: {default}" in text
+    assert text.count("(default:") == len(train_mod.TrainConfig.__dataclass_fields__)
+
+
+AGENT_MODULE = '''
+from stable_baselines3 import PPO
+
+
+class Delegating:
+    """Not an SB3 class, but of SB3's shape: it hands everything to a PPO."""
+
+    def __init__(self, policy, env, seed=None, n_steps=64):
+        self.inner = PPO(policy, env, seed=seed, n_steps=n_steps, batch_size=64, n_epochs=1)
+
+    @property
+    def num_timesteps(self):
+        return self.inner.num_timesteps
+
+    def learn(self, total_timesteps, callback=None, progress_bar=False):
+        self.inner.learn(total_timesteps, callback=callback, progress_bar=progress_bar)
+        return self
+
+    def predict(self, *args, **kwargs):
+        return self.inner.predict(*args, **kwargs)
+
+    def save(self, path):
+        self.inner.save(path)
+
+    @classmethod
+    def load(cls, path, env=None):
+        agent = cls.__new__(cls)
+        agent.inner = PPO.load(path, env=env)
+        return agent
+
+
+class NoLearn:
+    def __init__(self, policy, env):
+        pass
+
+    predict = save = load = __init__
+
+
+class OddLearn(Delegating):
+    def learn(self, steps, callbacks=None):
+        return self
+'''
+
+
+@pytest.fixture
+def agent_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    (tmp_path / "my_agents.py").write_text(AGENT_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "my_agents"
+
+
+def test_any_class_of_sb3_shape_trains_by_module_and_class(
+    tmp_path: Path, agent_module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, "--algo", f"{agent_module}:Delegating", "--algo-kwargs")
+    assert code == 0, capsys.readouterr().err
+    assert (out / "model.zip").is_file()
+    assert "Delegating takes no device=, tensorboard_log=: not passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("{}:NoLearn", "has no learn"),
+        ("{}:OddLearn", "learn(total_timesteps, callback="),
+        ("{}:AGENT_NOPE", "cannot import"),
+        ("no_such_module_x:Agent", "cannot import"),
+        ("collections:deque", "has no learn"),
+        ("math:pi", "is not a class"),
+    ],
+)
+def test_a_class_without_sb3_shape_is_refused_by_name(
+    agent_module: str, target: str, message: str
+) -> None:
+    name = target.format(agent_module)
+    with pytest.raises(InvalidConfigError, match=rf"--algo {name}.*{message.replace('(', '.')}"):
+        algorithms.resolve_algorithm(name)
+
+
+def test_presets_are_found_by_env_id_and_explicit_options_win() -> None:
+    def resolved(**kwargs: Any) -> train_mod.TrainConfig:
+        return train_mod.TrainConfig(out="x", **kwargs).resolved()
+
+    for env_id, name in [
+        ("aisam/TransitionTable-v0", "table"),
+        ("aisam/Montezuma-Reduced-v0", "atari"),
+        ("aisam/Montezuma-ReducedNoFrameskip-v0", "atari"),
+        ("ALE/Pong-v5", "atari"),
+        ("PongNoFrameskip-v4", "atari"),
+        ("aisam/PokemonRed-v0", "pokemon"),
+        ("aisam/TextWorld-v0", "textworld"),
+        ("CartPole-v1", "none"),
+    ]:
+        assert presets.find_preset("auto", env_id)[0] == name
+    atari = resolved(env_id="aisam/Montezuma-Reduced-v0")
+    assert (atari.preset, atari.vec_env, atari.env_kwargs) == ("atari", "subproc", {})
+    assert atari.algo == "ppo" and atari.algo_kwargs == train_mod.DEFAULT_ALGO_KWARGS["ppo"]
+    assert atari.eval_episodes == 1 and resolved().eval_episodes == 5
+    text = resolved(env_id="aisam/TextWorld-v0")
+    assert (text.algo, text.algo_kwargs) == ("maskableppo", {})
+    assert text.env_kwargs == {"action_mode": "index", "obs_type": "tokens"}
+    assert resolved(env_id="aisam/TextWorld-v0", algo="a2c").algo == "a2c"
+    assert resolved(env_id="aisam/Montezuma-Reduced-v0", vec_env="dummy").vec_env == "dummy"
+    assert resolved(preset="none").env_kwargs == {}  # the table as registered
+    assert resolved(env_kwargs={"n_states": 5}).env_kwargs == {"n_states": 5}
+    with pytest.raises(InvalidConfigError, match="preset must be one of"):
+        train_mod.TrainConfig(preset="nope")
+
+
+def test_help_lists_the_presets(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    assert "presets (--preset auto picks one by --env" in text
+    for name, preset in presets.PRESETS.items():
+        assert f"  {name:8} {', '.join(preset.ids)}" in text
+
+
+def test_montezuma_trains_with_the_atari_preset_and_logs_score_and_rooms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("ale_py")
+    out = tmp_path / "run"
+    code = main(
+        ["train", "--steps", "256", "--n-envs", "2", *PPO_TINY, "--no-progress", "--out",
+         str(out), "--env", "aisam/Montezuma-Reduced-v0", "--vec-env", "dummy", "--bonus",
+         "none"]
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "evaluation: none (the atari preset evaluates only when --eval-freq is given)" in text
+    assert "ppo (CnnPolicy) on aisam/Montezuma-Reduced-v0, preset atari" in text
+    assert "discovered: 1 rooms" in text
+    config = json.loads((out / "config.json").read_text())
+    assert config["policy"] == "CnnPolicy" and config["preset"] == "atari"
+    from stable_baselines3 import PPO
+
+    model = PPO.load(out / "model.zip", device="cpu")
+    assert model.observation_space.shape == (4, 84, 84)  # 4 stacked 84x84 grey frames
+    rows = (out / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert rows[-1].split(",")[header.index("rooms_total")] == "1"
+
+
+def test_worker_processes_train_the_same_as_one_process(tmp_path: Path) -> None:
+    summaries = []
+    for vec_env in ("dummy", "subproc"):
+        out = tmp_path / vec_env
+        args = ["train", *TINY, *PPO_TINY, "--no-progress", "--vec-env", vec_env]
+        assert main([*args, "--out", str(out)]) == 0
+        summaries.append(json.loads((out / "summary.json").read_text()))
+    for key in ("states_discovered", "episodes", "eval_reward"):
+        assert summaries[0][key] == summaries[1][key]
+    assert summaries[1]["config"]["vec_env"] == "subproc"
+
+
+def test_textworld_trains_maskable_ppo_on_tokens_with_masks_in_evaluation_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("textworld")
+    monkeypatch.setenv("AISAM_CACHE_DIR", str(tmp_path / "cache"))  # not the user's cache
+    code, out = _run(tmp_path, *PPO_TINY, "--env", "aisam/TextWorld-v0", "--vec-env", "dummy")
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "maskableppo (MlpPolicy) on aisam/TextWorld-v0 action_mode=index obs_type=tokens" in text
+    assert "last evaluation: mean extrinsic return" in text
+    from sb3_contrib import MaskablePPO
+
+    assert MaskablePPO.load(out / "model.zip", device="cpu").observation_space.shape == (256,)
+
+
+def test_grey_frames_get_a_channel_axis_for_cnn_policies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("ale_py")
+    code, out = _run(
+        tmp_path, *PPO_TINY, "--steps", "128", "--env", "aisam/Montezuma-Reduced-v0",
+        "--preset", "none", "--env-kwargs", "obs_type=grayscale", "--policy", "CnnPolicy",
+        "--eval-freq", "0", "--bonus", "none",
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    from stable_baselines3 import PPO
+
+    model = PPO.load(out / "model.zip", device="cpu")
+    assert model.observation_space.shape == (1, 210, 160)  # (H, W) + channel, transposed
+
+
+def test_intrinsic_ppo_takes_the_bonus_in_split_mode(tmp_path: Path) -> None:
+    from aisam_agents import IntrinsicPPO
+
+    code, out = _run(tmp_path, "--algo", "intrinsic_ppo", "--bonus", "prediction-error", *PPO_TINY)
+    assert code == 0
+    assert json.loads((out / "config.json").read_text())["bonus_coef"] == 1.0  # its default
+    assert IntrinsicPPO.two_reward_streams
+
+
+def test_intrinsic_ppo_without_a_bonus_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = _run(tmp_path, "--algo", "intrinsic_ppo", "--bonus", "none", *PPO_TINY)
+    assert code == 2 and "needs an intrinsic reward" in capsys.readouterr().err

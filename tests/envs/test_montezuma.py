@@ -17,6 +17,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 from ale_py.vector_env import AtariVectorEnv  # noqa: E402
 from gymnasium.vector import AutoresetMode  # noqa: E402
+from montezuma_play import CODES, EXIT_ROOM_1  # noqa: E402
 
 import aisam_envs  # noqa: E402, F401  (registers the ids)
 from aisam_envs.errors import (  # noqa: E402
@@ -31,6 +32,8 @@ from aisam_envs.montezuma import (  # noqa: E402
     GAME,
     MODES,
     REDUCED_ACTIONS,
+    RUNNING_JUMP_NAMES,
+    RUNNING_JUMPS,
     MontezumaReducedEnv,
     MontezumaReducedVectorEnv,
     decode_ram,
@@ -41,29 +44,14 @@ gym.register_envs(ale_py)
 IDS = ("aisam/Montezuma-Reduced-v0", "aisam/Montezuma-ReducedNoFrameskip-v0")
 VEC = "vector_entry_point"
 
-# Room 1 -> room 2, found offline by a Go-Explore search and pruned: N F U R L D are the
-# six reduced actions, ">" and "<" the running jumps RIGHTFIRE / LEFTFIRE, which the
-# reduced set lacks (FIRE jumps straight up) and which the script plays through the ALE.
-# Picks up the key (+100), opens the right door with it (+300), walks into room 2.
-EXIT_ROOM_1 = (
-    ">1 N4 U7 >2 N3 D10 L14 N9 R1 <1 N13 L2 <8 N8 U9 N4 <1 N3 R6 N2 D3 N15 D7 N11 R2 "
-    "N24 >5 N1 R11 >1 N5 >1 N2 U11 <1 N6 <1 N3 U15 L2 >1 N5 >7 R11"
-)
-CODES = {name[0]: i for i, name in enumerate(ACTION_NAMES)}  # N F U R L D
-JUMPS = {">": ale_py.Action.RIGHTFIRE, "<": ale_py.Action.LEFTFIRE}
 
-
-def play(env: MontezumaReducedEnv, script: str) -> Iterator[tuple[float, dict[str, Any] | None]]:
-    """Plays ``script`` (frameskip-4 steps); yields (reward, info or None for jumps)."""
+def play(env: MontezumaReducedEnv, script: str) -> Iterator[tuple[float, dict[str, Any]]]:
+    """Plays ``script`` through ``env.step`` alone; yields (reward, info) per step."""
     for token in script.split():
-        code, n = token[0], int(token[1:])
-        for _ in range(n):
-            if code in JUMPS:
-                yield float(sum(env.ale.act(JUMPS[code]) for _ in range(4))), None
-            else:
-                _, reward, terminated, truncated, info = env.step(CODES[code])
-                assert not (terminated or truncated)
-                yield float(reward), info
+        for _ in range(int(token[1:])):
+            _, reward, terminated, truncated, info = env.step(CODES[token[0]])
+            assert not (terminated or truncated)
+            yield float(reward), info
 
 
 def deterministic_env(**kwargs: Any) -> MontezumaReducedEnv:
@@ -95,6 +83,38 @@ def test_ids_registered_with_their_protocol(env_id: str, frameskip: int, sticky:
 
 def test_mapping_is_explicit() -> None:
     assert [a.name for a in REDUCED_ACTIONS] == list(ACTION_NAMES)
+    assert [a.name for a in RUNNING_JUMPS] == list(RUNNING_JUMP_NAMES)
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_running_jumps_add_rightfire_and_leftfire_after_the_six(env_id: str) -> None:
+    names = [*ACTION_NAMES, "RIGHTFIRE", "LEFTFIRE"]
+    env = gym.make(env_id, running_jumps=True)
+    assert env.action_space == gym.spaces.Discrete(8)
+    assert env.unwrapped.get_action_meanings() == names
+    assert gym.make(env_id).action_space == gym.spaces.Discrete(6)  # the default: the six
+    clone = pickle.loads(pickle.dumps(env.unwrapped))
+    assert clone.action_space == gym.spaces.Discrete(8)
+    env.reset(seed=0)
+    with pytest.raises(InvalidActionError, match=r"\[0, 8\).*LEFTFIRE"):
+        env.step(8)
+    venv = gym.make_vec(
+        env_id, num_envs=2, vectorization_mode=VEC, num_threads=1, running_jumps=True
+    )
+    assert venv.action_space == gym.spaces.MultiDiscrete([8, 8])
+    assert venv.unwrapped.get_action_meanings() == names
+    venv.reset(seed=0)
+    with pytest.raises(InvalidActionError, match=r"\[0, 8\)"):
+        venv.step(np.array([0, 8]))
+    venv.close()
+
+
+@pytest.mark.parametrize("running_jumps", [1, "True", None, 0.0])
+def test_running_jumps_must_be_a_bool(running_jumps: Any) -> None:
+    with pytest.raises(InvalidConfigError, match="running_jumps must be a bool"):
+        MontezumaReducedEnv(running_jumps=running_jumps)
+    with pytest.raises(InvalidConfigError, match="running_jumps must be a bool"):
+        MontezumaReducedVectorEnv(2, running_jumps=running_jumps)
 
 
 def test_reduced_actions_replay_the_raw_ale_env_exactly() -> None:
@@ -120,15 +140,23 @@ def test_reduced_actions_replay_the_raw_ale_env_exactly() -> None:
     assert ends >= 1 and len(xs) > 5  # game overs and movement were compared
 
 
-def test_vector_env_replays_raw_atari_vector_env_exactly() -> None:
-    ours = gym.make_vec(IDS[0], num_envs=2, vectorization_mode=VEC, repeat_action_probability=0.0)
+@pytest.mark.parametrize("running_jumps", [False, True])
+def test_vector_env_replays_raw_atari_vector_env_exactly(running_jumps: bool) -> None:
+    ours = gym.make_vec(
+        IDS[0],
+        num_envs=2,
+        vectorization_mode=VEC,
+        repeat_action_probability=0.0,
+        running_jumps=running_jumps,
+    )
     raw = AtariVectorEnv(GAME, 2, **ours.unwrapped.ale_kwargs)
-    raw_index = np.array([list(raw.ale.get_action_set()).index(a) for a in REDUCED_ACTIONS])
+    mapped = REDUCED_ACTIONS + (RUNNING_JUMPS if running_jumps else ())
+    raw_index = np.array([list(raw.ale.get_action_set()).index(a) for a in mapped])
     obs_a, _ = ours.reset(seed=5)
     obs_b, _ = raw.reset(seed=5)
     np.testing.assert_array_equal(obs_a, obs_b)
     rng = np.random.default_rng(1)
-    for a in np.repeat(rng.integers(0, 6, (30, 2)), 4, axis=0):
+    for a in np.repeat(rng.integers(0, len(mapped), (30, 2)), 4, axis=0):
         step_a, step_b = ours.step(a), raw.step(raw_index[a])
         for x, y in zip(step_a[:4], step_b[:4], strict=True):
             np.testing.assert_array_equal(x, y)
@@ -388,16 +416,18 @@ def test_a_fall_loses_a_life() -> None:
     assert lives[-1] == env.ale.lives()
 
 
-def test_scripted_exit_from_the_first_room() -> None:
-    env = deterministic_env()
+@pytest.mark.parametrize("env_id", IDS)
+def test_scripted_exit_from_the_first_room(env_id: str) -> None:
+    """With running_jumps=True, ``env.step`` alone leaves room 1 (key, door, room 2)."""
+    env = gym.make(env_id, frameskip=4, repeat_action_probability=0.0, running_jumps=True).unwrapped
+    env.reset(seed=0)
     rewards, infos = [], []
     for reward, info in play(env, EXIT_ROOM_1):
         if reward:
             inventory_byte = int(env.ale.getRAM()[0xC1 - 0x80])
-            rewards.append((reward, info["inventory"] if info else None, inventory_byte))
-        if info is not None:
-            assert info["lives"] == env.ale.lives() == 6 and info["level"] == 0
-            infos.append(info)
+            rewards.append((reward, info["inventory"], inventory_byte))
+        assert info["lives"] == env.ale.lives() == 6 and info["level"] == 0
+        infos.append(info)
     # the key goes into the inventory, the door takes it, the room changes
     assert rewards == [(100.0, ("key",), 0x02), (300.0, (), 0x00)]
     assert [info["room"] for info in infos[-2:]] == [1, 2]
@@ -408,8 +438,8 @@ def test_scripted_exit_from_the_first_room() -> None:
 
 
 def test_fire_alone_jumps_straight_up() -> None:
-    """Why the docs warn that the 6 actions cannot cross gaps: FIRE has no run-up."""
-    env = deterministic_env()
+    """Why running_jumps exists: FIRE has no run-up, RIGHTFIRE has."""
+    env = deterministic_env(running_jumps=True)
     *_, (_, info) = play(env, "D9 R4")  # onto the conveyor below the ladder
     state = env.clone_state()
     xs_fire = [info["x"] for _, info in play(env, "F1 R3")]  # 16 frames, all in the air

@@ -41,18 +41,6 @@ GAMES: dict[str, dict[str, Any]] = {
 SMALL = GAMES["custom-a"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One games cache per test session, shared by the xdist workers (their lock is tested)."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-    path = base / "aisam-cache"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AISAM_CACHE_DIR", str(path))
-        yield path
-
-
 def make(game: dict[str, Any] = SMALL, **kwargs: Any) -> gym.Env:
     return gym.make(ENV_ID, **game, **kwargs)
 
@@ -67,10 +55,10 @@ def play(env: gym.Env, commands: list[Any]) -> tuple[float, list[tuple]]:
 
 
 @pytest.mark.parametrize("name", sorted(GAMES))
-def test_walkthrough_reaches_max_score_and_wins(name: str, cache_dir: Path) -> None:
+def test_walkthrough_reaches_max_score_and_wins(name: str, aisam_cache_dir: Path) -> None:
     env = make(GAMES[name])
     obs, info = env.reset(seed=0)
-    assert Path(env.unwrapped.game_file).is_relative_to(cache_dir)
+    assert Path(env.unwrapped.game_file).is_relative_to(aisam_cache_dir)
     assert isinstance(obs, str) and obs in env.observation_space
     assert info["max_score"] > 0 and info["score"] == 0 and info["walkthrough"]
     total, steps = play(env, info["walkthrough"])
@@ -165,16 +153,53 @@ print("played", len(commands), file=sys.stderr)
     assert done.stderr.split()[-2:] == ["played", "204"]
 
 
-def test_index_mode_rejects_indices_past_the_list() -> None:
-    env = make(action_mode="index", max_actions=16)
-    _, info = env.reset(seed=0)
+@pytest.mark.parametrize("obs_type", ["text", "tokens"])
+def test_index_past_the_list_is_a_spent_turn(obs_type: str) -> None:
+    env = make(action_mode="index", max_actions=16, obs_type=obs_type, max_episode_steps=3)
+    obs, info = env.reset(seed=0)
     n = len(info["admissible_commands"])
     assert info["action_mask"].tolist() == [True] * n + [False] * (16 - n)
+    for action in (n, np.int64(15)):  # every index of Discrete(16) is a valid step
+        step_obs, reward, terminated, truncated, step_info = env.step(action)
+        np.testing.assert_array_equal(np.asarray(step_obs), np.asarray(obs))
+        assert (reward, terminated, truncated) == (0.0, False, False)
+        assert step_info["invalid_action"] is True
+        assert step_info["moves"] == info["moves"] == 0  # no game step was played
+        assert step_info["admissible_commands"] == info["admissible_commands"]
+        np.testing.assert_array_equal(step_info["action_mask"], info["action_mask"])
+    step = env.step(0)
+    assert step[4]["invalid_action"] is False and step[4]["moves"] == 1
+    assert step[3]  # the two spent turns counted toward the step limit of 3
+
+
+def test_spent_turn_penalty_and_the_strict_option() -> None:
+    env = make(action_mode="index", max_actions=16, invalid_action_penalty=0.5)
+    _, info = env.reset(seed=0)
+    n = len(info["admissible_commands"])
+    assert env.step(n)[1] == -0.5
+    strict = make(action_mode="index", max_actions=16, invalid_action="error")
+    strict.reset(seed=0)
     with pytest.raises(InvalidActionError, match="admissible commands"):
-        env.step(n)
-    with pytest.raises(InvalidActionError):
-        env.step("look")
-    env.step(np.int64(0))
+        strict.step(n)
+    strict.step(np.int64(0))
+    for bad in ("look", 16, -1, 1.0, True):  # outside Discrete(16): an error in both modes
+        with pytest.raises(InvalidActionError, match=r"\[0, 16\)"):
+            env.step(bad)
+
+
+def test_sb3_check_env_and_plain_ppo_on_index_tokens() -> None:
+    """Plain PPO samples every index of Discrete(max_actions), masked or not."""
+    sb3 = pytest.importorskip("stable_baselines3")
+    from stable_baselines3.common.env_checker import check_env
+    from stable_baselines3.common.env_util import make_vec_env
+
+    kwargs = {**SMALL, "action_mode": "index", "obs_type": "tokens", "max_actions": 16,
+              "max_tokens": 32, "vocab_size": 256, "max_episode_steps": 20}  # fmt: skip
+    check_env(gym.make(ENV_ID, **kwargs), warn=False)
+    vec = make_vec_env(ENV_ID, n_envs=2, seed=0, env_kwargs={**kwargs, "render_mode": None})
+    model = sb3.PPO("MlpPolicy", vec, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    model.learn(total_timesteps=256)
+    assert model.num_timesteps == 256
 
 
 def test_index_mode_cuts_long_command_lists(caplog: pytest.LogCaptureFixture) -> None:
@@ -185,7 +210,7 @@ def test_index_mode_cuts_long_command_lists(caplog: pytest.LogCaptureFixture) ->
     assert len(info["admissible_commands"]) > 2 and info["action_mask"].tolist() == [True] * 2
     assert len(caplog.records) == 1 and "raise max_actions" in caplog.text
     with pytest.raises(InvalidActionError):
-        env.step(2)
+        env.step(2)  # outside Discrete(2)
 
 
 def test_truncated_at_the_step_limit() -> None:
@@ -195,11 +220,12 @@ def test_truncated_at_the_step_limit() -> None:
     assert flags == [(False, False), (False, False), (False, True)]
 
 
+@pytest.mark.parametrize("action_mode", ["text", "index"])
 @pytest.mark.parametrize("obs_type", ["text", "tokens"])
-def test_check_env_passes(obs_type: str) -> None:
+def test_check_env_passes(obs_type: str, action_mode: str) -> None:
     from gymnasium.utils.env_checker import check_env
 
-    env = make(obs_type=obs_type, max_tokens=64)
+    env = make(obs_type=obs_type, max_tokens=64, action_mode=action_mode)
     check_env(env.unwrapped)
 
 
@@ -233,12 +259,12 @@ def test_tokens() -> None:
     assert obs.shape == (32,) and obs.dtype == np.int64 and obs in env.observation_space
 
 
-def test_generated_games_are_cached_and_reused(cache_dir: Path) -> None:
+def test_generated_games_are_cached_and_reused(aisam_cache_dir: Path) -> None:
     first = make().unwrapped.game_file
     stamp = os.stat(first).st_mtime_ns
     again = make().unwrapped.game_file
     assert again == first and os.stat(again).st_mtime_ns == stamp
-    assert Path(first).parent.parent == cache_dir / "textworld"
+    assert Path(first).parent.parent == aisam_cache_dir / "textworld"
     other = make({**SMALL, "game_seed": 2}).unwrapped.game_file
     assert other != first
     env = gym.make(ENV_ID, game_file=first)  # the same game, given as a file
@@ -305,9 +331,10 @@ def test_maskable_ppo_trains_on_index_mode() -> None:
     from stable_baselines3.common.env_util import make_vec_env
 
     kwargs = {**SMALL, "action_mode": "index", "obs_type": "tokens", "max_actions": 16,
-              "max_tokens": 32, "vocab_size": 256}  # fmt: skip
-    # An index outside the mask raises InvalidActionError, so training only runs to the
-    # end if MaskablePPO honours every mask it reads through env.action_masks().
+              "max_tokens": 32, "vocab_size": 256, "invalid_action": "error"}  # fmt: skip
+    # With invalid_action="error" an index outside the mask raises InvalidActionError, so
+    # training only runs to the end if MaskablePPO honours every mask it reads through
+    # env.action_masks().
     vec = make_vec_env(
         ENV_ID,
         n_envs=2,
@@ -329,7 +356,11 @@ def test_maskable_ppo_trains_on_index_mode() -> None:
     ("kwargs", "match"),
     [
         ({"challenge": "tw-nope"}, "unknown challenge"),
-        ({"challenge": "tw-simple", "challenge_settings": {"level": 1}}, "unknown setting"),
+        ({"challenge": "tw-simple", "challenge_settings": {"level": 1}}, "unknown setting 'level'"),
+        (
+            {"challenge": "tw-cooking", "challenge_settings": {"recipes": 2}},
+            r"tw-cooking got unknown setting 'recipes' \(did you mean 'recipe'\?\)",
+        ),
         ({"challenge": "tw-simple", "challenge_settings": {"rewards": "lots"}}, "one of"),
         ({"challenge": "tw-cooking", "challenge_settings": {"take": 3}}, "'take'"),
         ({"challenge": "tw-coin_collector", "challenge_settings": {"level": 0}}, "level"),
@@ -349,6 +380,10 @@ def test_maskable_ppo_trains_on_index_mode() -> None:
         ({**SMALL, "action_mode": "words"}, "action_mode"),
         ({**SMALL, "obs_type": "pixels"}, "obs_type"),
         ({**SMALL, "max_actions": 0}, "max_actions"),
+        ({**SMALL, "invalid_action": "skip"}, "invalid_action must be one of"),
+        ({**SMALL, "invalid_action_penalty": -1.0}, "invalid_action_penalty must be >= 0"),
+        ({**SMALL, "invalid_action_penalty": float("nan")}, "invalid_action_penalty"),
+        ({**SMALL, "invalid_action_penalty": "1"}, "invalid_action_penalty"),
     ],
 )
 def test_bad_arguments_give_clear_errors(kwargs: dict[str, Any], match: str) -> None:

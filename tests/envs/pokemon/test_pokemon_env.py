@@ -151,7 +151,9 @@ def test_reward_config_sets_the_weights(make_env) -> None:
     (_, r_move, _), (_, r_level, i_level) = run(env, [RIGHT, A])
     assert r_move == 2.0
     assert r_level == 0.0 and i_level["levels"] == (6, 7)
-    with pytest.raises(InvalidConfigError, match="Unknown reward term"):
+    with pytest.raises(
+        InvalidConfigError, match=r"unknown term 'exploration' \(did you mean 'explore'\?\)"
+    ):
         make_env(reward_config={"exploration": 1.0})
 
 

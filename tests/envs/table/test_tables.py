@@ -137,7 +137,10 @@ def test_ten_million_state_table_uses_int32_storage() -> None:
         ({"kind": "clusters", "n_bridges": 1.5}, "n_bridges must be an int"),
         ({"kind": "clusters", "n_bridges": True}, "n_bridges must be an int"),
         ({"kind": "clusters", "n_bridges": -1}, "n_bridges must be >= 0"),
-        ({"kind": "random", "n_successors": 2}, "does not take"),
+        (
+            {"kind": "random", "n_successors": 2},
+            r"'n_successors' \(a parameter of kind='stochastic'\)",
+        ),
         ({"goal_states": [99]}, "goal_states must be state ids"),
         ({"goal_states": [1.7]}, "goal_states must be state ids"),
         ({"goal_states": ["a"]}, "goal_states must be state ids"),

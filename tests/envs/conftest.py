@@ -1,4 +1,5 @@
-"""Fixtures: the homebrew ROM on disk, a save state after its boot, and an env factory."""
+"""Pokemon fixtures (the Pokemon tests and the action-contract test): the homebrew ROM on disk,
+a save state after its boot, and an env factory."""
 
 from __future__ import annotations
 

@@ -1,0 +1,266 @@
+"""Two value streams for PPO: an extrinsic and an intrinsic value head, and their buffer.
+
+The policies put a second value head (``intrinsic_value_net``) next to SB3's ``value_net``
+on the same trunk (features extractor and value MLP), so both streams share everything up
+to the last layer. The rollout buffers store the intrinsic reward and value beside SB3's
+extrinsic ones and compute a GAE per stream:
+
+- extrinsic: SB3's episodic GAE with ``gamma`` (episode ends cut the return);
+- intrinsic: GAE with ``gamma_int`` that episode ends do not cut (the non-episodic
+  intrinsic return of Random Network Distillation: novelty found after a reset is
+  credited to the actions before it);
+
+and the advantage PPO optimises is ``ext_coef · A_ext + int_coef · A_int``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from stable_baselines3.common.buffers import DictRolloutBuffer, RolloutBuffer
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
+from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
+from torch import nn
+
+from aisam_agents.errors import InvalidConfigError
+
+__all__ = [
+    "IntrinsicActorCriticPolicy",
+    "IntrinsicCnnPolicy",
+    "IntrinsicDictRolloutBuffer",
+    "IntrinsicMultiInputPolicy",
+    "IntrinsicRolloutBuffer",
+    "IntrinsicRolloutSamples",
+    "continuing_gae",
+]
+
+
+def continuing_gae(
+    rewards: np.ndarray, values: np.ndarray, last_values: np.ndarray, gamma: float, lam: float
+) -> np.ndarray:
+    """GAE(λ) advantages of a stream that never ends (episode ends are not cuts).
+
+    Args:
+        rewards: ``(T, n_envs)`` rewards ``r_t``.
+        values: ``(T, n_envs)`` value estimates ``V(s_t)``.
+        last_values: ``(n_envs,)`` ``V(s_T)``, the state after the last step.
+        gamma: discount; lam: GAE's λ.
+
+    Returns:
+        ``(T, n_envs)`` float32 ``A_t = Σ_k (γλ)^k δ_{t+k}``, ``δ_t = r_t + γ V(s_{t+1}) - V(s_t)``.
+    """
+    advantages = np.zeros(values.shape, dtype=np.float32)
+    next_values, running = last_values, np.zeros_like(last_values)
+    for t in reversed(range(len(rewards))):
+        delta = rewards[t] + gamma * next_values - values[t]
+        running = delta + gamma * lam * running
+        advantages[t] = running
+        next_values = values[t]
+    return advantages
+
+
+class IntrinsicRolloutSamples(NamedTuple):
+    """SB3's ``RolloutBufferSamples`` fields (extrinsic ``old_values`` and ``returns``, the
+    combined ``advantages``) plus the intrinsic stream's, all ``(B,)`` but observations."""
+
+    observations: PyTorchObs
+    actions: torch.Tensor
+    old_values: torch.Tensor
+    old_log_prob: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    old_intrinsic_values: torch.Tensor
+    intrinsic_returns: torch.Tensor
+
+
+_STREAM_ARRAYS = ("intrinsic_values", "intrinsic_returns")
+
+
+class _IntrinsicStream:
+    """The intrinsic stream of a rollout buffer (mixed into SB3's two buffer classes).
+
+    Arrays ``(n_steps, n_envs)`` float32: ``intrinsic_rewards``, ``intrinsic_values``,
+    ``intrinsic_returns``, ``intrinsic_advantages``, ``extrinsic_advantages``; SB3's
+    ``advantages`` holds the combined advantage and ``returns`` the extrinsic return.
+    """
+
+    buffer_size: int
+    n_envs: int
+    pos: int
+    gamma: float
+    gae_lambda: float
+    generator_ready: bool
+    values: np.ndarray
+    advantages: np.ndarray
+
+    def __init__(
+        self,
+        *args: Any,
+        gamma_int: float = 0.99,
+        ext_coef: float = 2.0,
+        int_coef: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        self.gamma_int = float(gamma_int)
+        self.ext_coef = float(ext_coef)
+        self.int_coef = float(int_coef)
+        super().__init__(*args, **kwargs)
+
+    def reset(self) -> None:
+        shape = (self.buffer_size, self.n_envs)
+        self.intrinsic_rewards = np.zeros(shape, dtype=np.float32)
+        self.intrinsic_values = np.zeros(shape, dtype=np.float32)
+        self.intrinsic_returns = np.zeros(shape, dtype=np.float32)
+        self.intrinsic_advantages = np.zeros(shape, dtype=np.float32)
+        self.extrinsic_advantages = np.zeros(shape, dtype=np.float32)
+        super().reset()  # type: ignore[misc]
+
+    def add_intrinsic(self, rewards: np.ndarray, values: torch.Tensor) -> None:
+        """The intrinsic reward ``(n_envs,)`` and value ``(n_envs, 1)`` of the step that the
+        next ``add`` stores (call it first)."""
+        self.intrinsic_rewards[self.pos] = rewards
+        self.intrinsic_values[self.pos] = values.cpu().numpy().flatten()
+
+    def compute_streams(self, last_values: torch.Tensor, last_dones: np.ndarray) -> None:
+        """Both streams' GAE and returns and the combined advantage, after the rollout.
+
+        Args:
+            last_values: ``(n_envs, 2)`` extrinsic and intrinsic ``V`` of the state after
+                the last step.
+            last_dones: ``(n_envs,)`` whether the last step ended an episode (cuts the
+                extrinsic stream only).
+        """
+        last = last_values.cpu().numpy()
+        self.compute_returns_and_advantage(torch.as_tensor(last[:, 0]), last_dones)  # type: ignore[attr-defined]
+        self.extrinsic_advantages = self.advantages
+        self.intrinsic_advantages = continuing_gae(
+            self.intrinsic_rewards,
+            self.intrinsic_values,
+            last[:, 1],
+            self.gamma_int,
+            self.gae_lambda,
+        )
+        self.intrinsic_returns = self.intrinsic_advantages + self.intrinsic_values
+        self.advantages = (
+            self.ext_coef * self.extrinsic_advantages + self.int_coef * self.intrinsic_advantages
+        ).astype(np.float32)
+
+    def get(self, batch_size: int | None = None) -> Any:
+        """SB3's minibatches (shuffled with numpy's global RNG), with the intrinsic stream."""
+        if not self.generator_ready:
+            for name in _STREAM_ARRAYS:
+                self.__dict__[name] = self.swap_and_flatten(self.__dict__[name])  # type: ignore[attr-defined]
+        yield from super().get(batch_size)  # type: ignore[misc]
+
+    def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> IntrinsicRolloutSamples:
+        base = super()._get_samples(batch_inds, env)  # type: ignore[misc]
+        extra = (
+            self.intrinsic_values[batch_inds].flatten(),
+            self.intrinsic_returns[batch_inds].flatten(),
+        )
+        return IntrinsicRolloutSamples(*base, *map(self.to_torch, extra))  # type: ignore[attr-defined]
+
+
+class IntrinsicRolloutBuffer(_IntrinsicStream, RolloutBuffer):
+    """SB3's ``RolloutBuffer`` with an intrinsic stream (see :class:`_IntrinsicStream`).
+
+    Args:
+        *args, **kwargs: SB3's ``RolloutBuffer`` arguments (``gamma`` is the extrinsic one).
+        gamma_int: discount of the intrinsic stream.
+        ext_coef, int_coef: weights of the two advantages in the combined one.
+    """
+
+
+class IntrinsicDictRolloutBuffer(_IntrinsicStream, DictRolloutBuffer):
+    """SB3's ``DictRolloutBuffer`` (dict observations) with an intrinsic stream."""
+
+
+class IntrinsicActorCriticPolicy(ActorCriticPolicy):
+    """SB3's actor-critic policy with a second, intrinsic value head on the value trunk.
+
+    SB3's own methods (``forward``, ``evaluate_actions``, ``predict_values``) keep their
+    meaning and see the extrinsic head; the ``*_streams`` methods return both heads as
+    ``(B, 2)`` values, extrinsic first.
+
+    Args:
+        observation_space, action_space, lr_schedule, **kwargs: as SB3's
+            ``ActorCriticPolicy``; the features extractor must be shared
+            (``share_features_extractor=True``, SB3's default).
+    """
+
+    def __init__(
+        self,
+        observation_space: Any,
+        action_space: Any,
+        lr_schedule: Schedule,
+        **kwargs: Any,
+    ) -> None:
+        if not kwargs.get("share_features_extractor", True):
+            raise InvalidConfigError(
+                "the two value heads share one trunk with the actor: use "
+                "share_features_extractor=True"
+            )
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+
+    def _build_mlp_extractor(self) -> None:
+        super()._build_mlp_extractor()
+        # built here, before SB3's _build creates the optimizer over all parameters
+        self.intrinsic_value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+        if self.ortho_init:  # as SB3 initialises value_net
+            self.intrinsic_value_net.apply(lambda module: self.init_weights(module, gain=1))
+
+    def _stream_values(self, latent_vf: torch.Tensor) -> torch.Tensor:
+        """``(B, 2)`` extrinsic and intrinsic values of the value trunk's output."""
+        return torch.cat([self.value_net(latent_vf), self.intrinsic_value_net(latent_vf)], dim=1)
+
+    def forward_streams(
+        self, obs: PyTorchObs, deterministic: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Act: ``(actions, values (B, 2), log π(actions|obs) (B,))``."""
+        latent_pi, latent_vf = self.mlp_extractor(self.extract_features(obs))
+        distribution = self._get_action_dist_from_latent(latent_pi)
+        actions = distribution.get_actions(deterministic=deterministic)
+        log_prob = distribution.log_prob(actions)
+        actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[misc]
+        return actions, self._stream_values(latent_vf), log_prob
+
+    def evaluate_streams(
+        self, obs: PyTorchObs, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``(values (B, 2), log π(a|s) (B,), entropy (B,) or None)`` for taken actions."""
+        latent_pi, latent_vf = self.mlp_extractor(self.extract_features(obs))
+        distribution = self._get_action_dist_from_latent(latent_pi)
+        return (
+            self._stream_values(latent_vf),
+            distribution.log_prob(actions),
+            distribution.entropy(),
+        )
+
+    def predict_stream_values(self, obs: PyTorchObs) -> torch.Tensor:
+        """``(B, 2)`` extrinsic and intrinsic values of the observations."""
+        latent_vf = self.mlp_extractor.forward_critic(self.extract_features(obs))
+        return self._stream_values(latent_vf)
+
+
+class IntrinsicCnnPolicy(IntrinsicActorCriticPolicy):
+    """:class:`IntrinsicActorCriticPolicy` on NatureCNN features (alias ``CnnPolicy``)."""
+
+    def __init__(
+        self, *args: Any, features_extractor_class: type = NatureCNN, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)
+
+
+class IntrinsicMultiInputPolicy(IntrinsicActorCriticPolicy):
+    """:class:`IntrinsicActorCriticPolicy` for dict observations (alias ``MultiInputPolicy``)."""
+
+    def __init__(
+        self, *args: Any, features_extractor_class: type = CombinedExtractor, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)
