@@ -19,6 +19,7 @@ from typing import Any
 AGENTS: dict[str, str] = {
     "ponder_ppo": "aisam_agents.ponder_ppo:PonderPPO",
     "intrinsic_ppo": "aisam_agents.intrinsic_ppo:IntrinsicPPO",
+    "ponder_dreamer": "aisam_agents.ponder_dreamer:PonderDreamer",
 }
 
 #: package-root name -> ``"module:attribute"``: the agents plus the world model.
