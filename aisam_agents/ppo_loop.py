@@ -43,6 +43,7 @@ from stable_baselines3.common.utils import explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 
 from aisam_agents.errors import CheckpointError, check_int
+from aisam_agents.safe_load import plain_data, safe_custom_objects
 
 __all__ = [
     "APPROX_KL",
@@ -218,10 +219,17 @@ class HookedPPO(PPO):
         custom_objects: dict[str, Any] | None = None,
         print_system_info: bool = False,
         force_reset: bool = True,
+        *,
+        trusted: bool = False,
         **kwargs: Any,
     ) -> SelfHookedPPO:
-        """SB3's ``load``, but a missing, damaged or foreign file, or an ``env`` whose spaces
-        differ from the saved ones, raises :class:`CheckpointError`.
+        """SB3's ``load``, but it runs no code from the file, and a missing, damaged or
+        foreign file, or an ``env`` whose spaces differ from the saved ones, raises
+        :class:`CheckpointError`.
+
+        The objects SB3 would unpickle from the file are rebuilt instead
+        (:func:`~aisam_agents.safe_load.safe_custom_objects`); ``trusted=True`` unpickles
+        them as SB3 does, for files you made yourself.
 
         As with SB3, a path that does not exist is retried with ``.zip`` appended. The file
         is read once more beforehand to check it (a model file is small). ``kwargs``
@@ -232,9 +240,12 @@ class HookedPPO(PPO):
         cls.check_overrides(kwargs)
         if isinstance(path, str | Path):
             path = model_file(Path(path))
+        if env is not None:  # as SB3 does (image transpose): the saved spaces are the wrapped
+            env = cls._wrap_env(env, int(plain_data(path).get("verbose", 0)))
+        if not trusted:
+            custom_objects = safe_custom_objects(cls, path, env, custom_objects)
         data = cls._checked_model_data(path, custom_objects)
         if env is not None:
-            env = cls._wrap_env(env, data["verbose"])  # as SB3 does (image transpose)
             _check_spaces(path, data, env)
         model = super().load(
             path,

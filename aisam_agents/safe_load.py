@@ -6,8 +6,10 @@ are stored as base64 cloudpickle, and SB3's ``load`` unpickles them, which runs 
 the file's author put there. :func:`safe_custom_objects` rebuilds each of those objects
 instead, from what the caller already trusts (the algorithm class and the env passed to
 ``load``) and the file's plain-JSON description of them, and hands them to SB3 as
-``custom_objects``, so nothing of the file is unpickled; a pickled entry it cannot rebuild
-makes the load fail with :class:`~aisam_agents.errors.CheckpointError`. The weights
+``custom_objects``, so nothing of the file is unpickled (spaces, without an env, are
+unpickled with only gymnasium's space classes and numpy's data constructors allowed); a
+pickled entry it cannot rebuild makes the load fail with
+:class:`~aisam_agents.errors.CheckpointError`. The weights
 (``*.pth``) are read by SB3 with ``torch.load(weights_only=True)``, which runs no code.
 ``trusted=True`` restores SB3's behaviour, for files you made yourself.
 """
@@ -17,7 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import inspect
+import io
 import json
+import pickle
 import pickletools
 import re
 import zipfile
@@ -56,11 +61,28 @@ _BUFFERS = (RolloutBuffer, DictRolloutBuffer, ReplayBuffer, DictReplayBuffer)
 #: modules whose classes a ``policy_kwargs`` entry may name (optimizers, activations,
 #: feature extractors): importing them runs no code of the file's
 _CLASS_MODULES = ("torch.optim.", "torch.nn.modules.", "stable_baselines3.", "sb3_contrib.")
+#: what a pickled gymnasium space may name: the space classes and numpy's array, dtype and
+#: random-generator constructors (data, no code of the file's)
+_SPACE_GLOBALS = {
+    *(("gymnasium.spaces." + m, c) for m, c in [
+        ("box", "Box"), ("discrete", "Discrete"), ("multi_discrete", "MultiDiscrete"),
+        ("multi_binary", "MultiBinary"), ("dict", "Dict"), ("tuple", "Tuple"),
+    ]),
+    *((core + m, c) for core in ("numpy._core.", "numpy.core.") for m, c in [
+        ("numeric", "_frombuffer"), ("multiarray", "scalar"), ("multiarray", "_reconstruct"),
+    ]),
+    ("numpy", "dtype"), ("numpy", "ndarray"), ("collections", "OrderedDict"),
+    ("numpy.random._pickle", "__generator_ctor"), ("numpy.random._pickle", "__bit_generator_ctor"),
+    ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
+    ("numpy.random.bit_generator", "SeedSequence"), ("numpy.random._pcg64", "PCG64"),
+    ("numpy.random._pcg64", "PCG64DXSM"), ("numpy.random._mt19937", "MT19937"),
+    ("numpy.random._philox", "Philox"), ("numpy.random._sfc64", "SFC64"),
+}  # fmt: skip
 
 
 def safe_custom_objects(
     algo_cls: type[BaseAlgorithm],
-    path: str | Path,
+    path: str | Path | io.BufferedIOBase,
     env: Any,
     custom_objects: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -71,8 +93,9 @@ def safe_custom_objects(
             ``safe_load_classes``, for classes of its own such as a rollout buffer) are
             the classes a file may name.
         path: the ``.zip`` file.
-        env: the env passed to ``load``; its spaces replace the pickled ones (required
-            when the file pickles spaces, as every SB3 file does).
+        env: the env passed to ``load``, wrapped as SB3 wraps it; its spaces replace the
+            pickled ones (checked against the file's description). Without one, the spaces
+            are unpickled with only gymnasium's space classes and numpy's data allowed.
         custom_objects: the caller's own replacements, kept as given.
 
     Raises:
@@ -80,7 +103,7 @@ def safe_custom_objects(
             be rebuilt, or the env's spaces are not the ones the model was saved with.
     """
     given = dict(custom_objects or {})
-    data = _read_data(path)
+    data = plain_data(path)
     out = dict(given)
     for key, entry in data.items():
         if key in given or not (isinstance(entry, dict) and ":serialized:" in entry):
@@ -100,50 +123,45 @@ def safe_load(
 ) -> Algo:
     """``algo_cls.load(path, env, ...)`` that runs no code from the file (unless ``trusted``).
 
-    For any SB3 algorithm class (``PPO``, ``DQN``, sb3-contrib's); aisam's own agents do
-    the same in their ``load``. ``kwargs`` go to SB3's ``load``.
+    For any SB3 algorithm class (``PPO``, ``DQN``, sb3-contrib's); aisam's own agents load
+    this way by themselves (their ``load`` takes ``trusted=`` too). ``kwargs`` go to the
+    class's ``load``.
     """
-    if not trusted:
+    if "trusted" in inspect.signature(algo_cls.load).parameters:
+        kwargs["trusted"] = trusted
+    elif not trusted:
         custom_objects = safe_custom_objects(algo_cls, path, env, custom_objects)
     return algo_cls.load(path, env=env, custom_objects=custom_objects, **kwargs)
 
 
-class SafeLoad:
-    """Mixin for an SB3 algorithm class: ``load`` runs no code from the file by default.
+def plain_data(path: str | Path | io.BufferedIOBase) -> dict[str, Any]:
+    """The ``data`` JSON of an SB3 model file as it is: pickled entries stay base64 text.
 
-    ``Agent.load(path, env=env)`` rebuilds the pickled entries from the class and ``env``
-    (:func:`safe_custom_objects`); ``Agent.load(path, trusted=True)`` is SB3's own load.
+    Raises:
+        CheckpointError: no such file, or not an SB3 zip.
     """
-
-    @classmethod
-    def load(  # type: ignore[override]
-        cls,
-        path: str | Path,
-        env: Any = None,
-        *,
-        trusted: bool = False,
-        custom_objects: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """Loads a saved model; see :func:`safe_load`."""
-        if not trusted:
-            custom_objects = safe_custom_objects(cls, path, env, custom_objects)  # type: ignore[arg-type]
-        return super().load(path, env=env, custom_objects=custom_objects, **kwargs)  # type: ignore[misc]
-
-
-def _read_data(path: str | Path) -> dict[str, Any]:
-    file = Path(path)
-    if not file.exists() and file.suffix != ".zip":
-        file = file.with_suffix(".zip")  # SB3 adds the suffix too
+    file: Any = path
+    if isinstance(path, str | Path):
+        file = Path(path)
+        if not file.exists() and file.suffix != ".zip":
+            file = file.with_suffix(".zip")  # SB3 adds the suffix too
+    start = file.tell() if isinstance(file, io.IOBase) else None
     try:
         with zipfile.ZipFile(file) as archive:
             data = json.loads(archive.read("data"))
     except FileNotFoundError as exc:
         raise CheckpointError(f"no model file at {path}") from exc
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{file} is not an SB3 model file ({exc})") from exc
+    except KeyError as exc:
+        raise CheckpointError(f"{file} is damaged or truncated: it has no model data") from exc
+    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(
+            f"{file} is not a readable SB3 model file ({type(exc).__name__}: {exc})"
+        ) from exc
+    finally:
+        if start is not None:
+            file.seek(start)  # SB3 reads the same stream next
     if not isinstance(data, dict):
-        raise CheckpointError(f"{file} is not an SB3 model file (its data is not a dict)")
+        raise CheckpointError(f"{file} is not a readable SB3 model file (its data is not a dict)")
     return data
 
 
@@ -155,11 +173,8 @@ def _rebuild(
         return None
     if key in ("observation_space", "action_space"):
         if env is None:
-            raise CheckpointError(
-                f"{path} stores its {key} pickled, and loading it safely rebuilds it from the "
-                "env: pass env= to load (or trusted=True for a file you trust)"
-            )
-        return _checked_space(getattr(env, key), entry, key)
+            return _space(entry, key, path)
+        return _checked_space(getattr(env, key), entry, key, path)
     if key in _SCHEDULES:
         return _schedule(entry, key, path)
     if key in ("policy_class", "rollout_buffer_class", "replay_buffer_class"):
@@ -179,7 +194,34 @@ def _rebuild(
     )
 
 
-def _checked_space(space: spaces.Space, entry: dict[str, Any], key: str) -> spaces.Space:
+class _SpaceUnpickler(pickle.Unpickler):
+    """Unpickles a gymnasium space and nothing else: any other global is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _SPACE_GLOBALS:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a space")
+        return super().find_class(module, name)
+
+
+def _space(entry: dict[str, Any], key: str, path: str | Path) -> spaces.Space:
+    """The space pickled in ``entry``, unpickled with only space and numpy data classes
+    allowed (for a load without an env)."""
+    try:
+        raw = base64.b64decode(entry[":serialized:"])
+        space = _SpaceUnpickler(io.BytesIO(raw)).load()
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError, binascii.Error) as exc:
+        raise CheckpointError(
+            f"{path}: its {key} is not a plain gymnasium space ({exc}); pass env= to load "
+            "(its spaces are used instead), or trusted=True only if you trust the file"
+        ) from exc
+    if not isinstance(space, spaces.Space):
+        raise CheckpointError(f"{path}: its {key} is not a gymnasium space")
+    return space
+
+
+def _checked_space(
+    space: spaces.Space, entry: dict[str, Any], key: str, path: str | Path | io.BufferedIOBase
+) -> spaces.Space:
     """``space`` (the env's) if the file describes a space of the same type and shape."""
     kind = f"<class '{type(space).__module__}.{type(space).__name__}'>"
     shape = entry.get("_shape")
@@ -187,9 +229,10 @@ def _checked_space(space: spaces.Space, entry: dict[str, Any], key: str) -> spac
     same_n = "n" not in entry or str(getattr(space, "n", "")) == str(entry["n"])
     if entry.get(":type:") != kind or not same_shape or not same_n:
         size = f", n {entry['n']}" if "n" in entry else ""
+        saved = f"{entry.get(':type:')} of shape {shape}{size}"
         raise CheckpointError(
-            f"the env's {key} {space} is not the one the model was saved with "
-            f"({entry.get(':type:')}, shape {shape}{size})"
+            f"{path} was saved for another env: its {key} is {saved}, the given env's is "
+            f"{space}; load it with an env like the one it was trained on"
         )
     return space
 
@@ -231,9 +274,12 @@ def _matching_class(
             and candidate.__doc__ == entry.get("__doc__")
         ):
             return candidate
+    init = re.match(r"<function (\w+)\.__init__", str(entry.get("__init__", "")))
+    name = f"{init[1] if init else 'a class'} of {entry.get('__module__')!r}"
     raise CheckpointError(
-        f"{path} names a {key} from {entry.get('__module__')!r} that is none of "
-        f"{algo_cls.__name__}'s own classes; load it with trusted=True only if you trust the file"
+        f"{path} was saved by another algorithm (its {key} is {name}), not by "
+        f"{algo_cls.__name__}: load it with the class that saved it (trusted=True only for a "
+        "file you trust)"
     )
 
 

@@ -94,7 +94,7 @@ def test_a_policy_class_from_elsewhere_is_refused(tmp_path) -> None:
     path, env, _ = _saved(tmp_path, n_steps=32, batch_size=32)
     marker = tmp_path / "pwned"
     _poison(path, "policy_class", _Marker(str(marker)), __module__="evil", __doc__="x")
-    with pytest.raises(CheckpointError, match="none of PPO's own classes"):
+    with pytest.raises(CheckpointError, match="saved by another algorithm .*not by PPO"):
         safe_load(PPO, path, env=env, device="cpu")
     assert not marker.exists()
 
@@ -111,13 +111,16 @@ def test_trusted_true_is_sb3s_own_load_which_does_unpickle(tmp_path) -> None:
 
 def test_missing_corrupt_and_mismatched_files_are_checkpoint_errors(tmp_path) -> None:
     path, env, _ = _saved(tmp_path, n_steps=32, batch_size=32)
-    with pytest.raises(CheckpointError, match="env="):
+    assert safe_load(PPO, path).observation_space == env.observation_space  # no env: unpickled
+    _poison(path, "observation_space", _Marker(str(tmp_path / "pwned")))  # ...as spaces only
+    with pytest.raises(CheckpointError, match="not a plain gymnasium space"):
         safe_load(PPO, path)
-    with pytest.raises(CheckpointError, match="not the one the model was saved with"):
+    assert not (tmp_path / "pwned").exists()
+    with pytest.raises(CheckpointError, match="saved for another env"):
         safe_load(PPO, path, env=gym.make("MountainCar-v0"))
     with pytest.raises(CheckpointError, match="no model file"):
         safe_load(PPO, tmp_path / "absent.zip", env=env)
     broken = tmp_path / "broken.zip"
     broken.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(CheckpointError, match="not an SB3 model file"):
+    with pytest.raises(CheckpointError, match="not a readable SB3 model file"):
         safe_load(PPO, broken, env=env)

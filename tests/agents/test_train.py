@@ -115,7 +115,7 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
         (["--env-kwargs", "kind=maze"], "maze"),
         (
             ["--bonus-kwargs", "wobble=1"],
-            "bad --bonus settings: unknown satiation setting(s) ['wobble']",
+            "bad --bonus settings: unknown setting(s) ['wobble'] for bonus 'satiation'",
         ),
         (["--algo-kwargs", "wobble=1"], "--algo-kwargs"),
         (["--algo-kwargs", "n_steps=0"], "n_steps"),
@@ -124,7 +124,7 @@ def test_algorithm_names_resolve_case_insensitively() -> None:
         (["--policy", "MultiInputPolicy"], "Dict spaces only"),
         (["--device", "bogus"], "--device: device must be 'auto', 'cpu' or 'cuda[:i]'"),
         (["--eval-episodes", "0"], "--eval-episodes must be >= 1"),
-        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "bonus 'none' takes no settings"),
+        (["--bonus", "none", "--bonus-kwargs", "wobble=1"], "for bonus 'none'; it takes []"),
         (["--bonus", "prediction-error", "--bonus-kwargs", "model_config=5"], "JSON object"),
         (["--bonus", "prediction-error", "--bonus-kwargs", '{"model_config": {"x": 1}}'], "x"),
     ],

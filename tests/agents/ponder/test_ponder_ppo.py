@@ -221,7 +221,7 @@ _DAMAGE: dict[str, Callable[[Path, Path], None]] = {
 @pytest.mark.parametrize(
     ("damage", "match"),
     [
-        ("truncated", "not a readable SB3 model file .*wasn't a zip-file"),
+        ("truncated", "not a readable SB3 model file .*BadZipFile"),
         ("truncated_end", "damaged or truncated: it has no model data"),
         ("random_bytes", "not a readable SB3 model file"),
         ("no_policy", r"damaged or truncated: it lacks policy\.pth"),
