@@ -98,6 +98,9 @@ class PersistenceMixin:
                 raise ValueError(f"counters {counters}")
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path} is a damaged PonderDreamer file ({exc})") from exc
+        unknown = set(kwargs) - set(config) - {"tensorboard_log", "verbose", "stats_window_size"}
+        if unknown:
+            raise InvalidConfigError(f"unknown PonderDreamer settings {sorted(unknown)}")
         wm_config = dataclasses.replace(wm_config, device=str(get_device(device)))
         agent = cls(
             "auto", env, world_model=wm_config, device=device, _init_setup_model=False,

@@ -150,6 +150,9 @@ def test_damaged_or_foreign_files_raise_checkpoint_error(make_agent, make_env, t
         PonderDreamer.load(tmp_path / "partial.pt")
     with pytest.raises(InvalidConfigError, match="saved for"):
         PonderDreamer.load(path, env=make_env(8))
+    with pytest.raises(InvalidConfigError, match="wobble"):
+        PonderDreamer.load(path, wobble=1)
+    assert PonderDreamer.load(path, verbose=1, learning_starts=3).learning_starts == 3
 
 
 def test_world_model_batches_are_cut_at_episode_starts(make_agent, monkeypatch) -> None:
