@@ -271,7 +271,7 @@ def report(out: Path) -> str:
     rows = _read(out / "efficiency.csv")
     if rows:
         lines += [
-            "| task | agent | seeds solved | env steps to solve (median; unsolved = budget) "
+            "| task | agent | seeds solved | env steps to solve, per seed (>: unsolved in budget) "
             "| states discovered | ponder steps easy / hard |",
             "|---|---|---|---|---|---|",
         ]
@@ -280,13 +280,14 @@ def report(out: Path) -> str:
                 group = [r for r in rows if r["task"] == task and r["agent"] == agent]
                 if not group:
                     continue
-                solved = [int(r["steps_to_solve"]) for r in group if r["solved"] == "1"]
-                steps = [
-                    int(r["steps_to_solve"]) if r["solved"] == "1" else int(r["budget"])
+                solved = [r for r in group if r["solved"] == "1"]
+                per_seed = sorted(
+                    (int(r["steps_to_solve"]), "")
+                    if r["solved"] == "1"
+                    else (int(r["budget"]), ">")
                     for r in group
-                ]
-                med = np.median(steps)
-                text = f"{med:,.0f}" if len(solved) * 2 > len(group) else f"> {med:,.0f}"
+                )
+                text = ", ".join(f"{mark}{steps:,}" for steps, mark in per_seed)
                 easy = [
                     float(r["ponder_easy"]) for r in group if r["ponder_easy"] not in ("", "nan")
                 ]
