@@ -20,6 +20,7 @@ AGENTS: dict[str, str] = {
     "ponder_ppo": "aisam_agents.ponder_ppo:PonderPPO",
     "intrinsic_ppo": "aisam_agents.intrinsic_ppo:IntrinsicPPO",
     "learnmax": "aisam_agents.learnmax:LearnMax",
+    "ponder_dreamer": "aisam_agents.ponder_dreamer:PonderDreamer",
 }
 
 #: package-root name -> ``"module:attribute"``: the agents plus the world model.

@@ -56,6 +56,10 @@ class WorldModel(nn.Module):
         tokenizer), ``actions`` ``(B, L)``, optional ``rewards`` ``(B, L)``,
         ``terminated`` ``(B, L)`` and ``mask`` ``(B, L)`` (valid transitions), with
         ``L <= max_frames``; ``actions[:, t]`` leads from ``obs[:, t]`` to ``obs[:, t + 1]``.
+        An optional ``obs_mask`` ``(B, L)`` masks the next-observation loss alone (default:
+        ``mask``): the last step of an episode has a reward and a termination target but,
+        in a stream whose terminal observation was replaced by the next episode's first,
+        no next observation.
     """
 
     def __init__(
@@ -167,6 +171,11 @@ class WorldModel(nn.Module):
         shape = (b, l1 - 1)
         actions = check_actions(self._tensor(batch["actions"]), shape, self.transformer.n_actions)
         mask = self._targets(batch["mask"], "mask", shape, unit=True) if "mask" in batch else None
+        obs_mask = (
+            self._targets(batch["obs_mask"], "obs_mask", shape, unit=True)
+            if "obs_mask" in batch
+            else mask
+        )
         with self._autocast():
             logits, reward, term, _ = self._forward(
                 self.transformer.frame_tokens(tokens[:, :-1], actions)
@@ -174,8 +183,8 @@ class WorldModel(nn.Module):
         target = tokens[:, 1:]
         nll = F.cross_entropy(logits.float().flatten(0, 2), target.flatten(), reduction="none")
         acc = (logits.argmax(-1) == target).float()
-        out["obs_nll"] = _masked_mean(nll.view(target.shape).mean(-1), mask)
-        out["token_acc"] = _masked_mean(acc.mean(-1), mask)
+        out["obs_nll"] = _masked_mean(nll.view(target.shape).mean(-1), obs_mask)
+        out["token_acc"] = _masked_mean(acc.mean(-1), obs_mask)
         total = out["obs_nll"] + tok_loss
         if "rewards" in batch:
             r = self._targets(batch["rewards"], "rewards", shape)

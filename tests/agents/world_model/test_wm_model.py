@@ -51,6 +51,24 @@ def test_sequences_with_history_and_mask(make_model, rng) -> None:
     assert ((dist.terminal_prob >= 0) & (dist.terminal_prob <= 1)).all()
 
 
+def test_obs_mask_masks_the_next_observation_loss_only(make_model, rng) -> None:
+    table = make_table("lock", 16, 4, seed=0)
+    model = make_model(16, 4, max_frames=6)
+    batch = sequence_batch(table, 8, 6, rng)
+    obs_mask = np.ones((8, 6), np.float32)
+    obs_mask[:, 5] = 0  # the last transition: its next observation is unknown
+    garbage = dict(batch, obs=batch["obs"].copy())
+    garbage["obs"][:, 6] = (garbage["obs"][:, 6] + 5) % 16
+    masked = model.loss(dict(garbage, obs_mask=obs_mask))
+    cut = model.loss({k: v[:, :6] if k == "obs" else v[:, :5] for k, v in batch.items()})
+    torch.testing.assert_close(masked["obs_nll"], cut["obs_nll"], rtol=1e-5, atol=1e-6)
+    # its reward and termination still count
+    full = model.loss(batch)
+    for key in ("reward_mse", "term_bce"):
+        torch.testing.assert_close(masked[key], full[key], rtol=1e-5, atol=1e-6)
+        assert not torch.allclose(masked[key], cut[key])
+
+
 def test_imagine_with_a_policy(make_model) -> None:
     model = make_model(16, 4)
     policy = lambda tokens, features: tokens[:, 0] % 4  # noqa: E731
