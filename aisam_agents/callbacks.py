@@ -84,10 +84,13 @@ class ExplorationMetrics(BaseCallback):
         self.episodes = 0
         self.solved = 0
         self.first_solve_step = -1
-        self.scores: list[float] = []  # every finished episode's, for the summary
+        #: finished episodes' scores, lengths and places seen, since the last record and at
+        #: least the last 100 (older ones are dropped, so a long run's memory stays flat)
+        self.scores: list[float] = []
         self.lengths: list[int] = []
-        #: places seen in each finished episode (aligned with ``scores``)
         self.episode_places: dict[str, list[int]] = {name: [] for name in PLACES}
+        self._dropped = 0  # episodes dropped from the front of those lists
+        self._places_max: dict[str, int] = {}  # most places seen in one episode, per kind
         self.maxima: dict[str, float] = {}
         self.intrinsic_sum = 0.0
         self.intrinsic_count = 0
@@ -154,6 +157,7 @@ class ExplorationMetrics(BaseCallback):
                 self.first_solve_step = self.num_timesteps
         for name, seen in self._open_places[i].items():
             self.episode_places[name].append(len(seen))
+            self._places_max[name] = max(self._places_max.get(name, 0), len(seen))
         self._open_places[i] = {name: set() for name in PLACES}
 
     def _on_rollout_end(self) -> None:
@@ -181,9 +185,17 @@ class ExplorationMetrics(BaseCallback):
         self._window_start = self.episodes
         self._window_intrinsic = (self.intrinsic_sum, self.intrinsic_count)
         self._next_record = self.num_timesteps + self.record_every
+        drop = len(self.scores) - 100
+        if drop > 0:
+            del self.scores[:drop], self.lengths[:drop]
+            for kept in self.episode_places.values():
+                del kept[:drop]
+            self._dropped += drop
 
     def _metrics(self, first: int, intrinsic_before: tuple[float, int]) -> dict[str, float]:
-        """The metrics of episodes ``first:`` and of the steps since ``intrinsic_before``."""
+        """The metrics of episodes ``first:`` (counted over the run) and of the steps since
+        ``intrinsic_before``."""
+        first -= self._dropped
         seconds = self._seconds
         if seconds is None:
             seconds = self._elapsed + time.perf_counter() - self._start
@@ -226,8 +238,8 @@ class ExplorationMetrics(BaseCallback):
         out = self._metrics(max(self.episodes - 100, 0), (0.0, 0))
         out["first_solve_step"] = self.first_solve_step
         for name in PLACES:
-            if self.places[name] and self.episode_places[name]:
-                out[f"{name}_per_episode_max"] = max(self.episode_places[name])
+            if self.places[name] and name in self._places_max:
+                out[f"{name}_per_episode_max"] = self._places_max[name]
         return out
 
     def state_dict(self) -> dict[str, Any]:
@@ -246,6 +258,8 @@ class ExplorationMetrics(BaseCallback):
             "scores": list(self.scores),
             "lengths": list(self.lengths),
             "episode_places": {name: list(n) for name, n in self.episode_places.items()},
+            "dropped": self._dropped,
+            "places_max": dict(self._places_max),
             "maxima": dict(self.maxima),
             "intrinsic": (self.intrinsic_sum, self.intrinsic_count),
             "window": (self._window_start, *self._window_intrinsic),
@@ -264,6 +278,7 @@ class ExplorationMetrics(BaseCallback):
         self.first_solve_step = state["first_solve_step"]
         self.scores, self.lengths = list(state["scores"]), list(state["lengths"])
         self.episode_places = {name: list(n) for name, n in state["episode_places"].items()}
+        self._dropped, self._places_max = state["dropped"], dict(state["places_max"])
         self.maxima = dict(state["maxima"])
         self.intrinsic_sum, self.intrinsic_count = state["intrinsic"]
         start, *intrinsic = state["window"]

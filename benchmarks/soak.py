@@ -167,8 +167,11 @@ def _train_stepper(tmp: Path) -> tuple[Callable[[int], None], int, Callable[[], 
     """The default ``aisam train`` job (PPO + satiation on the lock table), learned in
     chunks of one rollout with the run's callbacks (metrics, checkpoints): its env, bonus,
     model and logger live as long as the run."""
+    import torch
+
     from aisam_agents.train import TrainConfig, build_run
 
+    torch.set_num_threads(1)  # as `aisam train` runs: small policies train fastest so
     run = build_run(TrainConfig(out=str(tmp / "train"), progress_bar=False, eval_freq=0))
     per_call = run.model.n_steps * run.model.n_envs
 
