@@ -22,7 +22,9 @@ import torch
 from aisam_agents.checkpointing import list_checkpoints, read_checkpoint
 from aisam_agents.cli import main
 from aisam_agents.errors import CheckpointError
+from aisam_agents.object_state import encode
 from aisam_agents.train import TrainConfig, build_run, train
+from aisam_wrappers import find_bonus
 
 ROOT = Path(__file__).resolve().parents[2]
 #: a small run: 2 envs x 64 steps per rollout, a checkpoint every 2 rollouts
@@ -39,6 +41,17 @@ SMALL = {
 def _steps(out: Path) -> list[int]:
     with (out / "metrics.csv").open(newline="") as file:
         return [int(row["steps"]) for row in csv.DictReader(file)]
+
+
+def _tensors(tree: object) -> list[torch.Tensor]:
+    """Every tensor in a nested state (``object_state.encode``'s), in order."""
+    if isinstance(tree, torch.Tensor):
+        return [tree]
+    if isinstance(tree, dict):
+        return [t for value in tree.values() for t in _tensors(value)]
+    if isinstance(tree, list | tuple):
+        return [t for value in tree for t in _tensors(value)]
+    return []
 
 
 def _interrupted(tmp_path: Path, name: str = "run", **settings: object) -> Path:
@@ -186,6 +199,10 @@ def test_every_kind_of_algorithm_resumes_with_its_state(
                 buffer.observations[: buffer.pos], saved["replay"]["arrays"]["observations"]
             )
         assert sorted(run.metrics.states) == saved["metrics"]["states"]
+        live, kept = _tensors(encode(find_bonus(run.venv))), _tensors(saved["bonus"])
+        assert len(live) == len(kept) > 0  # the bonus is back: weights, counts, normalisers
+        for a, b in zip(live, kept, strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
         run.learn(run.steps - run.start_step)
         assert run.model.num_timesteps == run.steps == 768
     finally:
