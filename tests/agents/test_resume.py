@@ -225,3 +225,16 @@ def test_two_resumes_from_one_checkpoint_train_the_same_model(tmp_path: Path) ->
     for name in weights[0]:
         torch.testing.assert_close(weights[0][name], weights[1][name], rtol=0, atol=0)
     assert rows[0] == rows[1]
+
+
+def test_a_run_learns_in_chunks_into_one_csv_and_one_tensorboard_run(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    run = build_run(TrainConfig(out=str(out), total_steps=768, **SMALL))  # type: ignore[arg-type]
+    try:
+        while run.model.num_timesteps < run.steps:
+            run.learn(128)
+    finally:
+        run.close()
+    assert _steps(out) == list(range(128, 769, 128))  # one header, a row per rollout
+    assert [p.name for p in (out / "tb").iterdir()] == ["PPO_1"]
+    assert [step for _, step in list_checkpoints(out / "checkpoints")] == [512, 256]
