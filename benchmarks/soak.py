@@ -7,9 +7,10 @@ resident set size (``VmRSS``) and open descriptors (``/proc/self/fd``). The firs
 ``--warmup`` fraction of the chunks is warm-up (caches, compiled kernels, allocator
 pools); the goal is that afterwards resident memory grows by at most 2 % or 16 MiB,
 whichever is larger, and that open files do not grow. ``--scale`` multiplies every
-workload's length (1.0: the full soak of the docs; the slow test runs 0.002).
+workload's length (1.0: the full soak of the issue; ``tests/test_soak.py`` runs 0.001
+with 8 samples; docs/reliability.md reports the scale it ran).
 
-    python benchmarks/soak.py                      # the full soak (about an hour on 2 cores)
+    python benchmarks/soak.py                      # the full soak (over an hour on 2 cores)
     python benchmarks/soak.py --scale 0.01 --only table-vector satiation
 """
 
