@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from aisam_agents.errors import check_int, require_extra
+from aisam_agents.errors import CheckpointError, check_int, require_extra
 
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402  (after the check)
@@ -84,10 +84,13 @@ class ExplorationMetrics(BaseCallback):
         self.episodes = 0
         self.solved = 0
         self.first_solve_step = -1
-        self.scores: list[float] = []  # every finished episode's, for the summary
+        #: finished episodes' scores, lengths and places seen, since the last record and at
+        #: least the last 100 (older ones are dropped, so a long run's memory stays flat)
+        self.scores: list[float] = []
         self.lengths: list[int] = []
-        #: places seen in each finished episode (aligned with ``scores``)
         self.episode_places: dict[str, list[int]] = {name: [] for name in PLACES}
+        self._dropped = 0  # episodes dropped from the front of those lists
+        self._places_max: dict[str, int] = {}  # most places seen in one episode, per kind
         self.maxima: dict[str, float] = {}
         self.intrinsic_sum = 0.0
         self.intrinsic_count = 0
@@ -96,22 +99,29 @@ class ExplorationMetrics(BaseCallback):
         self._next_record = self.record_every
         self._start = 0.0
         self._start_steps = 0  # num_timesteps when training started (learn may continue)
+        self._elapsed = 0.0  # training seconds of earlier learn calls (and runs resumed)
         self._seconds: float | None = None  # training time, once training has ended
         self._open_places: list[dict[str, set[tuple[Any, ...]]]] = []
+        self._started = False  # whether a learn call has run (the CSV has its header)
         self._writer: Any = None
         self._file: Any = None
 
     def _on_training_start(self) -> None:
         n_envs = self.training_env.num_envs if self.training_env is not None else 1
-        self._open_places = [{name: set() for name in PLACES} for _ in range(n_envs)]
+        if len(self._open_places) != n_envs:  # a learn call that continues keeps them
+            self._open_places = [{name: set() for name in PLACES} for _ in range(n_envs)]
         self._start = time.perf_counter()
-        self._next_record = self.num_timesteps + self.record_every
-        self._start_steps = self.num_timesteps
+        self._seconds = None
+        if not self._started:
+            self._next_record = self.num_timesteps + self.record_every
+            self._start_steps = self.num_timesteps
         if self.csv_path is not None:
             self.csv_path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.csv_path.open("w", newline="")
+            self._file = self.csv_path.open("a" if self._started else "w", newline="")
             self._writer = csv.DictWriter(self._file, fieldnames=COLUMNS)
-            self._writer.writeheader()
+            if not self._started:
+                self._writer.writeheader()
+        self._started = True
 
     def _on_step(self) -> bool:
         for i, info in enumerate(self.locals["infos"]):
@@ -147,6 +157,7 @@ class ExplorationMetrics(BaseCallback):
                 self.first_solve_step = self.num_timesteps
         for name, seen in self._open_places[i].items():
             self.episode_places[name].append(len(seen))
+            self._places_max[name] = max(self._places_max.get(name, 0), len(seen))
         self._open_places[i] = {name: set() for name in PLACES}
 
     def _on_rollout_end(self) -> None:
@@ -156,7 +167,8 @@ class ExplorationMetrics(BaseCallback):
     def _on_training_end(self) -> None:
         if self.num_timesteps > self._next_record - self.record_every:  # not yet recorded
             self._record()
-        self._seconds = time.perf_counter() - self._start
+        self._seconds = self._elapsed + time.perf_counter() - self._start
+        self._elapsed = self._seconds
         if self._file is not None:
             self._file.close()
             self._file = self._writer = None
@@ -173,10 +185,20 @@ class ExplorationMetrics(BaseCallback):
         self._window_start = self.episodes
         self._window_intrinsic = (self.intrinsic_sum, self.intrinsic_count)
         self._next_record = self.num_timesteps + self.record_every
+        drop = len(self.scores) - 100
+        if drop > 0:
+            del self.scores[:drop], self.lengths[:drop]
+            for kept in self.episode_places.values():
+                del kept[:drop]
+            self._dropped += drop
 
     def _metrics(self, first: int, intrinsic_before: tuple[float, int]) -> dict[str, float]:
-        """The metrics of episodes ``first:`` and of the steps since ``intrinsic_before``."""
-        seconds = time.perf_counter() - self._start if self._seconds is None else self._seconds
+        """The metrics of episodes ``first:`` (counted over the run) and of the steps since
+        ``intrinsic_before``."""
+        first -= self._dropped
+        seconds = self._seconds
+        if seconds is None:
+            seconds = self._elapsed + time.perf_counter() - self._start
         out: dict[str, float] = {
             "steps": self.num_timesteps,
             "seconds": round(seconds, 3),
@@ -216,6 +238,65 @@ class ExplorationMetrics(BaseCallback):
         out = self._metrics(max(self.episodes - 100, 0), (0.0, 0))
         out["first_solve_step"] = self.first_solve_step
         for name in PLACES:
-            if self.places[name] and self.episode_places[name]:
-                out[f"{name}_per_episode_max"] = max(self.episode_places[name])
+            if self.places[name] and name in self._places_max:
+                out[f"{name}_per_episode_max"] = self._places_max[name]
         return out
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counters so far as plain containers (what a checkpoint keeps), at the end of
+        a rollout or between rollouts: episodes in progress are not kept."""
+        seconds = self._elapsed + (time.perf_counter() - self._start if self._started else 0.0)
+        return {
+            "states": sorted(self.states),
+            "places": {
+                name: sorted(tuple(int(v) for v in place) for place in seen)
+                for name, seen in self.places.items()
+            },
+            "episodes": self.episodes,
+            "solved": self.solved,
+            "first_solve_step": self.first_solve_step,
+            "scores": list(self.scores),
+            "lengths": list(self.lengths),
+            "episode_places": {name: list(n) for name, n in self.episode_places.items()},
+            "dropped": self._dropped,
+            "places_max": dict(self._places_max),
+            "maxima": dict(self.maxima),
+            "intrinsic": (self.intrinsic_sum, self.intrinsic_count),
+            "window": (self._window_start, *self._window_intrinsic),
+            "next_record": self._next_record,
+            "start_steps": self._start_steps,
+            "seconds": seconds,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continues from :meth:`state_dict`'s counters: the next ``learn`` appends to the
+        CSV, whose rows past ``state``'s last record (written after it was taken) are
+        dropped first, so the file has no gap and no step twice."""
+        self.states = set(state["states"])
+        self.places = {name: {tuple(p) for p in seen} for name, seen in state["places"].items()}
+        self.episodes, self.solved = state["episodes"], state["solved"]
+        self.first_solve_step = state["first_solve_step"]
+        self.scores, self.lengths = list(state["scores"]), list(state["lengths"])
+        self.episode_places = {name: list(n) for name, n in state["episode_places"].items()}
+        self._dropped, self._places_max = state["dropped"], dict(state["places_max"])
+        self.maxima = dict(state["maxima"])
+        self.intrinsic_sum, self.intrinsic_count = state["intrinsic"]
+        start, *intrinsic = state["window"]
+        self._window_start, self._window_intrinsic = start, (intrinsic[0], intrinsic[1])
+        self._next_record, self._start_steps = state["next_record"], state["start_steps"]
+        self._elapsed, self._seconds = state["seconds"], None
+        self._open_places = []
+        self._started = True
+        if self.csv_path is not None:
+            self._truncate_csv(self._next_record - self.record_every)
+
+    def _truncate_csv(self, last_step: int) -> None:
+        """Keeps the CSV's header and rows up to ``last_step``."""
+        assert self.csv_path is not None
+        with self.csv_path.open(newline="") as file:
+            lines = file.read().splitlines(keepends=True)
+        if not lines or lines[0] != ",".join(COLUMNS) + "\r\n":
+            raise CheckpointError(f"{self.csv_path} is not this callback's CSV: cannot append")
+        rows = [line for line in lines[1:] if line.endswith("\n")]  # a cut-off row: dropped
+        kept = [row for row in rows if int(row.split(",", 1)[0]) <= last_step]
+        self.csv_path.write_text(lines[0] + "".join(kept), newline="")

@@ -7,6 +7,7 @@ preset by ``--env`` (``--preset auto``) and every option given explicitly wins o
 
 from __future__ import annotations
 
+import collections
 import fnmatch
 import functools
 import textwrap
@@ -143,9 +144,8 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], atari: bool) -> gym.Env:
     that ``SubprocVecEnv`` can send it to its worker processes, where it registers
     aisam's ids first.
     """
-    from stable_baselines3.common.monitor import Monitor
-
     register_ids(env_id)  # in a fresh worker process too
+    Monitor = recent_monitor_class()
 
     if not atari:
         env = Monitor(gym.make(env_id, **env_kwargs))
@@ -163,6 +163,26 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], atari: bool) -> gym.Env:
     check_int("frameskip (the Atari preset's frame skip)", skip, 1)
     env = Monitor(gym.make(env_id, frameskip=1, **kwargs))  # true score, before clipping
     return AtariWrapper(env, frame_skip=skip)
+
+
+@functools.cache
+def recent_monitor_class() -> type:
+    """SB3's ``Monitor`` keeping the statistics of its last 100 episodes only.
+
+    SB3's own appends every episode's return, length and time to lists it never trims
+    (about 11 MiB per million steps on a small table, found by ``benchmarks/soak.py``);
+    the logs and callbacks read each episode from ``info["episode"]`` instead.
+    """
+    from stable_baselines3.common.monitor import Monitor
+
+    class RecentMonitor(Monitor):
+        def __init__(self, env: gym.Env, **kwargs: Any) -> None:
+            super().__init__(env, **kwargs)
+            self.episode_returns = collections.deque(maxlen=100)  # type: ignore[assignment]
+            self.episode_lengths = collections.deque(maxlen=100)  # type: ignore[assignment]
+            self.episode_times = collections.deque(maxlen=100)  # type: ignore[assignment]
+
+    return RecentMonitor
 
 
 def make_env_fn(env_id: str, env_kwargs: dict[str, Any], atari: bool) -> Any:

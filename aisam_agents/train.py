@@ -36,6 +36,7 @@ from aisam_agents.algorithms import (
     rollout_size,
 )
 from aisam_agents.callbacks import ExplorationMetrics
+from aisam_agents.checkpointing import FOLDER, Checkpointer
 from aisam_agents.cli_options import add_options, from_args, option, validate
 from aisam_agents.errors import (
     InvalidConfigError,
@@ -51,10 +52,12 @@ from aisam_agents.presets import (
     presets_help,
     register_ids,
 )
+from aisam_agents.resume import can_continue, checkpointer, load_model, restore_run, resume_state
 from aisam_wrappers import BONUSES, make_bonus
 
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.callbacks import CallbackList, EvalCallback  # noqa: E402
+from stable_baselines3.common.utils import configure_logger  # noqa: E402
 
 log = logging.getLogger(__name__)
 #: used when ``--algo-kwargs`` is not given: short rollouts suit small worlds
@@ -62,7 +65,16 @@ DEFAULT_ALGO_KWARGS: dict[str, dict[str, Any]] = {
     "ppo": {"n_steps": 128, "batch_size": 256, "ent_coef": 0.01}
 }
 #: what a run writes into its folder; a folder holding any of them holds a run
-RUN_FILES = ("config.json", "summary.json", "model.zip", "metrics.csv", "tb", "eval", "best")
+RUN_FILES = (
+    "config.json",
+    "summary.json",
+    "model.zip",
+    "metrics.csv",
+    "tb",
+    "eval",
+    "best",
+    FOLDER,
+)
 
 
 def _pairs(kwargs: dict[str, Any]) -> str:
@@ -112,6 +124,10 @@ class TrainConfig:
         eval_freq: evaluate every this many env steps, on the env without the bonus
             (0: never).
         eval_episodes: episodes per evaluation.
+        checkpoint_every: save a checkpoint (``OUT/checkpoints``, the last two kept) every
+            this many env steps, rounded up to whole rollouts (0: never).
+        resume: continue the run in this folder from its latest good checkpoint, with
+            its settings (options given with it must agree with them).
         out: the run's folder.
         overwrite: replace the run already in the out folder.
         device: torch device.
@@ -137,6 +153,10 @@ class TrainConfig:
         None, low=0, default_text="the preset's: 10 evaluations per run, none for Atari"
     )
     eval_episodes: int | None = option(None, low=1, default_text="the preset's: 5, 1 for Atari")
+    checkpoint_every: int | None = option(
+        None, low=0, default_text="10 checkpoints per run, rounded to rollouts"
+    )
+    resume: str | None = option(None, metavar="OUT")
     out: str | None = option(None, default_text="runs/train/<env>-<algo>-<time>")
     overwrite: bool = option(False)
     device: str = option("auto", check=_check_device)
@@ -350,16 +370,80 @@ def _evaluator(
     return evaluator, ""
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it.
+@dataclass
+class Run:
+    """One training run, built and ready to learn: what :func:`train` drives, and what a
+    soak or a notebook can step in chunks (``run.learn(n)`` continues where it stopped).
 
-    Everything the run writes goes into one folder (``config.out``, by default a fresh
-    one); see the module docstring.
+    Attributes:
+        config: the run's config, every preset and default filled in (``config.json``).
+        out: the run's folder.
+        venv: the training env, with the bonus.
+        model: the algorithm.
+        steps: env steps the run trains for: ``total_steps`` rounded up to whole rollouts.
+        start_step: env steps already trained (a resumed run's checkpoint; 0 otherwise).
+        metrics: the exploration metrics callback (``metrics.csv``).
+        evaluator: the evaluation callback (None: no evaluation is due).
+        eval_note: why no evaluation runs ("" when one does).
+        checkpointer: the checkpoint callback (None: ``checkpoint_every`` 0, or an
+            algorithm that cannot continue a run).
     """
-    config = config.resolved()
+
+    config: TrainConfig
+    out: Path
+    venv: Any
+    model: Any
+    steps: int
+    start_step: int
+    metrics: ExplorationMetrics
+    evaluator: EvalCallback | None
+    eval_note: str
+    checkpointer: Checkpointer | None
+
+    @property
+    def callbacks(self) -> CallbackList:
+        """The run's callbacks: metrics, evaluation and checkpoints."""
+        found = [self.metrics, self.evaluator, self.checkpointer]
+        return CallbackList([c for c in found if c is not None])
+
+    def learn(self, steps: int, progress_bar: bool = False) -> None:
+        """Trains ``steps`` more env steps with the run's callbacks, continuing the step
+        count, episodes and logs of the previous call (or of the resumed run)."""
+        kwargs: dict[str, Any] = {}
+        if can_continue(self.model):
+            kwargs["reset_num_timesteps"] = False
+        with warnings.catch_warnings():  # evaluating without the bonus is the point, not a slip
+            warnings.filterwarnings("ignore", "Training and eval env are not of the same type")
+            warnings.filterwarnings("ignore", "rich is experimental")  # tqdm's note on its bar
+            self.model.learn(steps, callback=self.callbacks, progress_bar=progress_bar, **kwargs)
+
+    def close(self) -> None:
+        """Closes the envs (worker processes too) and the TensorBoard writer."""
+        self.venv.close()
+        if self.evaluator is not None:
+            self.evaluator.eval_env.close()
+        logger = getattr(self.model, "_logger", None)
+        if logger is not None:
+            logger.close()
+
+
+def build_run(config: TrainConfig) -> Run:
+    """Builds a run: its folder, envs, bonus, model, callbacks and TensorBoard logger.
+
+    With ``config.resume`` the run in that folder is rebuilt from its ``config.json`` and
+    its latest good checkpoint (:func:`resume_state`), ready to learn the remaining
+    steps; otherwise the folder is prepared (:func:`prepare_run_folder`) and the run's
+    ``config.json`` written.
+    """
+    checkpoint: dict[str, Any] | None = None
+    if config.resume is not None:
+        config, checkpoint = resume_state(config)
+    else:
+        config = config.resolved()
     out = Path(config.out or "")
     resolve_device(config.device)  # e.g. CUDA asked for where there is none: say so now
-    prepare_run_folder(out, config.overwrite)
+    if checkpoint is None:
+        prepare_run_folder(out, config.overwrite)
     log.info("run folder: %s", out)
     algo_cls = resolve_algorithm(config.algo)
     split = getattr(algo_cls, "two_reward_streams", False)
@@ -383,7 +467,10 @@ def train(config: TrainConfig) -> TrainResult:
     preset = find_preset(config.preset, config.env_id)[1]
     policy = choose_policy(algo_cls, config.policy, venv.observation_space, preset.policies)
     config = replace(config, policy=policy)
-    model = build_model(algo_cls, config, venv, out / "tb")
+    if checkpoint is None:
+        model = build_model(algo_cls, config, venv, out / "tb")
+    else:
+        model = load_model(algo_cls, config, venv, checkpoint)
     steps = plan_steps(model, config.total_steps, config.n_envs)
     eval_note = ""
     if config.eval_freq is None:
@@ -391,28 +478,61 @@ def train(config: TrainConfig) -> TrainResult:
         config = replace(config, eval_freq=max(steps // per_run, 1) if per_run else 0)
         if not per_run:
             eval_note = f"the {config.preset} preset evaluates only when --eval-freq is given"
-    (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
+    if config.checkpoint_every is None:
+        config = replace(config, checkpoint_every=_round_up(max(steps // 10, 1), model))
+    if checkpoint is None:
+        (out / "config.json").write_text(json.dumps(asdict(config), indent=1) + "\n")
     metrics = ExplorationMetrics(out / "metrics.csv", record_every=max(steps // 100, 1))
     evaluator, why_none = _evaluator(config, model, steps, out)
-    eval_note = eval_note or why_none
+    if hasattr(model, "set_logger") and getattr(model, "tensorboard_log", None) is not None:
+        # one logger for the run's learn calls (SB3 opens a new one per call otherwise);
+        # a resumed run writes on in the same TensorBoard run
+        name = inspect.signature(model.learn).parameters.get("tb_log_name")
+        tb_name = name.default if name is not None else type(model).__name__
+        model.set_logger(configure_logger(0, str(out / "tb"), tb_name, checkpoint is None))
+    run = Run(
+        config=config,
+        out=out,
+        venv=venv,
+        model=model,
+        steps=steps,
+        start_step=0 if checkpoint is None else int(checkpoint["step"]),
+        metrics=metrics,
+        evaluator=evaluator,
+        eval_note=eval_note or why_none,
+        checkpointer=None,
+    )
+    run.checkpointer = checkpointer(run)
+    if checkpoint is not None:
+        restore_run(run, checkpoint)
+    return run
+
+
+def _round_up(every: int, model: Any) -> int:
+    """``every`` env steps rounded up to the model's whole rollouts."""
+    rollout = rollout_size(model, getattr(model, "n_envs", 1))
+    size = rollout[0] if rollout else 1
+    return -(-every // size) * size
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Trains ``config.algo`` on ``config.env_id`` (with the bonus), evaluates and saves it.
+
+    Everything the run writes goes into one folder (``config.out``, by default a fresh
+    one); see the module docstring. With ``config.resume`` it continues the run in that
+    folder from its latest good checkpoint and ends at the same total steps.
+    """
+    run = build_run(config)
+    config, steps, evaluator, metrics = run.config, run.steps, run.evaluator, run.metrics
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings():  # evaluating without the bonus is the point, not a slip
-            warnings.filterwarnings("ignore", "Training and eval env are not of the same type")
-            warnings.filterwarnings("ignore", "rich is experimental")  # tqdm's note on its bar
-            model.learn(
-                steps,
-                callback=CallbackList([metrics] if evaluator is None else [metrics, evaluator]),
-                progress_bar=config.progress_bar,
-            )
+        run.learn(steps - run.start_step, progress_bar=config.progress_bar)
     finally:
-        venv.close()
-        if evaluator is not None:
-            evaluator.eval_env.close()
+        run.close()
     seconds = time.perf_counter() - start
-    model_path = out / "model.zip"
-    model.save(model_path)
-    eval_reward = None
+    model_path = run.out / "model.zip"
+    run.model.save(model_path)
+    eval_reward, eval_note = None, run.eval_note
     if evaluator is not None and evaluator.evaluations_results:
         eval_reward = float(evaluator.last_mean_reward)
     elif evaluator is not None:
@@ -432,7 +552,7 @@ def train(config: TrainConfig) -> TrainResult:
         first_solve_step=metrics.first_solve_step,
         metrics=summary,
     )
-    _write_summary(out / "summary.json", result, evaluator)
+    _write_summary(run.out / "summary.json", result, evaluator)
     return result
 
 

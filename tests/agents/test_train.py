@@ -245,6 +245,7 @@ def test_each_run_gets_a_fresh_folder_by_default(
             "tb",
             "eval",
             "best",
+            "checkpoints",
         }
         assert len(list((run / "tb").iterdir())) == 1
 
