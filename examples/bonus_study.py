@@ -75,21 +75,24 @@ def run_one(
     from aisam_agents.train import TrainConfig, train
 
     head = {"algo": algo, "algo_kwargs": algo_kwargs, "task": task, "bonus": bonus}
-    if algo == "intrinsic_ppo":
-        row = run_intrinsic(task, bonus, coef, seed, steps, n_envs, kwargs, algo_kwargs)
-        return {**head, "coef": coef, "kwargs": kwargs, "seed": seed, **row}
-
+    settings = {**PPO_KWARGS, **json.loads(algo_kwargs)}
+    bonus_coef = coef
+    if algo == "intrinsic_ppo":  # the bonus in split mode; the agent weighs it by int_coef
+        settings = {**PPO_KWARGS, **INTRINSIC_KWARGS, "int_coef": coef, **json.loads(algo_kwargs)}
+        bonus_coef = 1.0
     config = TrainConfig(
         env_kwargs=TASKS[task],
-        algo_kwargs=PPO_KWARGS,
+        algo=algo,
+        algo_kwargs=settings,
         bonus=bonus,
-        bonus_coef=coef,
+        bonus_coef=bonus_coef,
         bonus_kwargs=json.loads(kwargs),
         total_steps=steps,
         n_envs=n_envs,
         seed=seed,
         eval_freq=0,
-        out=f"runs/bonus_study/{task}-{bonus}-{coef}-{_digest(kwargs)}-{seed}",
+        checkpoint_every=0,
+        out=f"runs/bonus_study/{task}-{algo}-{bonus}-{coef}-{_digest(kwargs + algo_kwargs)}-{seed}",
         overwrite=True,  # a re-run of the same row replaces it
         device="cpu",
         progress_bar=False,
@@ -102,42 +105,6 @@ def run_one(
 def _digest(text: str) -> str:
     """A short stable name for a row's settings (the run folder of each variant)."""
     return hashlib.sha1(text.encode()).hexdigest()[:8]
-
-
-def run_intrinsic(
-    task: str,
-    bonus: str,
-    coef: float,
-    seed: int,
-    steps: int,
-    n_envs: int,
-    kwargs: str,
-    algo_kwargs: str,
-) -> dict[str, Any]:
-    """One IntrinsicPPO run: the bonus in split mode, ``coef`` as ``int_coef``."""
-    import time as clock
-
-    from aisam_agents.intrinsic_ppo import IntrinsicPPO
-    from aisam_agents.train import ExplorationStats, make_vec_env
-    from aisam_wrappers import make_bonus
-
-    venv = make_vec_env("aisam/TransitionTable-v0", TASKS[task], n_envs, seed)
-    venv = make_bonus(bonus, venv, seed=seed, split=True, **json.loads(kwargs))
-    settings = {**PPO_KWARGS, **INTRINSIC_KWARGS, "int_coef": coef, **json.loads(algo_kwargs)}
-    model = IntrinsicPPO("MlpPolicy", venv, seed=seed, device="cpu", **settings)
-    stats = ExplorationStats()
-    start = clock.perf_counter()
-    model.learn(steps, callback=stats)
-    venv.close()
-    return {
-        "eval_reward": float("nan"),
-        "states_discovered": len(stats.states),
-        "episodes": stats.episodes,
-        "episodes_solved": stats.solved,
-        "first_solve_step": stats.first_solve_step,
-        "seconds": clock.perf_counter() - start,
-        "steps": model.num_timesteps,
-    }
 
 
 Key = tuple[str, str, str, str, float, str]  # task, algo, its settings, bonus, coef, kwargs
