@@ -277,7 +277,9 @@ def make_vec_env(config: TrainConfig, n_envs: int, seed: int, vec_env: str) -> A
     the preset may add Atari preprocessing and a frame stack.
     """
     import gymnasium as gym
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecFrameStack
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack
+
+    from aisam_agents.subproc import CheckedSubprocVecEnv
 
     register_ids(config.env_id)
     if config.env_id not in gym.registry:
@@ -290,7 +292,7 @@ def make_vec_env(config: TrainConfig, n_envs: int, seed: int, vec_env: str) -> A
     make = make_env_fn(config.env_id, config.env_kwargs or {}, preset.atari)
     if vec_env == "subproc" and n_envs > 1:
         built("--env-kwargs", make).close()  # a bad setting is found here, not in a worker
-        venv = SubprocVecEnv([make] * n_envs)
+        venv = CheckedSubprocVecEnv([make] * n_envs)  # a dead worker: an error naming it
     else:
         venv = built("--env-kwargs", DummyVecEnv, [make] * n_envs)
     venv.seed(seed)
