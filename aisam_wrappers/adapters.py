@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
-from aisam_wrappers.base import BonusMixer, IntrinsicReward
+from aisam_wrappers.base import BonusMixer, IntrinsicReward, MixOptions
 from aisam_wrappers.batch import RowsView, Transitions
 from aisam_wrappers.errors import InvalidConfigError, require_extra
 
@@ -150,36 +150,22 @@ def env_kind(env: Any) -> tuple[str, spaces.Space, spaces.Space, int]:
     )
 
 
-def wrap_bonus(
-    env: Any,
-    factory: RewardFactory,
-    extrinsic_coef: float = 1.0,
-    intrinsic_coef: float = 1.0,
-    normalize: bool = True,
-    gamma: float = 0.99,
-    split: bool = False,
-) -> Any:
+def wrap_bonus(env: Any, factory: RewardFactory, **mixing: Unpack[MixOptions]) -> Any:
     """Wraps ``env`` (single, vector or SB3) with the intrinsic reward ``factory`` builds.
 
     Args:
         env: a gymnasium ``Env``, gymnasium ``VectorEnv`` or SB3 ``VecEnv``.
         factory: builds the :class:`IntrinsicReward` from the env's single-env spaces
             and number of envs.
-        extrinsic_coef, intrinsic_coef, normalize, gamma, split: see :class:`BonusMixer`.
+        mixing: ``extrinsic_coef``, ``intrinsic_coef``, ``normalize``, ``gamma``,
+            ``split``; see :class:`BonusMixer`.
 
     Returns:
         An :class:`IntrinsicRewardWrapper`, :class:`IntrinsicRewardVectorWrapper` or
         ``aisam_wrappers.sb3.IntrinsicRewardVecEnvWrapper``, matching ``env``.
     """
     kind, obs_space, act_space, num_envs = env_kind(env)
-    mixer = BonusMixer(
-        factory(obs_space, act_space, num_envs),
-        extrinsic_coef=extrinsic_coef,
-        intrinsic_coef=intrinsic_coef,
-        normalize=normalize,
-        gamma=gamma,
-        split=split,
-    )
+    mixer = BonusMixer(factory(obs_space, act_space, num_envs), **mixing)
     if kind == "single":
         return IntrinsicRewardWrapper(env, mixer)
     if kind == "vector":

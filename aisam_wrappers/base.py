@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
+from typing import TypedDict
 
 import numpy as np
 from gymnasium import spaces
@@ -62,6 +63,24 @@ class IntrinsicReward(ABC):
         rewards = self.score(batch)
         self.update(batch)
         return rewards
+
+
+class MixOptions(TypedDict, total=False):
+    """The keywords every bonus constructor passes through to :class:`BonusMixer`.
+
+    Declared once here (defaults in :class:`BonusMixer`), so the constructors take them
+    as ``**mixing: Unpack[MixOptions]`` instead of restating the list.
+    """
+
+    extrinsic_coef: float
+    intrinsic_coef: float
+    normalize: bool
+    gamma: float
+    split: bool
+
+
+#: the names of :class:`MixOptions`
+MIX_OPTIONS: frozenset[str] = frozenset(MixOptions.__annotations__)
 
 
 class BonusMixer:

@@ -10,11 +10,12 @@ agents' world model, its NLL) plugs in as ``model=``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
 from aisam_wrappers.adapters import wrap_bonus
+from aisam_wrappers.base import MixOptions
 from aisam_wrappers.batch import Transitions
 from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
 from aisam_wrappers.protocols import PredictiveModel
@@ -37,12 +38,8 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
     model: str | PredictiveModel = "rnd",
     model_config: ModelConfig | Mapping[str, Any] | None = None,
     train_batch: int | None = None,
-    extrinsic_coef: float = 1.0,
-    intrinsic_coef: float = 1.0,
-    normalize: bool = True,
-    gamma: float = 0.99,
-    split: bool = False,
     seed: int | None = None,
+    **mixing: Unpack[MixOptions],
 ) -> Any:
     """Wraps ``env`` (gymnasium Env / VectorEnv or SB3 VecEnv) with a prediction-error bonus.
 
@@ -57,11 +54,11 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
             a dict of its fields.
         train_batch: transitions per training step (default: 1 for ``"count"``, 64
             otherwise).
-        extrinsic_coef, intrinsic_coef, normalize, gamma, split: see
-            :class:`~aisam_wrappers.base.BonusMixer`.
         seed: seeds ``"rnd"`` / ``"forward"`` unless ``model_config`` gives a seed (see
             :func:`~aisam_wrappers.model_bonus.resolve_model`).
+        mixing: ``extrinsic_coef``, ``intrinsic_coef``, ``normalize``, ``gamma``,
+            ``split``; see :class:`~aisam_wrappers.base.BonusMixer`.
     """
 
     factory = model_bonus_factory(PredictionError, model, model_config, train_batch, seed)
-    return wrap_bonus(env, factory, extrinsic_coef, intrinsic_coef, normalize, gamma, split)
+    return wrap_bonus(env, factory, **mixing)

@@ -16,6 +16,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from aisam_wrappers.base import MIX_OPTIONS
 from aisam_wrappers.entropy import EntropyBonus
 from aisam_wrappers.errors import InvalidConfigError, check_bool
 from aisam_wrappers.prediction_error import PredictionErrorBonus
@@ -87,10 +88,13 @@ def make_bonus(
 
 
 def _settings(constructor: Callable[..., Any]) -> set[str]:
-    """The settings ``constructor`` takes: its own keywords, and the fields of the config
-    dataclass its ``**settings`` go to (satiation's)."""
+    """The settings ``constructor`` takes: its own keywords, the
+    :class:`~aisam_wrappers.base.MixOptions` its ``**`` keywords pass on, and the fields
+    of the config dataclass its ``**settings`` go to (satiation's)."""
     params = inspect.signature(constructor).parameters
     names = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        names |= MIX_OPTIONS
     if constructor in _CONFIGS:
         names |= {f.name for f in dataclasses.fields(_CONFIGS[constructor])}
     return names - {"intrinsic_coef", "seed", "split"}

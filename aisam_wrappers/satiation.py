@@ -26,7 +26,7 @@ from aisam_wrappers._kernels import (
     take_add,
 )
 from aisam_wrappers.adapters import wrap_bonus
-from aisam_wrappers.base import IntrinsicReward
+from aisam_wrappers.base import MIX_OPTIONS, IntrinsicReward
 from aisam_wrappers.batch import Transitions
 from aisam_wrappers.errors import (
     InvalidConfigError,
@@ -277,11 +277,6 @@ class Satiation(IntrinsicReward):
 def SatiationBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper it makes)
     env: Any,
     *,
-    extrinsic_coef: float = 1.0,
-    intrinsic_coef: float = 1.0,
-    normalize: bool = True,
-    gamma: float = 0.99,
-    split: bool = False,
     seed: int | None = None,
     key_fn: KeyFn | None = None,
     config: SatiationConfig | None = None,
@@ -294,28 +289,18 @@ def SatiationBonus(  # noqa: N802  (a wrapper constructor, named like the wrappe
 
     Args:
         env: the env to wrap; the adapter matches its type.
-        extrinsic_coef, intrinsic_coef: reward = ``extrinsic_coef * r_ext +
-            intrinsic_coef * r_int``.
-        normalize: divide ``r_int`` by the running std of its discounted return.
-        gamma: discount of that return.
-        split: hand ``intrinsic_coef * r_int`` to the agent in ``info["intrinsic_reward"]``
-            instead of adding it to the reward (see :class:`~aisam_wrappers.base.BonusMixer`).
         seed: the SimHash projection seed (``SatiationConfig.seed``), unless ``config``
             is given (it has its own).
         key_fn: optional user key ``key_fn(obs, infos)``.
         config: a :class:`SatiationConfig`; or give its fields as keyword ``settings``
             (e.g. ``curve="exponential", half_life=5``).
+        settings: the :class:`~aisam_wrappers.base.MixOptions` (``extrinsic_coef``,
+            ``intrinsic_coef``, ``normalize``, ``gamma``, ``split``; see
+            :class:`~aisam_wrappers.base.BonusMixer`), then ``SatiationConfig`` fields.
     """
+    mixing = {name: settings.pop(name) for name in MIX_OPTIONS & settings.keys()}
     if config is not None and settings:
         raise InvalidConfigError("pass either config= or SatiationConfig fields, not both")
     if config is None:
         config = SatiationConfig(**settings, **({} if seed is None else {"seed": seed}))
-    return wrap_bonus(
-        env,
-        lambda o, a, n: Satiation(o, a, n, config, key_fn),
-        extrinsic_coef,
-        intrinsic_coef,
-        normalize,
-        gamma,
-        split,
-    )
+    return wrap_bonus(env, lambda o, a, n: Satiation(o, a, n, config, key_fn), **mixing)
