@@ -11,21 +11,15 @@ can the model still learn most?).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import Any, Unpack
 
 import numpy as np
 from gymnasium import spaces
 
-from aisam_wrappers.adapters import wrap_bonus
-from aisam_wrappers.base import MixOptions
 from aisam_wrappers.batch import Transitions
 from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
-from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
+from aisam_wrappers.model_bonus import ModelBonus, ModelBonusOptions, wrap_model_bonus
 from aisam_wrappers.protocols import PredictiveModel
-
-if TYPE_CHECKING:
-    from aisam_wrappers.models import ModelConfig
 
 TARGETS = ("transition", "next_state")
 
@@ -75,10 +69,7 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
     *,
     model: str | PredictiveModel = "count",
     target: str = "transition",
-    model_config: ModelConfig | Mapping[str, Any] | None = None,
-    train_batch: int | None = None,
-    seed: int | None = None,
-    **mixing: Unpack[MixOptions],
+    **options: Unpack[ModelBonusOptions],
 ) -> Any:
     """Wraps ``env`` (gymnasium Env / VectorEnv or SB3 VecEnv) with a predictive-entropy bonus.
 
@@ -90,15 +81,8 @@ def EntropyBonus(  # noqa: N802  (a wrapper constructor, named like the wrapper 
         model: ``"count"`` (default; ``Discrete`` observations and actions), ``"forward"``,
             ``"rnd"`` or any ``PredictiveModel``.
         target: ``"transition"`` (entropy of the taken ``(s, a)``) or ``"next_state"``.
-        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for ``"rnd"`` /
-            ``"forward"`` (an error with other models), or a dict of its fields.
-        train_batch: transitions per training step (default: 1 for ``"count"``, 64
-            otherwise).
-        seed: seeds ``"rnd"`` / ``"forward"`` unless ``model_config`` gives a seed (see
-            :func:`~aisam_wrappers.model_bonus.resolve_model`).
-        mixing: ``extrinsic_coef``, ``intrinsic_coef``, ``normalize``, ``gamma``,
-            ``split``; see :class:`~aisam_wrappers.base.BonusMixer`.
+        options: ``model_config``, ``train_batch``, ``seed`` and the mixing keywords;
+            see :class:`~aisam_wrappers.model_bonus.ModelBonusOptions`.
     """
 
-    factory = model_bonus_factory(Entropy, model, model_config, train_batch, seed, target=target)
-    return wrap_bonus(env, factory, **mixing)
+    return wrap_model_bonus(env, Entropy, model, options, target=target)

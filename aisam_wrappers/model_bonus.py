@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from gymnasium import spaces
 
-from aisam_wrappers.adapters import RewardFactory
-from aisam_wrappers.base import IntrinsicReward
+from aisam_wrappers.adapters import wrap_bonus
+from aisam_wrappers.base import IntrinsicReward, MixOptions
 from aisam_wrappers.batch import Transitions
 from aisam_wrappers.count_model import DirichletCountModel
 from aisam_wrappers.errors import InvalidConfigError, check_int, require_extra
@@ -150,24 +150,60 @@ def default_train_batch(model: PredictiveModel) -> int:
     return 1 if isinstance(model, DirichletCountModel) else 64
 
 
-def model_bonus_factory(
+class ModelBonusOptions(MixOptions, total=False):
+    """The keywords every model-bonus constructor takes beyond ``model``.
+
+    Attributes:
+        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for ``"rnd"`` /
+            ``"forward"`` (hidden sizes, lr, device, seed; an error with other models),
+            or a dict of its fields.
+        train_batch: transitions per training step (default: 1 for ``"count"``, 64
+            otherwise).
+        seed: seeds ``"rnd"`` / ``"forward"`` unless ``model_config`` gives a seed (see
+            :func:`resolve_model`).
+        extrinsic_coef, intrinsic_coef, normalize, gamma, split: the
+            :class:`~aisam_wrappers.base.MixOptions`, see
+            :class:`~aisam_wrappers.base.BonusMixer`.
+    """
+
+    model_config: ModelConfig | Mapping[str, Any] | None
+    train_batch: int | None
+    seed: int | None
+
+
+#: the names of :class:`ModelBonusOptions`
+MODEL_BONUS_OPTIONS: frozenset[str] = (
+    ModelBonusOptions.__required_keys__ | ModelBonusOptions.__optional_keys__
+)
+
+
+def wrap_model_bonus(
+    env: Any,
     cls: type[ModelBonus],
     model: str | PredictiveModel,
-    model_config: ModelConfig | Mapping[str, Any] | None = None,
-    train_batch: int | None = None,
-    seed: int | None = None,
+    options: ModelBonusOptions,
     **kwargs: Any,
-) -> RewardFactory:
-    """The factory :func:`~aisam_wrappers.adapters.wrap_bonus` needs for a ``cls`` bonus.
+) -> Any:
+    """Wraps ``env`` with a ``cls`` bonus read from ``model``, as its constructor asks.
 
-    It resolves ``model`` against the env's spaces (see :func:`resolve_model`) and
-    defaults ``train_batch`` to :func:`default_train_batch`; ``kwargs`` go to ``cls``
-    (e.g. ``target``).
+    Args:
+        env: a gymnasium ``Env`` / ``VectorEnv`` or SB3 ``VecEnv``.
+        cls: the :class:`ModelBonus` subclass.
+        model: a name of :data:`MODEL_NAMES` or a ``PredictiveModel``, resolved against
+            the env's spaces (see :func:`resolve_model`).
+        options: ``model_config`` and ``seed`` (to :func:`resolve_model`),
+            ``train_batch`` (default :func:`default_train_batch`), and the mixing
+            keywords (to :func:`~aisam_wrappers.adapters.wrap_bonus`).
+        kwargs: ``cls``'s own settings (e.g. ``target``).
     """
+    mixing = dict(options)
+    model_config = mixing.pop("model_config", None)
+    train_batch = mixing.pop("train_batch", None)
+    seed = mixing.pop("seed", None)
 
     def factory(obs_space: spaces.Space, act_space: spaces.Space, num_envs: int) -> ModelBonus:
         m = resolve_model(model, obs_space, act_space, model_config, seed)
         batch = default_train_batch(m) if train_batch is None else train_batch
         return cls(obs_space, act_space, num_envs, m, batch, **kwargs)
 
-    return factory
+    return wrap_bonus(env, factory, **mixing)

@@ -9,19 +9,13 @@ agents' world model, its NLL) plugs in as ``model=``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import Any, Unpack
 
 import numpy as np
 
-from aisam_wrappers.adapters import wrap_bonus
-from aisam_wrappers.base import MixOptions
 from aisam_wrappers.batch import Transitions
-from aisam_wrappers.model_bonus import ModelBonus, model_bonus_factory
+from aisam_wrappers.model_bonus import ModelBonus, ModelBonusOptions, wrap_model_bonus
 from aisam_wrappers.protocols import PredictiveModel
-
-if TYPE_CHECKING:
-    from aisam_wrappers.models import ModelConfig
 
 
 class PredictionError(ModelBonus):
@@ -36,10 +30,7 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
     env: Any,
     *,
     model: str | PredictiveModel = "rnd",
-    model_config: ModelConfig | Mapping[str, Any] | None = None,
-    train_batch: int | None = None,
-    seed: int | None = None,
-    **mixing: Unpack[MixOptions],
+    **options: Unpack[ModelBonusOptions],
 ) -> Any:
     """Wraps ``env`` (gymnasium Env / VectorEnv or SB3 VecEnv) with a prediction-error bonus.
 
@@ -49,16 +40,8 @@ def PredictionErrorBonus(  # noqa: N802  (a wrapper constructor, named like the 
     Args:
         env: the env to wrap; the adapter matches its type.
         model: ``"rnd"`` (default), ``"forward"``, ``"count"`` or a ``PredictiveModel``.
-        model_config: a :class:`~aisam_wrappers.models.ModelConfig` for ``"rnd"`` /
-            ``"forward"`` (hidden sizes, lr, device, seed; an error with other models), or
-            a dict of its fields.
-        train_batch: transitions per training step (default: 1 for ``"count"``, 64
-            otherwise).
-        seed: seeds ``"rnd"`` / ``"forward"`` unless ``model_config`` gives a seed (see
-            :func:`~aisam_wrappers.model_bonus.resolve_model`).
-        mixing: ``extrinsic_coef``, ``intrinsic_coef``, ``normalize``, ``gamma``,
-            ``split``; see :class:`~aisam_wrappers.base.BonusMixer`.
+        options: ``model_config``, ``train_batch``, ``seed`` and the mixing keywords;
+            see :class:`~aisam_wrappers.model_bonus.ModelBonusOptions`.
     """
 
-    factory = model_bonus_factory(PredictionError, model, model_config, train_batch, seed)
-    return wrap_bonus(env, factory, **mixing)
+    return wrap_model_bonus(env, PredictionError, model, options)

@@ -19,6 +19,7 @@ from typing import Any
 from aisam_wrappers.base import MIX_OPTIONS
 from aisam_wrappers.entropy import EntropyBonus
 from aisam_wrappers.errors import InvalidConfigError, check_bool
+from aisam_wrappers.model_bonus import MODEL_BONUS_OPTIONS
 from aisam_wrappers.prediction_error import PredictionErrorBonus
 from aisam_wrappers.satiation import SatiationBonus, SatiationConfig
 
@@ -36,8 +37,13 @@ def no_bonus(
     return env
 
 
-#: the config dataclass that a constructor's ``**settings`` build
-_CONFIGS: dict[Callable[..., Any], type] = {SatiationBonus: SatiationConfig}
+#: the keywords a constructor's ``**`` parameter takes: the mixing ones, and satiation's
+#: config fields / the model bonuses' model keywords
+_KEYWORDS: dict[Callable[..., Any], frozenset[str]] = {
+    SatiationBonus: MIX_OPTIONS | {f.name for f in dataclasses.fields(SatiationConfig)},
+    PredictionErrorBonus: MODEL_BONUS_OPTIONS,
+    EntropyBonus: MODEL_BONUS_OPTIONS,
+}
 
 #: name -> constructor ``(env, *, intrinsic_coef, seed, split, **settings) -> env``
 BONUSES: dict[str, Callable[..., Any]] = {
@@ -88,13 +94,9 @@ def make_bonus(
 
 
 def _settings(constructor: Callable[..., Any]) -> set[str]:
-    """The settings ``constructor`` takes: its own keywords, the
-    :class:`~aisam_wrappers.base.MixOptions` its ``**`` keywords pass on, and the fields
-    of the config dataclass its ``**settings`` go to (satiation's)."""
+    """The settings ``constructor`` takes: its own keywords and those of its ``**``
+    parameter (see :data:`_KEYWORDS`)."""
     params = inspect.signature(constructor).parameters
     names = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        names |= MIX_OPTIONS
-    if constructor in _CONFIGS:
-        names |= {f.name for f in dataclasses.fields(_CONFIGS[constructor])}
+    names |= _KEYWORDS.get(constructor, frozenset())
     return names - {"intrinsic_coef", "seed", "split"}
