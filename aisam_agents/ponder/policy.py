@@ -22,7 +22,12 @@ import torch
 from gymnasium import spaces
 from stable_baselines3.common.distributions import CategoricalDistribution, Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
+from stable_baselines3.common.torch_layers import (
+    BaseFeaturesExtractor,
+    CombinedExtractor,
+    FlattenExtractor,
+    NatureCNN,
+)
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 
 from aisam_agents.errors import AisamAgentError, InvalidConfigError, check_int, check_real
@@ -86,6 +91,9 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
             unshared features extractors are not supported (the core replaces the MLP).
     """
 
+    #: the ``features_extractor_class`` unless one is given
+    default_features_extractor: type[BaseFeaturesExtractor] = FlattenExtractor
+
     def __init__(
         self,
         observation_space: spaces.Space,
@@ -98,6 +106,7 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
         lambda_init: float = 0.25,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("features_extractor_class", self.default_features_extractor)
         if kwargs.get("net_arch") is not None:
             raise InvalidConfigError(
                 "PonderNet policies take no net_arch: size the core with hidden_dim and "
@@ -233,38 +242,10 @@ def _valid_log_p(trace: PonderTrace) -> torch.Tensor:
 class PonderCnnPolicy(PonderActorCriticPolicy):
     """:class:`PonderActorCriticPolicy` on NatureCNN features (alias ``CnnPolicy``)."""
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        lr_schedule: Schedule,
-        features_extractor_class: type = NatureCNN,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            observation_space,
-            action_space,
-            lr_schedule,
-            features_extractor_class=features_extractor_class,
-            **kwargs,
-        )
+    default_features_extractor = NatureCNN
 
 
 class PonderMultiInputPolicy(PonderActorCriticPolicy):
     """:class:`PonderActorCriticPolicy` for dict observations (alias ``MultiInputPolicy``)."""
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        lr_schedule: Schedule,
-        features_extractor_class: type = CombinedExtractor,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            observation_space,
-            action_space,
-            lr_schedule,
-            features_extractor_class=features_extractor_class,
-            **kwargs,
-        )
+    default_features_extractor = CombinedExtractor
