@@ -248,6 +248,34 @@ def _check_protocol(
     return frameskip, float(sticky), max_frames
 
 
+def _check_vector_protocol(
+    frameskip: Any,
+    repeat_action_probability: Any,
+    max_frames: Any,
+    running_jumps: Any,
+    full_action_space: bool,
+    continuous: bool,
+) -> tuple[tuple[str, ...], tuple[Any, ...], int, float, int]:
+    """What both vector envs check first: the action set, then :func:`_check_protocol`
+    with an int frame skip and an int frame cap (the batched emulators take no others).
+
+    Returns:
+        The action names, the ALE actions, frame skip, sticky-action probability and
+        frame cap.
+    """
+    _refuse_other_action_spaces(full_action_space, continuous)
+    names, actions = _actions(running_jumps)
+    if isinstance(frameskip, tuple) or max_frames is None:
+        raise InvalidConfigError(
+            "the vector env needs an int frameskip and an int max_num_frames_per_episode, "
+            f"got {frameskip!r} and {max_frames!r}"
+        )
+    frameskip, sticky, max_frames = _check_protocol(
+        frameskip, repeat_action_probability, max_frames
+    )
+    return names, actions, frameskip, sticky, max_frames
+
+
 def _check_vector_options(options: dict[str, Any], num_envs: int) -> dict[str, Any]:
     """``AtariVectorEnv`` options checked, as ale-py takes them.
 
@@ -325,6 +353,16 @@ def check_vector_seed(
             f"env reset, every seed in [0, {_INT32_MAX}]; got {seed!r}"
         )
     return np.array(seeds, dtype=np.int64)
+
+
+class NamedActions:
+    """``get_action_meanings`` of the vector envs, from the ``_action_names`` they set."""
+
+    _action_names: tuple[str, ...]
+
+    def get_action_meanings(self) -> list[str]:
+        """Names of actions ``0..n-1`` (n = 6, or 8 with ``running_jumps``)."""
+        return list(self._action_names)
 
 
 @reject_unknown_keywords
@@ -425,7 +463,7 @@ class MontezumaReducedEnv(AtariEnv):
         return info
 
 
-class MontezumaReducedVectorEnv(AtariVectorEnv):
+class MontezumaReducedVectorEnv(NamedActions, AtariVectorEnv):
     """ale-py's C++ ``AtariVectorEnv`` on Montezuma with the 6 reduced actions.
 
     The protocol defaults are ALE v5's (ale-py's own vector default for sticky actions
@@ -465,15 +503,19 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
         running_jumps: bool = False,
         **options: Any,
     ) -> None:
-        _refuse_other_action_spaces(full_action_space, continuous)
-        self._action_names, actions = _actions(running_jumps)
-        if isinstance(frameskip, tuple) or max_num_frames_per_episode is None:
-            raise InvalidConfigError(
-                "the vector env needs an int frameskip and an int max_num_frames_per_episode, "
-                f"got {frameskip!r} and {max_num_frames_per_episode!r}"
-            )
-        frameskip, repeat_action_probability, max_num_frames_per_episode = _check_protocol(
-            frameskip, repeat_action_probability, max_num_frames_per_episode
+        (
+            self._action_names,
+            actions,
+            frameskip,
+            repeat_action_probability,
+            max_num_frames_per_episode,
+        ) = _check_vector_protocol(
+            frameskip,
+            repeat_action_probability,
+            max_num_frames_per_episode,
+            running_jumps,
+            full_action_space,
+            continuous,
         )
         if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise InvalidConfigError(f"num_envs must be a positive int, got {num_envs!r}")
@@ -491,10 +533,6 @@ class MontezumaReducedVectorEnv(AtariVectorEnv):
         self._strength = np.ones(self.batch_size, dtype=np.float32)
         self.single_action_space = spaces.Discrete(len(actions))
         self.action_space = batch_space(self.single_action_space, self.batch_size)
-
-    def get_action_meanings(self) -> list[str]:
-        """Names of actions ``0..n-1`` (n = 6, or 8 with ``running_jumps``)."""
-        return list(self._action_names)
 
     def reset(
         self,

@@ -59,9 +59,8 @@ from aisam_envs.montezuma import (
     DEFAULT_MAX_FRAMES,
     GAME,
     MontezumaReducedVectorEnv,
-    _actions,
-    _check_protocol,
-    _refuse_other_action_spaces,
+    NamedActions,
+    _check_vector_protocol,
     check_vector_actions,
     check_vector_seed,
 )
@@ -88,7 +87,7 @@ def make_vector_env(num_envs: int = 1, *, ram_info: bool = False, **kwargs: Any)
 
 
 @reject_unknown_keywords
-class MontezumaRoomsVectorEnv(VectorEnv):
+class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
     """Montezuma (6 or 8 actions) in worker processes, with the RAM state in ``info``.
 
     Observations, preprocessing, resets and defaults are ``AtariVectorEnv``'s (see the
@@ -142,15 +141,13 @@ class MontezumaRoomsVectorEnv(VectorEnv):
         continuous: bool = False,
     ) -> None:
         self.closed = True  # until the workers run: close() has nothing to stop
-        _refuse_other_action_spaces(full_action_space, continuous)
-        self._action_names, actions = _actions(running_jumps)
-        if isinstance(frameskip, tuple) or max_num_frames_per_episode is None:
-            raise InvalidConfigError(
-                "the vector env needs an int frameskip and an int max_num_frames_per_episode, "
-                f"got {frameskip!r} and {max_num_frames_per_episode!r}"
-            )
-        frameskip, sticky, max_frames = _check_protocol(
-            frameskip, repeat_action_probability, max_num_frames_per_episode
+        self._action_names, actions, frameskip, sticky, max_frames = _check_vector_protocol(
+            frameskip,
+            repeat_action_probability,
+            max_num_frames_per_episode,
+            running_jumps,
+            full_action_space,
+            continuous,
         )
         n = check_int("num_envs", num_envs, 1)
         shape = (
@@ -227,10 +224,6 @@ class MontezumaRoomsVectorEnv(VectorEnv):
             self._fds.append(parent.fileno())
             self._procs.append(proc)
         self._gather()  # each worker answers once its emulators are loaded
-
-    def get_action_meanings(self) -> list[str]:
-        """Names of actions ``0..n-1`` (n = 6, or 8 with ``running_jumps``)."""
-        return list(self._action_names)
 
     def reset(
         self,
