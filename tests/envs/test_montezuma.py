@@ -17,7 +17,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 from ale_py.vector_env import AtariVectorEnv  # noqa: E402
 from gymnasium.vector import AutoresetMode  # noqa: E402
-from montezuma_play import CODES, EXIT_ROOM_1  # noqa: E402
+from montezuma_play import CODES, EXIT_ROOM_1, raw_action_index  # noqa: E402
 
 import aisam_envs  # noqa: E402, F401  (registers the ids)
 from aisam_envs.errors import (  # noqa: E402
@@ -150,13 +150,12 @@ def test_vector_env_replays_raw_atari_vector_env_exactly(running_jumps: bool) ->
         running_jumps=running_jumps,
     )
     raw = AtariVectorEnv(GAME, 2, **ours.unwrapped.ale_kwargs)
-    mapped = REDUCED_ACTIONS + (RUNNING_JUMPS if running_jumps else ())
-    raw_index = np.array([list(raw.ale.get_action_set()).index(a) for a in mapped])
+    raw_index = raw_action_index(raw, running_jumps)
     obs_a, _ = ours.reset(seed=5)
     obs_b, _ = raw.reset(seed=5)
     np.testing.assert_array_equal(obs_a, obs_b)
     rng = np.random.default_rng(1)
-    for a in np.repeat(rng.integers(0, len(mapped), (30, 2)), 4, axis=0):
+    for a in np.repeat(rng.integers(0, len(raw_index), (30, 2)), 4, axis=0):
         step_a, step_b = ours.step(a), raw.step(raw_index[a])
         for x, y in zip(step_a[:4], step_b[:4], strict=True):
             np.testing.assert_array_equal(x, y)

@@ -13,15 +13,13 @@ pytest.importorskip("cv2")
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 from ale_py.vector_env import AtariVectorEnv  # noqa: E402
-from montezuma_play import CODES, EXIT_ROOM_1  # noqa: E402
+from montezuma_play import CODES, EXIT_ROOM_1, raw_action_index  # noqa: E402
 
 import aisam_envs  # noqa: E402, F401  (registers the ids)
 from aisam_envs import _montezuma_worker  # noqa: E402
 from aisam_envs.errors import EnvWorkerError, InvalidActionError, InvalidConfigError  # noqa: E402
 from aisam_envs.montezuma import (  # noqa: E402
     GAME,
-    REDUCED_ACTIONS,
-    RUNNING_JUMPS,
     MontezumaReducedEnv,
     MontezumaReducedVectorEnv,
 )
@@ -80,14 +78,13 @@ def test_frames_rewards_and_ends_match_atari_vector_env(
     """Same preprocessing as ale-py's C++ env: equal arrays, episode ends included."""
     ours = rooms_env(2, num_workers=2, running_jumps=running_jumps, **EXACT, **options)
     raw = AtariVectorEnv(GAME, 2, num_threads=1, **EXACT, **options)
-    mapped = REDUCED_ACTIONS + (RUNNING_JUMPS if running_jumps else ())
-    raw_index = np.array([list(raw.ale.get_action_set()).index(a) for a in mapped])
+    raw_index = raw_action_index(raw, running_jumps)
     obs_a, info_a = ours.reset(seed=0)
     obs_b, info_b = raw.reset(seed=0)
     np.testing.assert_array_equal(obs_a, obs_b)
     rng = np.random.default_rng(0)
     ends = 0
-    for a in rng.integers(0, len(mapped), (1200, 2)):
+    for a in rng.integers(0, len(raw_index), (1200, 2)):
         step_a, step_b = ours.step(a), raw.step(raw_index[a])
         for x, y in zip(step_a[:4], step_b[:4], strict=True):
             np.testing.assert_array_equal(x, y)
