@@ -11,6 +11,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from agent_checks import learn_save_load
 from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
@@ -247,12 +248,7 @@ def test_policy_aliases(policy: str, make_env, bonus: str, tmp_path: Path) -> No
     env = make_bonus(bonus, make_vec_env(make_env, n_envs=2, seed=0), seed=0, split=True)
     model = IntrinsicPPO(policy, env, seed=0, **{**SMALL, "n_steps": 16, "batch_size": 16})
     assert type(model.policy) is IntrinsicPPO.policy_aliases[policy]
-    model.learn(32)
-    obs = env.reset()
-    a, _ = model.predict(obs, deterministic=True)
-    model.save(tmp_path / "m")
-    b, _ = IntrinsicPPO.load(tmp_path / "m", device="cpu").predict(obs, deterministic=True)
-    np.testing.assert_array_equal(a, b)
+    learn_save_load(model, env, tmp_path / "m")
 
 
 def test_dict_observations_policy_and_buffer() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from agent_checks import learn_save_load
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
@@ -132,12 +133,7 @@ def test_policy_aliases_and_action_spaces(policy: str, env, tmp_path: Path) -> N
     venv = make_vec_env(env, n_envs=2, seed=0)
     model = PonderPPO(policy, venv, seed=0, **{**SMALL, "n_steps": 16, "batch_size": 16})
     assert isinstance(model.policy, PonderActorCriticPolicy)
-    model.learn(32)
-    obs = venv.reset()
-    a, _ = model.predict(obs, deterministic=True)
-    model.save(tmp_path / "m")
-    b, _ = PonderPPO.load(tmp_path / "m", device="cpu").predict(obs, deterministic=True)
-    np.testing.assert_array_equal(a, b)
+    a = learn_save_load(model, venv, tmp_path / "m")
     assert venv.action_space.contains(a[0])
 
 
