@@ -8,9 +8,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 from fuzz import FAST, call_or_aisam_error, keywords
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import aisam_envs  # noqa: F401  (registers the ids)
@@ -88,23 +90,28 @@ def _table() -> gym.Env:
     return gym.make("aisam/TransitionTable-v0", n_states=8, n_actions=2, obs_type="onehot")
 
 
-@AGENT
-@given(keywords(PONDER))
-def test_ponder_ppo_keywords(kwargs: dict[str, Any]) -> None:
-    env = gym.make("aisam/Parity-v0", n_bits=4)
-    model = call_or_aisam_error(
-        lambda: PonderPPO("MlpPolicy", env, **{**SMALL, **kwargs}), kwargs, ALIASES
-    )
-    if model is not None:
-        _learn(model)
+def _parity() -> gym.Env:
+    return gym.make("aisam/Parity-v0", n_bits=4)
 
 
+def _split_tables() -> Any:
+    return make_bonus("satiation", DummyVecEnv([_table, _table]), split=True)
+
+
+@pytest.mark.parametrize(
+    ("agent", "table", "make_env"),
+    [(PonderPPO, PONDER, _parity), (IntrinsicPPO, INTRINSIC, _split_tables)],
+    ids=["ponder_ppo", "intrinsic_ppo"],
+)
 @AGENT
-@given(keywords(INTRINSIC))
-def test_intrinsic_ppo_keywords(kwargs: dict[str, Any]) -> None:
-    venv = make_bonus("satiation", DummyVecEnv([_table, _table]), split=True)
+@given(data=st.data())
+def test_agent_keywords(
+    agent: type, table: dict[str, list[Any]], make_env: Any, data: st.DataObject
+) -> None:
+    kwargs = data.draw(keywords(table), label="kwargs")
+    env = make_env()
     model = call_or_aisam_error(
-        lambda: IntrinsicPPO("MlpPolicy", venv, **{**SMALL, **kwargs}), kwargs, ALIASES
+        lambda: agent("MlpPolicy", env, **{**SMALL, **kwargs}), kwargs, ALIASES
     )
     if model is not None:
         _learn(model)
