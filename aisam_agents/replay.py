@@ -15,7 +15,6 @@ mid-episode, its past cut off. A world-model agent masks (or cuts) a window at i
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from aisam_agents.errors import (
     check_real,
     resolve_device,
 )
-from aisam_agents.world_model.checkpoint import read_payload, space_from_dict, space_to_dict
+from aisam_agents.world_model.checkpoint import read_payload, read_spaces, spaces_entries
 from aisam_envs.atomic import atomic_write
 
 FORMAT = "aisam.sequence_replay"
@@ -260,8 +259,7 @@ class SequenceReplay:
         payload = {
             "format": FORMAT,
             "version": VERSION,
-            "observation_space": json.dumps(space_to_dict(self.observation_space)),
-            "action_space": json.dumps(space_to_dict(self.action_space)),
+            **spaces_entries(self.observation_space, self.action_space),
             "capacity": self.capacity,
             "n_envs": self.n_envs,
             "seed": self.seed,
@@ -288,8 +286,7 @@ class SequenceReplay:
         device_type = resolve_device(device).type  # a bad device is the caller's to fix
         payload = read_payload(path, FORMAT, VERSION, "replay file")
         try:
-            obs_space = space_from_dict(json.loads(payload["observation_space"]))
-            act_space = space_from_dict(json.loads(payload["action_space"]))
+            obs_space, act_space = read_spaces(payload)
             sizes = [payload[k] for k in ("capacity", "n_envs", "seed", "steps")]
             data, state = dict(payload["data"]), payload["generator"]
             same_device = payload["device_type"] == device_type

@@ -22,7 +22,7 @@ from aisam_agents.errors import CheckpointError, InvalidConfigError
 from aisam_agents.learnmax.salience import SalientEvent
 from aisam_agents.learnmax.vec import SpacesEnv, as_vec_env
 from aisam_agents.world_model import WorldModel, WorldModelConfig
-from aisam_agents.world_model.checkpoint import read_payload, space_from_dict, space_to_dict
+from aisam_agents.world_model.checkpoint import read_payload, read_spaces, spaces_entries
 from aisam_envs.atomic import atomic_write
 
 if TYPE_CHECKING:
@@ -52,8 +52,7 @@ def save_agent(agent: LearnMax, path: Path) -> None:
         "version": VERSION,
         "params": json.dumps({**agent.params, "seed": agent.seed}),
         "world_model_config": model.config.to_json(),
-        "observation_space": json.dumps(space_to_dict(agent.observation_space)),
-        "action_space": json.dumps(space_to_dict(agent.action_space)),
+        **spaces_entries(agent.observation_space, agent.action_space),
         "world_model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "model_optimizer": model.optimizer.state_dict(),
         "model_steps": model.steps_done,
@@ -78,8 +77,7 @@ def load_agent(cls: type[LearnMax], path: Path, env: Any, device: str) -> LearnM
     try:
         params = json.loads(payload["params"])
         config = WorldModelConfig.from_json(payload["world_model_config"])
-        obs_space = space_from_dict(json.loads(payload["observation_space"]))
-        act_space = space_from_dict(json.loads(payload["action_space"]))
+        obs_space, act_space = read_spaces(payload)
         seed = params.pop("seed")
         num_timesteps, imagined = (int(c) for c in payload["counters"])
     except (KeyError, TypeError, ValueError) as exc:

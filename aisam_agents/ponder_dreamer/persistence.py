@@ -15,7 +15,7 @@ from stable_baselines3.common.utils import get_device
 from aisam_agents.errors import CheckpointError, InvalidConfigError
 from aisam_agents.replay import SequenceReplay
 from aisam_agents.world_model import WorldModelConfig
-from aisam_agents.world_model.checkpoint import read_payload, space_from_dict, space_to_dict
+from aisam_agents.world_model.checkpoint import read_payload, read_spaces, spaces_entries
 
 __all__ = ["FORMAT", "VERSION", "PersistenceMixin"]
 
@@ -48,8 +48,7 @@ class PersistenceMixin:
             "version": VERSION,
             "config": json.dumps({**self.hparams, "seed": self.seed}),
             "world_model_config": self.world_model.config.to_json(),
-            "observation_space": json.dumps(space_to_dict(self.observation_space)),
-            "action_space": json.dumps(space_to_dict(self.action_space)),
+            **spaces_entries(self.observation_space, self.action_space),
             "state": self._state(),
             "counters": {
                 "num_timesteps": int(self.num_timesteps),
@@ -88,8 +87,7 @@ class PersistenceMixin:
         try:
             config = json.loads(payload["config"])
             wm_config = WorldModelConfig.from_json(payload["world_model_config"])
-            obs_space = space_from_dict(json.loads(payload["observation_space"]))
-            act_space = space_from_dict(json.loads(payload["action_space"]))
+            obs_space, act_space = read_spaces(payload)
             state, counters = payload["state"], payload["counters"]
             credit, generators = float(payload["train_credit"]), payload["generators"]
             if not isinstance(config, dict) or set(state) != set(_STATE):

@@ -51,6 +51,26 @@ def space_from_dict(data: dict[str, Any]) -> spaces.Space:
     raise CheckpointError(f"unknown space description {data!r}")
 
 
+def spaces_entries(observation_space: spaces.Space, action_space: spaces.Space) -> dict[str, str]:
+    """The checkpoint entries that store the two spaces: JSON strings of
+    :func:`space_to_dict`."""
+    return {
+        "observation_space": json.dumps(space_to_dict(observation_space)),
+        "action_space": json.dumps(space_to_dict(action_space)),
+    }
+
+
+def read_spaces(payload: dict[str, Any]) -> tuple[spaces.Space, spaces.Space]:
+    """The observation and action spaces :func:`spaces_entries` stored in ``payload``.
+
+    Raises:
+        KeyError, TypeError, ValueError: damaged entries (the caller names the file).
+        CheckpointError: a space description of no known type.
+    """
+    obs_space = space_from_dict(json.loads(payload["observation_space"]))
+    return obs_space, space_from_dict(json.loads(payload["action_space"]))
+
+
 def save_checkpoint(
     path: str | Path,
     config_json: str,
@@ -67,8 +87,7 @@ def save_checkpoint(
         "format": FORMAT,
         "version": VERSION,
         "config": config_json,
-        "observation_space": json.dumps(space_to_dict(observation_space)),
-        "action_space": json.dumps(space_to_dict(action_space)),
+        **spaces_entries(observation_space, action_space),
         "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
     }
     with atomic_write(path) as file:
@@ -105,8 +124,7 @@ def load_checkpoint(path: str | Path) -> tuple[str, spaces.Space, spaces.Space, 
     path = Path(path)
     payload = read_payload(path, FORMAT, VERSION, "world-model checkpoint")
     try:
-        obs_space = space_from_dict(json.loads(payload["observation_space"]))
-        act_space = space_from_dict(json.loads(payload["action_space"]))
+        obs_space, act_space = read_spaces(payload)
         config, state = payload["config"], payload["state_dict"]
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path} is a damaged world-model checkpoint ({exc})") from exc
