@@ -126,27 +126,25 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
         self.lambda_init = check_real("lambda_init", lambda_init)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
 
+    @property
+    def core_settings(self) -> dict[str, Any]:
+        """The PonderNet core's settings: its keywords, and the policy's saved with it."""
+        return {
+            "hidden_dim": self.hidden_dim,
+            "max_steps": self.max_steps,
+            "cell": self.cell,
+            "halt_epsilon": self.halt_epsilon,
+            "lambda_init": self.lambda_init,
+        }
+
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data.pop("net_arch", None)
-        data.update(
-            hidden_dim=self.hidden_dim,
-            max_steps=self.max_steps,
-            cell=self.cell,
-            halt_epsilon=self.halt_epsilon,
-            lambda_init=self.lambda_init,
-        )
+        data.update(self.core_settings)
         return data
 
     def _build_mlp_extractor(self) -> None:
-        self.mlp_extractor = PonderExtractor(
-            self.features_dim,
-            self.hidden_dim,
-            self.max_steps,
-            cell=self.cell,
-            halt_epsilon=self.halt_epsilon,
-            lambda_init=self.lambda_init,
-        )
+        self.mlp_extractor = PonderExtractor(self.features_dim, **self.core_settings)
 
     def _build(self, lr_schedule: Schedule) -> None:
         super()._build(lr_schedule)
