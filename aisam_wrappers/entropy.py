@@ -28,27 +28,19 @@ class Entropy(ModelBonus):
     """Intrinsic reward = predictive entropy of the model, before it learns the batch.
 
     Args:
-        observation_space, action_space, num_envs, model, train_batch: see
-            :class:`~aisam_wrappers.model_bonus.ModelBonus`.
+        args, kwargs: ``observation_space, action_space, num_envs, model, train_batch``,
+            see :class:`~aisam_wrappers.model_bonus.ModelBonus`.
         target: ``"transition"`` or ``"next_state"`` (needs ``Discrete`` actions).
     """
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        num_envs: int,
-        model: PredictiveModel,
-        train_batch: int = 1,
-        target: str = "transition",
-    ) -> None:
-        super().__init__(observation_space, action_space, num_envs, model, train_batch)
+    def __init__(self, *args: Any, target: str = "transition", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if not isinstance(target, str) or target not in TARGETS:
             raise InvalidConfigError(f"target must be one of {TARGETS}, got {target!r}")
-        if target == "next_state" and not isinstance(action_space, spaces.Discrete):
+        if target == "next_state" and not isinstance(self.action_space, spaces.Discrete):
             raise UnsupportedSpaceError(
-                f"target='next_state' averages over a Discrete action space, got {action_space}; "
-                "use target='transition'"
+                "target='next_state' averages over a Discrete action space, got "
+                f"{self.action_space}; use target='transition'"
             )
         self.target = target
 
