@@ -46,7 +46,7 @@ def __getattr__(name: str) -> Any:
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in _AGENTS_EXTRA:
             raise  # not a missing extra: a broken install, shown as it is
-        from aisam_agents.errors import MissingExtraError
+        from aisam_envs.errors import MissingExtraError
 
         raise MissingExtraError(exc.name or "", "agents") from exc
     globals()[name] = value  # later look-ups skip this function

@@ -14,7 +14,7 @@ import inspect
 from typing import Any
 
 from aisam_agents import AGENTS
-from aisam_agents.errors import InvalidConfigError, require_extra
+from aisam_envs.errors import InvalidConfigError, require_extra
 
 SB3_ALGOS = ("PPO", "A2C", "DQN", "SAC", "TD3", "DDPG")
 

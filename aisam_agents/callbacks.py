@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from aisam_agents.errors import CheckpointError, check_int, require_extra
+from aisam_agents.errors import CheckpointError
+from aisam_envs.errors import check_int, require_extra
 
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402  (after the check)

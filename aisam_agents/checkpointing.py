@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from aisam_agents.errors import CheckpointError, require_extra
+from aisam_agents.errors import CheckpointError
 from aisam_envs.atomic import atomic_write
+from aisam_envs.errors import require_extra
 
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.buffers import DictReplayBuffer, ReplayBuffer  # noqa: E402

@@ -46,7 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from aisam_agents.errors import InvalidConfigError, check_bool, check_int, check_real
+from aisam_envs.errors import InvalidConfigError, check_bool, check_int, check_real
 
 __all__ = ["add_options", "flags", "from_args", "option", "parse_kwargs", "validate"]
 

@@ -1,37 +1,16 @@
-"""The errors only ``aisam_agents`` raises, and the shared ones it re-exports.
+"""The errors only ``aisam_agents`` raises.
 
 Every error is an :class:`~aisam_envs.errors.AisamError`; bad settings are the one shared
 :class:`~aisam_envs.errors.InvalidConfigError` and a missing dependency the one
-:class:`~aisam_envs.errors.MissingExtraError`.
+:class:`~aisam_envs.errors.MissingExtraError`, both in :mod:`aisam_envs.errors` with the
+shared checks and :func:`~aisam_envs.errors.resolve_device`.
 """
 
 from __future__ import annotations
 
-from aisam_envs.errors import (
-    AisamError,
-    InvalidConfigError,
-    MissingExtraError,
-    check_bool,
-    check_device_name,
-    check_int,
-    check_real,
-    require_extra,
-    resolve_device,
-)
+from aisam_envs.errors import AisamError
 
-__all__ = [
-    "AisamAgentError",
-    "AisamError",
-    "CheckpointError",
-    "InvalidConfigError",
-    "MissingExtraError",
-    "check_bool",
-    "check_device_name",
-    "check_int",
-    "check_real",
-    "require_extra",
-    "resolve_device",
-]
+__all__ = ["AisamAgentError", "CheckpointError"]
 
 
 class AisamAgentError(AisamError):

@@ -36,7 +36,7 @@ from stable_baselines3.common.type_aliases import GymEnv
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError, check_int, check_real
+from aisam_agents.errors import CheckpointError
 from aisam_agents.object_state import encode, restore
 from aisam_agents.ppo_loop import HookedPPO, clip_values
 from aisam_agents.two_streams import (
@@ -47,6 +47,7 @@ from aisam_agents.two_streams import (
     IntrinsicRolloutBuffer,
     IntrinsicRolloutSamples,
 )
+from aisam_envs.errors import InvalidConfigError, check_int, check_real
 from aisam_wrappers import BonusMixer, find_bonus
 
 __all__ = ["IntrinsicPPO"]

@@ -22,7 +22,6 @@ from stable_baselines3.common.buffers import RolloutBufferSamples
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.ponder.loss import check_prior, ponder_loss
 from aisam_agents.ponder.policy import (
     PonderActorCriticPolicy,
@@ -37,6 +36,7 @@ from aisam_agents.ppo_loop import (
     clip_values,
     surrogate_losses,
 )
+from aisam_envs.errors import InvalidConfigError
 
 __all__ = ["PonderPPO"]
 

@@ -42,16 +42,16 @@ from stable_baselines3.common.type_aliases import GymEnv
 from stable_baselines3.common.utils import explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 
-from aisam_agents.errors import (
-    CheckpointError,
+from aisam_agents.errors import CheckpointError
+from aisam_agents.safe_load import plain_data, safe_custom_objects
+from aisam_envs.atomic import atomic_write
+from aisam_envs.errors import (
     InvalidConfigError,
     check_bool,
     check_device_name,
     check_int,
     check_real,
 )
-from aisam_agents.safe_load import plain_data, safe_custom_objects
-from aisam_envs.atomic import atomic_write
 
 __all__ = [
     "APPROX_KL",

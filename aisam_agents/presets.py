@@ -17,7 +17,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from aisam_agents.errors import InvalidConfigError, check_int, require_extra
+from aisam_envs.errors import InvalidConfigError, check_int, require_extra
 
 DEFAULT_ENV = "aisam/TransitionTable-v0"
 

@@ -24,15 +24,10 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from aisam_agents.errors import (
-    CheckpointError,
-    InvalidConfigError,
-    check_int,
-    check_real,
-    resolve_device,
-)
+from aisam_agents.errors import CheckpointError
 from aisam_agents.world_model.checkpoint import read_payload, read_spaces, spaces_entries
 from aisam_envs.atomic import atomic_write
+from aisam_envs.errors import InvalidConfigError, check_int, check_real, resolve_device
 
 FORMAT = "aisam.sequence_replay"
 VERSION = 1

@@ -32,7 +32,8 @@ from typing import Any, TypeVar
 
 from gymnasium import spaces
 
-from aisam_agents.errors import CheckpointError, require_extra
+from aisam_agents.errors import CheckpointError
+from aisam_envs.errors import require_extra
 
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402

@@ -38,12 +38,6 @@ from aisam_agents.algorithms import (
 from aisam_agents.callbacks import ExplorationMetrics
 from aisam_agents.checkpointing import FOLDER, Checkpointer
 from aisam_agents.cli_options import add_options, from_args, option, validate
-from aisam_agents.errors import (
-    InvalidConfigError,
-    check_device_name,
-    require_extra,
-    resolve_device,
-)
 from aisam_agents.presets import (
     DEFAULT_ENV,
     PRESETS,
@@ -53,6 +47,7 @@ from aisam_agents.presets import (
     register_ids,
 )
 from aisam_agents.resume import can_continue, checkpointer, load_model, restore_run, resume_state
+from aisam_envs.errors import InvalidConfigError, check_device_name, require_extra, resolve_device
 from aisam_wrappers import BONUSES, make_bonus
 
 require_extra("stable_baselines3", "agents")

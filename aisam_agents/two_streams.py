@@ -25,7 +25,7 @@ from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from aisam_agents.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError
 
 __all__ = [
     "IntrinsicActorCriticPolicy",

@@ -30,7 +30,7 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
-from aisam_agents.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError
 
 __all__ = ["GymnasiumToSB3VecEnv", "per_env_infos"]
 

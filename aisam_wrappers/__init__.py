@@ -21,6 +21,7 @@ only to wrap an SB3 ``VecEnv`` (both come with the "agents" extra).
 
 from __future__ import annotations
 
+from aisam_envs.errors import InvalidConfigError, MissingExtraError
 from aisam_wrappers.adapters import (
     BonusAdapter,
     IntrinsicRewardVectorWrapper,
@@ -34,8 +35,6 @@ from aisam_wrappers.count_model import DirichletCountModel
 from aisam_wrappers.entropy import Entropy, EntropyBonus
 from aisam_wrappers.errors import (
     AisamWrapperError,
-    InvalidConfigError,
-    MissingExtraError,
     OutOfSpaceError,
     RewardShapeError,
     UnsupportedSpaceError,

@@ -17,9 +17,9 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
+from aisam_envs.errors import InvalidConfigError, require_extra
 from aisam_wrappers.base import BonusMixer, IntrinsicReward, MixOptions
 from aisam_wrappers.batch import RowsView, Transitions
-from aisam_wrappers.errors import InvalidConfigError, require_extra
 
 #: ``(observation_space, action_space, num_envs) -> IntrinsicReward``
 RewardFactory = Callable[[spaces.Space, spaces.Space, int], IntrinsicReward]

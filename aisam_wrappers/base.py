@@ -19,9 +19,10 @@ from typing import TypedDict
 import numpy as np
 from gymnasium import spaces
 
+from aisam_envs.errors import InvalidConfigError, check_bool, check_real
 from aisam_wrappers._kernels import mix
 from aisam_wrappers.batch import Transitions
-from aisam_wrappers.errors import InvalidConfigError, RewardShapeError, check_bool, check_real
+from aisam_wrappers.errors import RewardShapeError
 from aisam_wrappers.normalize import ReturnNormalizer
 
 logger = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from aisam_envs.errors import InvalidConfigError, check_real
 from aisam_wrappers._kernels import count_transitions, dirichlet_entropy
 from aisam_wrappers.batch import Transitions
-from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError, check_real
+from aisam_wrappers.errors import UnsupportedSpaceError
 from aisam_wrappers.keys import discrete_offsets
 from aisam_wrappers.memory import TABLE_LIMIT, KeyedArrays
 

@@ -16,8 +16,9 @@ from typing import Any, Unpack
 import numpy as np
 from gymnasium import spaces
 
+from aisam_envs.errors import InvalidConfigError
 from aisam_wrappers.batch import Transitions
-from aisam_wrappers.errors import InvalidConfigError, UnsupportedSpaceError
+from aisam_wrappers.errors import UnsupportedSpaceError
 from aisam_wrappers.model_bonus import ModelBonus, ModelBonusOptions, wrap_model_bonus
 from aisam_wrappers.protocols import PredictiveModel
 

@@ -1,40 +1,17 @@
-"""The errors only ``aisam_wrappers`` raises, and the shared ones it re-exports.
+"""The errors only ``aisam_wrappers`` raises.
 
 Every error is an :class:`~aisam_envs.errors.AisamError`; bad settings are the one shared
 :class:`~aisam_envs.errors.InvalidConfigError` and a missing dependency the one
-:class:`~aisam_envs.errors.MissingExtraError`. ``except AisamWrapperError`` catches the
-errors about the data a bonus is fed (spaces, observations, rewards).
+:class:`~aisam_envs.errors.MissingExtraError`, both in :mod:`aisam_envs.errors` with the
+shared checks. ``except AisamWrapperError`` catches the errors about the data a bonus is
+fed (spaces, observations, rewards).
 """
 
 from __future__ import annotations
 
-from aisam_envs.errors import (
-    AisamError,
-    InvalidConfigError,
-    MissingExtraError,
-    check_bool,
-    check_device_name,
-    check_int,
-    check_real,
-    require_extra,
-    resolve_device,
-)
+from aisam_envs.errors import AisamError, InvalidConfigError
 
-__all__ = [
-    "AisamError",
-    "AisamWrapperError",
-    "InvalidConfigError",
-    "MissingExtraError",
-    "OutOfSpaceError",
-    "RewardShapeError",
-    "UnsupportedSpaceError",
-    "check_bool",
-    "check_device_name",
-    "check_int",
-    "check_real",
-    "require_extra",
-    "resolve_device",
-]
+__all__ = ["AisamWrapperError", "OutOfSpaceError", "RewardShapeError", "UnsupportedSpaceError"]
 
 
 class AisamWrapperError(AisamError):

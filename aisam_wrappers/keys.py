@@ -16,13 +16,9 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from aisam_envs.errors import InvalidConfigError, check_int
 from aisam_wrappers._kernels import first_outside
-from aisam_wrappers.errors import (
-    InvalidConfigError,
-    OutOfSpaceError,
-    UnsupportedSpaceError,
-    check_int,
-)
+from aisam_wrappers.errors import OutOfSpaceError, UnsupportedSpaceError
 
 #: ``key_fn(obs, infos) -> keys``: ``obs`` a batch ``(n, ...)``, ``infos`` a dict of
 #: per-env arrays; returns ``(n,)`` ints or ``(n, k)`` ints (rows are hashed to one key).

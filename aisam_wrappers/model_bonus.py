@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from gymnasium import spaces
 
+from aisam_envs.errors import InvalidConfigError, check_int, require_extra
 from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.base import IntrinsicReward, MixOptions
 from aisam_wrappers.batch import Transitions
 from aisam_wrappers.count_model import DirichletCountModel
-from aisam_wrappers.errors import InvalidConfigError, check_int, require_extra
 from aisam_wrappers.protocols import PredictiveModel
 
 if TYPE_CHECKING:

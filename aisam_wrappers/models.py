@@ -19,17 +19,17 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from aisam_wrappers.batch import Transitions
-from aisam_wrappers.encoding import FeatureEncoder
-from aisam_wrappers.errors import (
+from aisam_envs.errors import (
     InvalidConfigError,
-    UnsupportedSpaceError,
     check_bool,
     check_device_name,
     check_int,
     check_real,
     resolve_device,
 )
+from aisam_wrappers.batch import Transitions
+from aisam_wrappers.encoding import FeatureEncoder
+from aisam_wrappers.errors import UnsupportedSpaceError
 from aisam_wrappers.memory import TABLE_LIMIT
 from aisam_wrappers.normalize import RunningMeanStd
 

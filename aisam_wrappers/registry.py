@@ -16,9 +16,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from aisam_envs.errors import InvalidConfigError, check_bool
 from aisam_wrappers.base import MIX_OPTIONS
 from aisam_wrappers.entropy import EntropyBonus
-from aisam_wrappers.errors import InvalidConfigError, check_bool
 from aisam_wrappers.model_bonus import MODEL_BONUS_OPTIONS
 from aisam_wrappers.prediction_error import PredictionErrorBonus
 from aisam_wrappers.satiation import SatiationBonus, SatiationConfig

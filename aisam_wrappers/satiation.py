@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from aisam_envs.errors import InvalidConfigError, check_bool, check_int, check_real
 from aisam_wrappers._kernels import (
     EXPONENTIAL,
     HYPERBOLIC,
@@ -28,14 +29,7 @@ from aisam_wrappers._kernels import (
 from aisam_wrappers.adapters import wrap_bonus
 from aisam_wrappers.base import MIX_OPTIONS, IntrinsicReward
 from aisam_wrappers.batch import Transitions
-from aisam_wrappers.errors import (
-    InvalidConfigError,
-    OutOfSpaceError,
-    UnsupportedSpaceError,
-    check_bool,
-    check_int,
-    check_real,
-)
+from aisam_wrappers.errors import OutOfSpaceError, UnsupportedSpaceError
 from aisam_wrappers.keys import (
     KEY_RANGE_LIMIT,
     MAX_HASH_BITS,

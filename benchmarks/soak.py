@@ -57,8 +57,13 @@ class SoakResult:
 
     @property
     def growth_mib(self) -> float:
-        """Resident memory at the end minus its lowest value after warm-up."""
-        return self.rss_mib[-1] - min(self.rss_mib[self.warmup :])
+        """How much resident memory rose after warm-up: the highest sample of the later half
+        minus the highest of the earlier half. A leak raises every later peak; allocator
+        noise (samples swinging by some MiB around a flat level, as RND's batches do) does
+        not count, as it would in the last sample minus the lowest."""
+        after = self.rss_mib[self.warmup :]
+        half = len(after) // 2
+        return max(after[half:]) - max(after[:half])
 
     @property
     def ok(self) -> bool:

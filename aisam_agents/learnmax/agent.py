@@ -35,12 +35,6 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import configure_logger, is_vectorized_observation
 from stable_baselines3.common.vec_env import VecEnv
 
-from aisam_agents.errors import (
-    InvalidConfigError,
-    check_bool,
-    check_int,
-    check_real,
-)
 from aisam_agents.learnmax.checkpoint import load_agent, save_agent
 from aisam_agents.learnmax.criteria import EnsembleHeads, check_criterion, step_value
 from aisam_agents.learnmax.learner import OnlineLearner
@@ -50,6 +44,7 @@ from aisam_agents.learnmax.value import LeafValue
 from aisam_agents.learnmax.vec import as_vec_env
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.imagination import NextFrameDistribution
+from aisam_envs.errors import InvalidConfigError, check_bool, check_int, check_real
 
 _MAX_TARGETS = 32  # salient observations the search aims at (the newest)
 

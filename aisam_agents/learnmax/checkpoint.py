@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.learnmax.salience import SalientEvent
 from aisam_agents.learnmax.vec import SpacesEnv, as_vec_env
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.checkpoint import read_payload, read_spaces, spaces_entries
 from aisam_envs.atomic import atomic_write
+from aisam_envs.errors import InvalidConfigError
 
 if TYPE_CHECKING:
     from aisam_agents.learnmax.agent import LearnMax

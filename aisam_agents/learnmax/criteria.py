@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.world_model.imagination import NextFrameDistribution
+from aisam_envs.errors import InvalidConfigError
 
 CRITERIA = ("disagreement", "entropy", "reverse")
 

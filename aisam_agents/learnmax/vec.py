@@ -9,7 +9,7 @@ from gymnasium import spaces
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-from aisam_agents.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError
 
 
 def as_vec_env(env: Any) -> VecEnv:

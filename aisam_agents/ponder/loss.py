@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from aisam_agents.errors import InvalidConfigError, check_real
 from aisam_agents.ponder.module import PonderTrace
+from aisam_envs.errors import InvalidConfigError, check_real
 
 __all__ = ["PonderLoss", "check_prior", "geometric_log_prior", "kl_to_geometric", "ponder_loss"]
 

@@ -30,8 +30,9 @@ from stable_baselines3.common.torch_layers import (
 )
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 
-from aisam_agents.errors import AisamAgentError, InvalidConfigError, check_int, check_real
+from aisam_agents.errors import AisamAgentError
 from aisam_agents.ponder.module import PonderCore, PonderTrace, select_steps
+from aisam_envs.errors import InvalidConfigError, check_int, check_real
 
 __all__ = [
     "PonderActorCriticPolicy",

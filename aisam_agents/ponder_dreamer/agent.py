@@ -57,7 +57,6 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 from stable_baselines3.common.utils import safe_mean
 from torch import nn
 
-from aisam_agents.errors import InvalidConfigError, check_int, check_real
 from aisam_agents.ponder.loss import check_prior
 from aisam_agents.ponder_dreamer.history import History, history_features
 from aisam_agents.ponder_dreamer.networks import (
@@ -72,6 +71,7 @@ from aisam_agents.ponder_dreamer.returns import PercentileNormalizer, TwoHot
 from aisam_agents.ponder_dreamer.training import TrainingMixin
 from aisam_agents.replay import SequenceReplay
 from aisam_agents.world_model import WorldModel, WorldModelConfig
+from aisam_envs.errors import InvalidConfigError, check_int, check_real
 
 __all__ = ["DreamerModules", "PonderDreamer"]
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.world_model import WorldModel
+from aisam_envs.errors import InvalidConfigError
 
 __all__ = ["History", "history_features"]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from aisam_agents.errors import InvalidConfigError, check_int
 from aisam_agents.ponder.loss import ponder_loss
 from aisam_agents.ponder.module import PonderCore, PonderTrace, select_steps
+from aisam_envs.errors import InvalidConfigError, check_int
 
 __all__ = [
     "ActorLoss",

@@ -12,10 +12,11 @@ import torch
 from stable_baselines3.common.type_aliases import GymEnv
 from stable_baselines3.common.utils import get_device
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.replay import SequenceReplay
 from aisam_agents.world_model import WorldModelConfig
 from aisam_agents.world_model.checkpoint import read_payload, read_spaces, spaces_entries
+from aisam_envs.errors import InvalidConfigError
 
 __all__ = ["FORMAT", "VERSION", "PersistenceMixin"]
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aisam_agents.errors import InvalidConfigError, check_int, check_real
+from aisam_envs.errors import InvalidConfigError, check_int, check_real
 
 __all__ = ["PercentileNormalizer", "TwoHot", "lambda_returns", "symexp", "symlog"]
 

@@ -33,10 +33,10 @@ from typing import Any
 import torch
 
 from aisam_agents.cli_options import add_options, from_args, option, validate
-from aisam_agents.errors import InvalidConfigError, require_extra
 from aisam_agents.studies.table_fit import PointSpec, fit_point
 from aisam_agents.world_model.config import WorldModelConfig
 from aisam_agents.world_model.transformer import WorldTransformer
+from aisam_envs.errors import InvalidConfigError, require_extra
 
 REFERENCE_WIDTH = 64  # the width at which --lr applies unscaled
 CSV_NAME, CURVES_NAME, PLOT_NAME = "scaling.csv", "scaling_curves.csv", "scaling.png"

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from aisam_agents.errors import InvalidConfigError, check_device_name, resolve_device
+from aisam_envs.errors import InvalidConfigError, check_device_name, resolve_device
 
 # the values each annotation of WorldModelConfig accepts (a bool is no number here)
 _TYPES: dict[str, type | tuple[type, ...]] = {

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.world_model.tokenizers import check_ids
 from aisam_agents.world_model.transformer import KVCache, WorldOutput, WorldTransformer
+from aisam_envs.errors import InvalidConfigError
 
 PolicyOutput = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 Policy = Callable[[torch.Tensor, torch.Tensor], PolicyOutput]

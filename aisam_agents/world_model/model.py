@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError, check_int
+from aisam_agents.errors import CheckpointError
 from aisam_agents.world_model.checkpoint import load_checkpoint, save_checkpoint
 from aisam_agents.world_model.config import WorldModelConfig
 from aisam_agents.world_model.imagination import (
@@ -36,6 +36,7 @@ from aisam_agents.world_model.imagination import (
 )
 from aisam_agents.world_model.tokenizers import check_ids, make_tokenizer
 from aisam_agents.world_model.transformer import WorldTransformer, adamw
+from aisam_envs.errors import InvalidConfigError, check_int
 
 if TYPE_CHECKING:  # annotations only: importing the wrappers at run time would load numba
     from aisam_wrappers.batch import Transitions

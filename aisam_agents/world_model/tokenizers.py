@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.world_model.config import WorldModelConfig
 from aisam_agents.world_model.vqvae import VQVAE
+from aisam_envs.errors import InvalidConfigError
 
 
 def check_ids(x: torch.Tensor, n: int, name: str, start: int = 0) -> torch.Tensor:

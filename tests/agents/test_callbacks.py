@@ -15,7 +15,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 
 from aisam_agents.callbacks import COLUMNS, ExplorationMetrics
-from aisam_agents.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError
 from aisam_wrappers import SatiationBonus
 
 

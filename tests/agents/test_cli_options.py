@@ -17,7 +17,7 @@ from aisam_agents.cli_options import (
     parse_kwargs,
     validate,
 )
-from aisam_agents.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError
 
 
 def _positive(name: str, value: float) -> None:

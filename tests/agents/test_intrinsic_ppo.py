@@ -22,7 +22,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import obs_as_tensor
 
 import aisam_envs  # noqa: F401  (registers aisam/TransitionTable-v0)
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.intrinsic_ppo import IntrinsicPPO
 from aisam_agents.ponder_ppo import PonderPPO
 from aisam_agents.safe_load import safe_load
@@ -33,6 +33,7 @@ from aisam_agents.two_streams import (
     IntrinsicRolloutBuffer,
     continuing_gae,
 )
+from aisam_envs.errors import InvalidConfigError
 from aisam_wrappers import make_bonus
 
 SMALL = dict(n_steps=32, batch_size=64, n_epochs=2, device="cpu")

@@ -9,7 +9,7 @@ import pytest
 
 import aisam_agents
 from aisam_agents import algorithms
-from aisam_agents.errors import MissingExtraError
+from aisam_envs.errors import MissingExtraError
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:

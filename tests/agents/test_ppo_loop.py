@@ -13,8 +13,9 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import IdentityEnv, IdentityEnvBox
 from stable_baselines3.common.logger import configure
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.ppo_loop import HookedPPO, approx_kl, clip_values, surrogate_losses
+from aisam_envs.errors import InvalidConfigError
 
 KWARGS = dict(n_steps=32, batch_size=48, n_epochs=3, device="cpu")
 

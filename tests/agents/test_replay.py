@@ -7,8 +7,9 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.replay import SequenceReplay
+from aisam_envs.errors import InvalidConfigError
 
 # an observation records where it came from: (env, episode, step within the episode)
 OBS = spaces.Box(0, 10**6, (3,), dtype=np.int64)

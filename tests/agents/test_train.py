@@ -16,7 +16,7 @@ from aisam_agents import algorithms, presets
 from aisam_agents import train as train_mod
 from aisam_agents.cli import main
 from aisam_agents.cli_options import from_args
-from aisam_agents.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError
 
 TINY = ["--steps", "256", "--n-envs", "2", "--eval-freq", "128", "--eval-episodes", "1"]
 PPO_TINY = ["--algo-kwargs", "n_steps=64", "batch_size=64", "n_epochs=1"]

@@ -12,9 +12,9 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import aisam_envs  # noqa: F401  (registers the ids)
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.intrinsic_ppo import IntrinsicPPO
 from aisam_agents.vec_env import GymnasiumToSB3VecEnv, per_env_infos
+from aisam_envs.errors import InvalidConfigError
 from aisam_wrappers import make_bonus
 
 TABLE = "aisam/TransitionTable-v0"

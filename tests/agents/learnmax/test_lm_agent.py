@@ -11,9 +11,10 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 import aisam_envs  # noqa: F401  (registers the ids)
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.learnmax import LearnMax, SalientEvent
 from aisam_agents.world_model import WorldModel, WorldModelConfig
+from aisam_envs.errors import InvalidConfigError
 
 TABLE = "aisam/TransitionTable-v0"
 

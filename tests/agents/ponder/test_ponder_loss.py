@@ -7,13 +7,13 @@ import math
 import pytest
 import torch
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.ponder import (
     geometric_log_prior,
     halting_trace,
     kl_to_geometric,
     ponder_loss,
 )
+from aisam_envs.errors import InvalidConfigError
 
 
 def _trace(lambdas: list[float], halt_epsilon: float = 0.0):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.ponder import (
     PonderConfig,
     PonderCore,
@@ -17,6 +16,7 @@ from aisam_agents.ponder import (
     ponder_loss,
     select_steps,
 )
+from aisam_envs.errors import InvalidConfigError
 
 
 def _logit(p: float) -> float:

@@ -26,9 +26,10 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
 
 import aisam_envs  # noqa: F401  (registers aisam/Parity-v0)
-from aisam_agents.errors import AisamAgentError, CheckpointError, InvalidConfigError
+from aisam_agents.errors import AisamAgentError, CheckpointError
 from aisam_agents.ponder.policy import PonderActorCriticPolicy
 from aisam_agents.ponder_ppo import PonderPPO
+from aisam_envs.errors import InvalidConfigError
 from aisam_envs.parity import sample_parity
 
 SMALL = dict(n_steps=32, batch_size=64, n_epochs=2, device="cpu",

@@ -11,9 +11,10 @@ from gymnasium import spaces
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.ponder_dreamer import PonderDreamer
 from aisam_agents.world_model import WorldModel, WorldModelConfig
+from aisam_envs.errors import InvalidConfigError
 
 
 def _params(agent: PonderDreamer) -> list[torch.Tensor]:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.ponder_dreamer import PercentileNormalizer, TwoHot, lambda_returns, symexp, symlog
+from aisam_envs.errors import InvalidConfigError
 
 
 def test_lambda_returns_match_a_hand_computation() -> None:

@@ -12,10 +12,11 @@ import pytest
 import torch
 
 from aisam_agents.cli import main
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.studies import scaling
 from aisam_agents.studies.scaling import ScalingConfig, count_params, points, read_rows, sweep
 from aisam_agents.studies.table_fit import DeviceTable, build
+from aisam_envs.errors import InvalidConfigError
 from aisam_envs.table.tables import make_table
 
 TINY = dict(

@@ -12,9 +12,9 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from gymnasium import spaces
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.data import sequence_batch
+from aisam_envs.errors import InvalidConfigError
 from aisam_envs.table.tables import make_table
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from aisam_agents.errors import InvalidConfigError
 from aisam_agents.world_model.imagination import context_start
+from aisam_envs.errors import InvalidConfigError
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 

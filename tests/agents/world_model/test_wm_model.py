@@ -9,9 +9,10 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from aisam_agents.errors import CheckpointError, InvalidConfigError
+from aisam_agents.errors import CheckpointError
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.data import sequence_batch, transition_batch
+from aisam_envs.errors import InvalidConfigError
 from aisam_envs.table.tables import make_table
 from aisam_wrappers import Transitions
 
