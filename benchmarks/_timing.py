@@ -3,6 +3,7 @@ on a shared machine hits every side alike."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -24,3 +25,8 @@ def interleaved(timers: Sequence[Callable[[], T]], rounds: int) -> list[list[T]]
             i = (r + k) % n
             results[i].append(timers[i]())
     return results
+
+
+def spread(values: Sequence[float], fmt: str = ".1%") -> str:
+    """``median [min-max]`` of the rounds' values, each formatted with ``fmt``."""
+    return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}-{max(values):{fmt}}]"

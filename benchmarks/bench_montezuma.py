@@ -30,7 +30,7 @@ from collections.abc import Callable
 import ale_py
 import gymnasium as gym
 import numpy as np
-from _timing import interleaved
+from _timing import interleaved, spread
 
 import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_envs.montezuma import GAME, REDUCED_ACTIONS
@@ -113,10 +113,6 @@ def bench_vector(args: argparse.Namespace) -> tuple[list[float], list[float], fl
     return wall, cpu, steps_per_s
 
 
-def spread(ratios: list[float]) -> str:
-    return f"{statistics.median(ratios):7.1%} {min(ratios):7.1%} {max(ratios):7.1%}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000, help="single-env steps per round")
@@ -128,7 +124,7 @@ def main() -> None:
         f"aisam/Montezuma-Reduced-v0 vs raw ale-py {ale_py.__version__}, {args.rounds} rounds; "
         "ratio = our throughput / raw throughput (median, min, max over rounds)"
     )
-    header = f"{'measurement':34} {'median':>7} {'min':>7} {'max':>7}  target"
+    header = f"{'measurement':34} {'median [min-max]':>21}  target"
     print(header)
     print("-" * len(header))
     for obs_type in args.obs:
@@ -136,14 +132,14 @@ def main() -> None:
         for clock, ratios in (("wall", wall), ("CPU", cpu)):
             overhead = 1 / statistics.median(ratios) - 1
             print(
-                f"{f'single, obs_type={obs_type}, {clock}':34} {spread(ratios)}  "
+                f"{f'single, obs_type={obs_type}, {clock}':34} {spread(ratios):>21}  "
                 f"overhead {overhead:+.1%} (<= 5%)"
             )
         print(f"{'':34} ({steps_per_s:,.0f} steps/s ours)")
     wall, cpu, steps_per_s = bench_vector(args)
     label = f"vector, num_envs={args.num_envs}"
-    print(f"{label + ', wall':34} {spread(wall)}  >= 90% ({steps_per_s:,.0f} env steps/s ours)")
-    print(f"{label + ', CPU':34} {spread(cpu)}")
+    print(f"{label + ', wall':34} {spread(wall):>21}  >= 90% ({steps_per_s:,.0f} env steps/s ours)")
+    print(f"{label + ', CPU':34} {spread(cpu):>21}")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_envs.pokemon.env import ACTION_MEANINGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "envs"))
-from _timing import interleaved  # noqa: E402
+from _timing import interleaved, spread  # noqa: E402
 from homebrew_rom import build_rom  # noqa: E402
 
 ACTION_FREQ, PRESS_FRAMES = 24, 8
@@ -118,11 +118,6 @@ def bench_obs_type(
     env.close()
     pyboy.stop(save=False)
     return result
-
-
-def spread(values: list[float], fmt: str) -> str:
-    """``median [min-max]`` of the rounds."""
-    return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}-{max(values):{fmt}}]"
 
 
 def main() -> None:

@@ -237,16 +237,7 @@ def test_each_run_gets_a_fresh_folder_by_default(
     assert all(r.name.startswith("aisam_TransitionTable-v0-ppo-") for r in runs)
     for run in runs:
         names = {p.name for p in run.iterdir()}
-        assert names == {
-            "config.json",
-            "summary.json",
-            "model.zip",
-            "metrics.csv",
-            "tb",
-            "eval",
-            "best",
-            "checkpoints",
-        }
+        assert names == set(train_mod.RUN_FILES)  # config, summary, model, metrics, tb, ...
         assert len(list((run / "tb").iterdir())) == 1
 
 
