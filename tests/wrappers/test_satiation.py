@@ -349,7 +349,7 @@ def test_score_then_update_equals_compute_with_recovery() -> None:
         scored = split.score(Transitions(s, act, s, env_ids=ids))
         split.update(Transitions(s, act, s, env_ids=ids))
         np.testing.assert_allclose(
-            scored, fused.compute(Transitions(s, act, s, env_ids=ids)), rtol=1e-6
+            scored, fused.compute(Transitions(s, act, s, env_ids=ids)), **F32
         )
 
 
