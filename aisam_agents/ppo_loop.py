@@ -102,7 +102,7 @@ _SCHEDULES = ("learning_rate", "clip_range", "clip_range_vf")  # SB3 also takes 
 
 
 def check_ppo_settings(settings: Mapping[str, Any]) -> None:
-    """:class:`~aisam_agents.errors.InvalidConfigError` naming the first of SB3 PPO's own
+    """:class:`~aisam_envs.errors.InvalidConfigError` naming the first of SB3 PPO's own
     settings in ``settings`` that is impossible: ones SB3 would take silently (a ``gamma``
     outside [0, 1], a ``max_grad_norm`` of 0 that stops learning, a negative ``clip_range``)
     or fail on deep inside torch (a string ``ent_coef``, a NaN ``learning_rate``)."""
@@ -307,7 +307,7 @@ class HookedPPO(PPO):
         As with SB3, a path that does not exist is retried with ``.zip`` appended. The file
         is read once more beforehand to check it (a model file is small). ``kwargs``
         override saved attributes, as in SB3; :meth:`check_overrides` checks them as the
-        constructor would (:class:`~aisam_agents.errors.InvalidConfigError`), and the loaded
+        constructor would (:class:`~aisam_envs.errors.InvalidConfigError`), and the loaded
         model's :meth:`_on_load` reads what the algorithm saved besides SB3's.
         """
         cls.check_overrides(kwargs)
@@ -334,7 +334,7 @@ class HookedPPO(PPO):
 
     @classmethod
     def check_overrides(cls, overrides: dict[str, Any]) -> None:
-        """:class:`~aisam_agents.errors.InvalidConfigError` unless the attributes ``load``
+        """:class:`~aisam_envs.errors.InvalidConfigError` unless the attributes ``load``
         is asked to override are valid (PPO's, by :func:`check_ppo_settings`; subclasses
         add theirs)."""
         check_ppo_settings(overrides)
