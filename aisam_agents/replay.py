@@ -33,6 +33,10 @@ FORMAT = "aisam.sequence_replay"
 VERSION = 1
 _COLUMNS = ("obs", "actions", "rewards", "dones", "terminated", "is_first")
 
+#: the largest capacity a replay (an agent's ``buffer_size``) takes, in steps: beyond it no
+#: machine's memory holds even one byte a step
+MAX_BUFFER = 2**40
+
 
 @dataclass(frozen=True)
 class SequenceBatch:
@@ -88,7 +92,7 @@ class SequenceReplay:
         seed: int = 0,
     ) -> None:
         self.n_envs = check_int("n_envs", n_envs, 1)
-        self.capacity = check_int("capacity", capacity, self.n_envs)
+        self.capacity = check_int("capacity", capacity, self.n_envs, MAX_BUFFER)
         self.seed = check_int("seed", seed, 0, 2**63 - 1)
         _check_space("observation_space", observation_space)
         _check_space("action_space", action_space)
@@ -107,7 +111,13 @@ class SequenceReplay:
         self.generator = torch.Generator(self.device).manual_seed(self.seed)
 
     def _empty(self, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-        return torch.empty(shape, dtype=dtype, device=self.device)
+        try:
+            return torch.empty(shape, dtype=dtype, device=self.device)
+        except (RuntimeError, MemoryError) as exc:  # torch's "can't allocate": say which setting
+            raise InvalidConfigError(
+                f"a replay of capacity {self.capacity:,} steps ({shape} {dtype}) does not fit "
+                f"in memory on {self.device}: lower the capacity (an agent's buffer_size)"
+            ) from exc
 
     def __len__(self) -> int:
         """Steps stored over all envs."""

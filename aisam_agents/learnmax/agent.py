@@ -42,6 +42,7 @@ from aisam_agents.learnmax.salience import SalienceDetector, SalientEvent
 from aisam_agents.learnmax.search import Scorer, SearchResult, beam_search
 from aisam_agents.learnmax.value import LeafValue
 from aisam_agents.learnmax.vec import as_vec_env
+from aisam_agents.replay import MAX_BUFFER
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_agents.world_model.imagination import NextFrameDistribution
 from aisam_envs.errors import InvalidConfigError, check_bool, check_int, check_real
@@ -184,7 +185,7 @@ class LearnMax:
             "epsilon": check_real("epsilon", epsilon),
             "train_ratio": check_real("train_ratio", train_ratio),
             "batch_size": check_int("batch_size", batch_size, 1),
-            "buffer_size": check_int("buffer_size", buffer_size, 1),
+            "buffer_size": check_int("buffer_size", buffer_size, 1, MAX_BUFFER),
             "learning_starts": check_int("learning_starts", learning_starts, 0),
             "n_heads": check_int("n_heads", n_heads, 2),
             "head_hidden": check_int("head_hidden", head_hidden, 1),

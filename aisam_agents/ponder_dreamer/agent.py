@@ -69,7 +69,7 @@ from aisam_agents.ponder_dreamer.networks import (
 from aisam_agents.ponder_dreamer.persistence import PersistenceMixin
 from aisam_agents.ponder_dreamer.returns import PercentileNormalizer, TwoHot
 from aisam_agents.ponder_dreamer.training import TrainingMixin
-from aisam_agents.replay import SequenceReplay
+from aisam_agents.replay import MAX_BUFFER, SequenceReplay
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_envs.errors import InvalidConfigError, check_int, check_real
 
@@ -210,12 +210,14 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
         ):
             if check_real(name, value) < 0:
                 raise InvalidConfigError(f"{name} must be >= 0, got {value}")
-        check_prior(lambda_p, ponder_beta)
+        check_prior(lambda_p, ponder_beta, beta_name="ponder_beta")
+        if seed is not None:
+            check_int("seed", seed, 0, 2**32 - 1)  # numpy's seed range
         self.hparams: dict[str, Any] = dict(
             actor=actor,
             learning_rate=float(learning_rate),
             critic_learning_rate=float(critic_learning_rate),
-            buffer_size=check_int("buffer_size", buffer_size, 1),
+            buffer_size=check_int("buffer_size", buffer_size, 1, MAX_BUFFER),
             learning_starts=check_int("learning_starts", learning_starts, 0),
             batch_size=check_int("batch_size", batch_size, 1),
             seq_len=None if seq_len is None else check_int("seq_len", seq_len, 1),

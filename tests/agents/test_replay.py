@@ -185,7 +185,7 @@ def test_bad_steps_give_clear_errors_and_store_nothing(edit: dict, match: str) -
 @pytest.mark.parametrize(
     ("build", "match"),
     [
-        (lambda: SequenceReplay(2, OBS, spaces.Discrete(4), n_envs=3), "capacity must be >= 3"),
+        (lambda: SequenceReplay(2, OBS, spaces.Discrete(4), n_envs=3), r"capacity must be in \[3"),
         (lambda: SequenceReplay(10, OBS, spaces.Discrete(4), n_envs=0), "n_envs must be >= 1"),
         (lambda: SequenceReplay(10, spaces.Dict({}), spaces.Discrete(4)), "Discrete or Box"),
         (lambda: SequenceReplay(10, OBS, spaces.Discrete(4), seed=-1), "seed"),

@@ -124,3 +124,73 @@ def test_world_model_config_keywords(kwargs: dict[str, Any]) -> None:
     if config is not None:
         assert WorldModelConfig.from_json(config.to_json()) == config
         assert np.isfinite(config.learning_rate)
+
+
+LEARNMAX = {
+    "horizon": [1, 2],
+    "width": [1, 3],
+    "criterion": ["disagreement", "entropy", "reverse"],
+    "reward_coef": [0.0, 1.0],
+    "epsilon": [0.05, 0.0, 1.0],
+    "train_ratio": [0.5, 2.0],
+    "batch_size": [4, 8],
+    "buffer_size": [64, 1000],
+    "learning_starts": [0, 8],
+    "n_heads": [2, 5],
+    "head_hidden": [8, 16],
+    "prior_scale": [1.0, 0.0],
+    "head_learning_rate": [1e-3],
+    "leaf_value": [False, True],
+    "discount": [1.0, 0.9],
+    "salience_threshold": [4.0, 1.0],
+    "plan_to_salient": [False, True],
+    "salient_coef": [1.0],
+    "max_salient_events": [10, 1000],
+    "seed": [0, 1],
+}
+PONDER_DREAMER = {
+    "actor": ["ponder", "mlp"],
+    "learning_rate": [3e-4],
+    "critic_learning_rate": [3e-4],
+    "buffer_size": [64, 1000],
+    "learning_starts": [0, 8],
+    "batch_size": [2, 4],
+    "seq_len": [None, 4],
+    "train_ratio": [1.0, 4.0],
+    "horizon": [1, 3],
+    "gamma": [0.997, 0.9],
+    "lam": [0.95, 0.0, 1.0],
+    "ent_coef": [3e-4, 0.0],
+    "critic_hidden": [8, 16],
+    "n_bins": [15, 255],
+    "slow_critic_rate": [0.02, 1.0],
+    "return_ema_rate": [0.01],
+    "ponder_hidden": [8],
+    "ponder_max_steps": [1, 3],
+    "lambda_p": [0.25, 0.5],
+    "ponder_beta": [0.01, 0.0],
+    "intrinsic_coef": [0.0, 1.0],
+    "seed": [0, 1],
+}
+
+
+@pytest.mark.parametrize(
+    ("agent", "table"),
+    [("LearnMax", LEARNMAX), ("PonderDreamer", PONDER_DREAMER)],
+    ids=["learnmax", "ponder_dreamer"],
+)
+@settings(FAST, max_examples=25)
+@given(data=st.data())
+def test_model_based_agent_keywords(
+    agent: str, table: dict[str, list[Any]], data: st.DataObject
+) -> None:
+    import aisam_agents
+
+    cls = getattr(aisam_agents, agent)
+    kwargs = data.draw(keywords(table), label="kwargs")
+    config = WorldModelConfig.preset("tiny", device="cpu")
+    model = call_or_aisam_error(
+        lambda: cls("auto", _table(), world_model=config, device="cpu", **kwargs), kwargs
+    )
+    if model is not None:
+        model.learn(16)  # a few steps: settings that build must also run
