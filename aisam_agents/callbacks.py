@@ -294,9 +294,10 @@ class ExplorationMetrics(BaseCallback):
     def _truncate_csv(self, last_step: int) -> None:
         """Keeps the CSV's header and rows up to ``last_step``."""
         assert self.csv_path is not None
+        header = ",".join(COLUMNS) + "\r\n"
         with self.csv_path.open(newline="") as file:
-            lines = file.read().splitlines(keepends=True)
-        if not lines or lines[0] != ",".join(COLUMNS) + "\r\n":
+            lines = file.read().splitlines(keepends=True) or [header]  # killed before a row
+        if lines[0] != header:
             raise CheckpointError(f"{self.csv_path} is not this callback's CSV: cannot append")
         rows = [line for line in lines[1:] if line.endswith("\n")]  # a cut-off row: dropped
         kept = [row for row in rows if int(row.split(",", 1)[0]) <= last_step]

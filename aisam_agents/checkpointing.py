@@ -29,6 +29,7 @@ import io
 import logging
 import random
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ from aisam_envs.errors import require_extra
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.buffers import DictReplayBuffer, ReplayBuffer  # noqa: E402
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm  # noqa: E402
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ VERSION = 1
 KEEP = 2
 FOLDER = "checkpoints"
 _NAME = re.compile(r"step-(\d+)\.pt")
+#: the name a checkpointed model file is saved and loaded under (SB3 appends .zip otherwise)
+MODEL_FILE = "model.zip"
 #: the replay buffer's arrays a checkpoint holds (its filled part)
 _REPLAY_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
 
@@ -136,10 +141,12 @@ def latest_checkpoint(folder: Path) -> dict[str, Any]:
 
 
 def model_bytes(model: Any) -> torch.Tensor:
-    """``model.save`` (SB3's zip: weights, optimiser, settings) as a uint8 tensor."""
-    buffer = io.BytesIO()
-    model.save(buffer)
-    return _as_tensor(buffer.getvalue())
+    """The file ``model.save`` writes (SB3's zip, or an agent's own weights-only file) as a
+    uint8 tensor."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / MODEL_FILE
+        model.save(path)
+        return _as_tensor(path.read_bytes())
 
 
 def rng_state(model: Any) -> dict[str, Any]:
@@ -209,7 +216,8 @@ def set_replay_state(model: Any, state: dict[str, Any] | None) -> None:
 class Checkpointer(BaseCallback):
     """Saves a checkpoint at the start of a rollout once ``every`` env steps have passed
     since the last one: the model has then taken every update of the steps so far and
-    holds no half-collected rollout.
+    holds no half-collected rollout. An agent outside SB3's rollout loops (LearnMax,
+    PonderDreamer: they learn as they step) is checkpointed after the env step instead.
 
     Args:
         folder: where the checkpoints go (``OUT/checkpoints``).
@@ -225,13 +233,21 @@ class Checkpointer(BaseCallback):
         super().__init__(verbose=0)
         self.folder, self.every, self._state, self.last = folder, every, state, last
 
+    def _init_callback(self) -> None:
+        self._after_step = not isinstance(self.model, OnPolicyAlgorithm | OffPolicyAlgorithm)
+
     def _on_rollout_start(self) -> None:
+        self._save_if_due()
+
+    def _on_step(self) -> bool:
+        if self._after_step:
+            self._save_if_due()
+        return True
+
+    def _save_if_due(self) -> None:
         step = self.model.num_timesteps
         if step // self.every > self.last // self.every:
             self.save(step)
-
-    def _on_step(self) -> bool:
-        return True
 
     def save(self, step: int) -> Path:
         """Writes the checkpoint of ``step`` now."""

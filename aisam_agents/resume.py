@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import io
 import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aisam_agents.checkpointing import (
     FOLDER,
+    MODEL_FILE,
     Checkpointer,
     latest_checkpoint,
     set_replay_state,
@@ -181,8 +182,10 @@ def load_model(algo_cls: type, config: TrainConfig, venv: Any, checkpoint: dict[
         raise CheckpointError(
             f"--algo {config.algo} cannot continue a run: its learn takes no reset_num_timesteps"
         )
-    file = io.BytesIO(checkpoint["model"].numpy().tobytes())
-    return safe_load(algo_cls, file, env=venv, device=config.device)  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / MODEL_FILE
+        path.write_bytes(checkpoint["model"].numpy().tobytes())
+        return safe_load(algo_cls, path, env=venv, device=config.device)  # type: ignore[arg-type]
 
 
 def restore_run(run: Run, checkpoint: dict[str, Any]) -> None:

@@ -128,6 +128,8 @@ def safe_load(
     this way by themselves (their ``load`` takes ``trusted=`` too). ``kwargs`` go to the
     class's ``load``.
     """
+    if getattr(algo_cls, "weights_only_files", False):  # its own format: nothing is unpickled
+        return algo_cls.load(path, env=env, **kwargs)
     if "trusted" in inspect.signature(algo_cls.load).parameters:
         kwargs["trusted"] = trusted
     elif not trusted:

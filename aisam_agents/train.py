@@ -405,7 +405,10 @@ class Run:
 
     def learn(self, steps: int, progress_bar: bool = False) -> None:
         """Trains ``steps`` more env steps with the run's callbacks, continuing the step
-        count, episodes and logs of the previous call (or of the resumed run)."""
+        count, episodes and logs of the previous call (or of the resumed run). Nothing when
+        ``steps`` is 0 (a run checkpointed at its last step)."""
+        if steps <= 0:
+            return
         kwargs: dict[str, Any] = {}
         if can_continue(self.model):
             kwargs["reset_num_timesteps"] = False

@@ -125,6 +125,9 @@ class LearnMax:
             ``H``/``K`` < 1, ``train_ratio`` <= 0, an unknown criterion or policy.
     """
 
+    #: its files are read with ``torch.load(weights_only=True)``: loading runs no code
+    weights_only_files = True
+
     policy_aliases: dict[str, str] = {
         "auto": "search",
         "MlpPolicy": "search",

@@ -136,6 +136,9 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
     ``rollout/ponder_steps`` (when acting), ``rollout/ep_rew_mean`` and ``time/*``.
     """
 
+    #: its files are read with ``torch.load(weights_only=True)``: loading runs no code
+    weights_only_files = True
+
     def __init__(
         self,
         policy: str,

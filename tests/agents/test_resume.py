@@ -180,8 +180,10 @@ def test_resume_refuses_options_that_change_the_run_and_a_finished_run(
         {"algo": "dqn", "algo_kwargs": {"learning_starts": 64, "buffer_size": 2000}},
         {"algo": "intrinsic_ppo", "bonus": "prediction-error"},
         {"algo": "a2c", "algo_kwargs": {"n_steps": 32}, "bonus": "entropy"},
+        {"algo": "learnmax", "algo_kwargs": {"learning_starts": 32, "batch_size": 4}},
+        {"algo": "ponder_dreamer", "algo_kwargs": {"learning_starts": 32, "horizon": 3}},
     ],
-    ids=["dqn", "intrinsic_ppo", "a2c"],
+    ids=["dqn", "intrinsic_ppo", "a2c", "learnmax", "ponder_dreamer"],
 )
 def test_every_kind_of_algorithm_resumes_with_its_state(
     tmp_path: Path, settings: dict[str, object]
