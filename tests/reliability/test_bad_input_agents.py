@@ -1,9 +1,11 @@
 """Property-based bad input for the agents: any keywords of ``PonderPPO``, ``IntrinsicPPO``
-(theirs and PPO's) and ``WorldModelConfig`` either work (and then a short ``learn`` runs
+(theirs and PPO's), ``LearnMax``, ``PonderDreamer`` (all of theirs, read from their
+signatures) and ``WorldModelConfig`` either work (and then a short ``learn`` runs
 with finite losses) or raise an aisam error that names the argument."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import gymnasium as gym
@@ -126,68 +128,39 @@ def test_world_model_config_keywords(kwargs: dict[str, Any]) -> None:
         assert np.isfinite(config.learning_rate)
 
 
-LEARNMAX = {
-    "horizon": [1, 2],
-    "width": [1, 3],
-    "criterion": ["disagreement", "entropy", "reverse"],
-    "reward_coef": [0.0, 1.0],
-    "epsilon": [0.05, 0.0, 1.0],
-    "train_ratio": [0.5, 2.0],
-    "batch_size": [4, 8],
-    "buffer_size": [64, 1000],
-    "learning_starts": [0, 8],
-    "n_heads": [2, 5],
-    "head_hidden": [8, 16],
-    "prior_scale": [1.0, 0.0],
-    "head_learning_rate": [1e-3],
-    "leaf_value": [False, True],
-    "discount": [1.0, 0.9],
-    "salience_threshold": [4.0, 1.0],
-    "plan_to_salient": [False, True],
-    "salient_coef": [1.0],
-    "max_salient_events": [10, 1000],
-    "seed": [0, 1],
-}
-PONDER_DREAMER = {
-    "actor": ["ponder", "mlp"],
-    "learning_rate": [3e-4],
-    "critic_learning_rate": [3e-4],
-    "buffer_size": [64, 1000],
-    "learning_starts": [0, 8],
-    "batch_size": [2, 4],
-    "seq_len": [None, 4],
-    "train_ratio": [1.0, 4.0],
-    "horizon": [1, 3],
-    "gamma": [0.997, 0.9],
-    "lam": [0.95, 0.0, 1.0],
-    "ent_coef": [3e-4, 0.0],
-    "critic_hidden": [8, 16],
-    "n_bins": [15, 255],
-    "slow_critic_rate": [0.02, 1.0],
-    "return_ema_rate": [0.01],
-    "ponder_hidden": [8],
-    "ponder_max_steps": [1, 3],
-    "lambda_p": [0.25, 0.5],
-    "ponder_beta": [0.01, 0.0],
-    "intrinsic_coef": [0.0, 1.0],
-    "seed": [0, 1],
-}
+def _signature_keywords(cls: type, alternatives: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Every keyword of ``cls`` with a default (but the env plumbing): its default and the
+    given alternatives, so that a keyword added to the agent is fuzzed too."""
+    skip = {"world_model", "tensorboard_log", "verbose", "device", "_init_setup_model"}
+    params = inspect.signature(cls.__init__).parameters.items()
+    return {
+        name: [param.default, *alternatives.get(name, [])]
+        for name, param in params
+        if param.default is not inspect.Parameter.empty and name not in skip
+    }
 
 
 @pytest.mark.parametrize(
-    ("agent", "table"),
-    [("LearnMax", LEARNMAX), ("PonderDreamer", PONDER_DREAMER)],
+    ("agent", "alternatives"),
+    [
+        ("LearnMax", {"criterion": ["entropy", "reverse"], "leaf_value": [True],
+                      "plan_to_salient": [True], "horizon": [1, 2], "width": [1, 3],
+                      "batch_size": [4], "learning_starts": [0]}),
+        ("PonderDreamer", {"actor": ["mlp"], "seq_len": [4], "horizon": [1, 3],
+                           "lam": [0.0, 1.0], "n_bins": [15], "batch_size": [2],
+                           "learning_starts": [0], "intrinsic_coef": [1.0]}),
+    ],
     ids=["learnmax", "ponder_dreamer"],
-)
+)  # fmt: skip
 @settings(FAST, max_examples=25)
 @given(data=st.data())
 def test_model_based_agent_keywords(
-    agent: str, table: dict[str, list[Any]], data: st.DataObject
+    agent: str, alternatives: dict[str, list[Any]], data: st.DataObject
 ) -> None:
     import aisam_agents
 
     cls = getattr(aisam_agents, agent)
-    kwargs = data.draw(keywords(table), label="kwargs")
+    kwargs = data.draw(keywords(_signature_keywords(cls, alternatives)), label="kwargs")
     config = WorldModelConfig.preset("tiny", device="cpu")
     model = call_or_aisam_error(
         lambda: cls("auto", _table(), world_model=config, device="cpu", **kwargs), kwargs
