@@ -41,8 +41,11 @@ class Preset:
         frame_stack: frames stacked for the policy (0: none).
         evaluations: evaluations per run when ``--eval-freq`` is not given (0: none).
         eval_episodes: episodes per evaluation when ``--eval-episodes`` is not given.
-        vec_env: ``"dummy"`` (all envs in this process) or ``"subproc"`` (one process
-            per env, so stepping uses the machine's cores).
+        vec_env: ``"dummy"`` (all envs in this process), ``"subproc"`` (one process
+            per env, so stepping uses the machine's cores) or ``"native"`` (the env's own
+            vector env, ``gym.make_vec(id, n, vectorization_mode="vector_entry_point")``,
+            which does its own preprocessing: no ``AtariWrapper`` or frame stack then).
+        vector_kwargs: keywords of the env's vector entry point that ``"native"`` adds.
     """
 
     ids: tuple[str, ...]
@@ -55,6 +58,7 @@ class Preset:
     evaluations: int = 10
     eval_episodes: int = 5
     vec_env: str = "dummy"
+    vector_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def matches(self, env_id: str) -> bool:
         """Whether ``env_id`` is one of this preset's ids."""
@@ -67,6 +71,21 @@ PRESETS: dict[str, Preset] = {
         ids=(DEFAULT_ENV,),
         summary="a 10-state combination lock (the built-in job)",
         env_kwargs={"n_states": 10, "n_actions": 3, "kind": "lock"},
+    ),
+    "montezuma": Preset(
+        ids=("aisam/Montezuma-Reduced-v0",),
+        summary="its own vector env (MontezumaRoomsVectorEnv: one ALE per env in worker "
+        "processes, the Atari preprocessing of ale-py's vector env: no-op and FIRE starts, "
+        "frame skip, 84x84 grey, 4-frame stack, clipped rewards for the policy; true score "
+        "and rooms in info), CnnPolicy, no evaluation unless --eval-freq is given; "
+        "--vec-env dummy or subproc: the atari preset's AtariWrapper instead",
+        policies=("CnnPolicy", "CnnLstmPolicy"),
+        atari=True,
+        frame_stack=4,
+        evaluations=0,
+        eval_episodes=1,
+        vec_env="native",
+        vector_kwargs={"ram_info": True, "autoreset_mode": "SameStep"},
     ),
     "atari": Preset(
         ids=("aisam/Montezuma-*", "ALE/*", "*NoFrameskip-v4"),

@@ -41,6 +41,7 @@ from aisam_agents.cli_options import add_options, from_args, option, validate
 from aisam_agents.presets import (
     DEFAULT_ENV,
     PRESETS,
+    Preset,
     find_preset,
     make_env_fn,
     presets_help,
@@ -114,7 +115,8 @@ class TrainConfig:
         bonus_kwargs: keyword arguments of the bonus (e.g. curve=exponential).
         total_steps: environment steps to train for, rounded up to whole rollouts.
         n_envs: parallel envs.
-        vec_env: dummy (all envs in this process) or subproc (one process per env).
+        vec_env: dummy (all envs in this process), subproc (one process per env) or
+            native (the env's own vector env, where it has one).
         seed: seeds envs, algorithm and bonus.
         eval_freq: evaluate every this many env steps, on the env without the bonus
             (0: never).
@@ -142,7 +144,9 @@ class TrainConfig:
     bonus_kwargs: dict[str, Any] = option(default_factory=dict)
     total_steps: int = option(30_000, flag="--steps", low=1)
     n_envs: int = option(8, low=1)
-    vec_env: str | None = option(None, choices=("dummy", "subproc"), default_text="the preset's")
+    vec_env: str | None = option(
+        None, choices=("dummy", "subproc", "native"), default_text="the preset's"
+    )
     seed: int = option(0, low=0)
     eval_freq: int | None = option(
         None, low=0, default_text="the preset's: 10 evaluations per run, none for Atari"
@@ -284,6 +288,8 @@ def make_vec_env(config: TrainConfig, n_envs: int, seed: int, vec_env: str) -> A
             f"unknown --env {config.env_id!r}; {hint}see `aisam envs` for aisam's ids"
         )
     _, preset = find_preset(config.preset, config.env_id)
+    if vec_env == "native":
+        return make_native_vec_env(config, preset, n_envs, seed)
     make = make_env_fn(config.env_id, config.env_kwargs or {}, preset.atari)
     if vec_env == "subproc" and n_envs > 1:
         built("--env-kwargs", make).close()  # a bad setting is found here, not in a worker
@@ -292,6 +298,38 @@ def make_vec_env(config: TrainConfig, n_envs: int, seed: int, vec_env: str) -> A
         venv = built("--env-kwargs", DummyVecEnv, [make] * n_envs)
     venv.seed(seed)
     return VecFrameStack(venv, preset.frame_stack) if preset.frame_stack else venv
+
+
+def make_native_vec_env(config: TrainConfig, preset: Preset, n_envs: int, seed: int) -> Any:
+    """The env's own vector env (``vector_entry_point``) as an SB3 ``VecEnv``.
+
+    The vector env preprocesses for itself (the Montezuma one as ale-py's does), so no
+    ``AtariWrapper`` or frame stack is added; the adapter logs episodes as ``Monitor``
+    does, with the true score where the env reports ``info["raw_reward"]``.
+    """
+    import gymnasium as gym
+
+    from aisam_agents.vec_env import GymnasiumToSB3VecEnv
+
+    if gym.spec(config.env_id).vector_entry_point is None:
+        raise InvalidConfigError(
+            f"--vec-env native: {config.env_id} has no vector env of its own; "
+            "choose --vec-env dummy or subproc"
+        )
+    if preset.atari and preset.vec_env != "native":
+        raise InvalidConfigError(
+            f"--vec-env native: the {config.preset} preset's score would be the clipped "
+            "reward of ale-py's vector env; choose --vec-env dummy or subproc "
+            "(aisam/Montezuma-Reduced-v0 steps natively by default)"
+        )
+    kwargs = {**preset.vector_kwargs, **(config.env_kwargs or {})}
+    venv = built(
+        "--env-kwargs", gym.make_vec, config.env_id, n_envs,
+        vectorization_mode="vector_entry_point", **kwargs,
+    )  # fmt: skip
+    sb3_venv = GymnasiumToSB3VecEnv(venv)
+    sb3_venv.seed(seed)
+    return sb3_venv
 
 
 def build_model(algo_cls: type, config: TrainConfig, venv: Any, tensorboard_log: Path) -> Any:
@@ -350,7 +388,9 @@ def _evaluator(
         note = f"--eval-freq {config.eval_freq:,} is more than the run's {steps:,} steps"
         log.info("no evaluation: %s", note)
         return None, note
-    eval_env = make_vec_env(config, 1, config.seed + 10_000, "dummy")
+    eval_env = make_vec_env(
+        config, 1, config.seed + 10_000, "native" if config.vec_env == "native" else "dummy"
+    )
     evaluator_cls = EvalCallback
     if "action_masks" in inspect.signature(model.predict).parameters:
         evaluator_cls = require_extra(

@@ -385,7 +385,7 @@ def test_presets_are_found_by_env_id_and_explicit_options_win() -> None:
 
     for env_id, name in [
         ("aisam/TransitionTable-v0", "table"),
-        ("aisam/Montezuma-Reduced-v0", "atari"),
+        ("aisam/Montezuma-Reduced-v0", "montezuma"),
         ("aisam/Montezuma-ReducedNoFrameskip-v0", "atari"),
         ("ALE/Pong-v5", "atari"),
         ("PongNoFrameskip-v4", "atari"),
@@ -394,7 +394,13 @@ def test_presets_are_found_by_env_id_and_explicit_options_win() -> None:
         ("CartPole-v1", "none"),
     ]:
         assert presets.find_preset("auto", env_id)[0] == name
-    atari = resolved(env_id="aisam/Montezuma-Reduced-v0")
+    montezuma = resolved(env_id="aisam/Montezuma-Reduced-v0")
+    assert (montezuma.preset, montezuma.vec_env, montezuma.env_kwargs) == (
+        "montezuma",
+        "native",
+        {},
+    )
+    atari = resolved(env_id="ALE/Pong-v5")
     assert (atari.preset, atari.vec_env, atari.env_kwargs) == ("atari", "subproc", {})
     assert atari.algo == "ppo" and atari.algo_kwargs == train_mod.DEFAULT_ALGO_KWARGS["ppo"]
     assert atari.eval_episodes == 1 and resolved().eval_episodes == 5
@@ -418,23 +424,29 @@ def test_help_lists_the_presets(capsys: pytest.CaptureFixture[str]) -> None:
         assert f"  {name:8} {', '.join(preset.ids)}" in text
 
 
-def test_montezuma_trains_with_the_atari_preset_and_logs_score_and_rooms(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("vec_env", ["native", "dummy"])
+def test_montezuma_trains_with_its_preset_and_logs_score_and_rooms(
+    vec_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Its own vector env by default (worker processes); ``dummy``: AtariWrapper in-process."""
     pytest.importorskip("ale_py")
     out = tmp_path / "run"
+    vec_args = [] if vec_env == "native" else ["--vec-env", vec_env]
     code = main(
         ["train", "--steps", "256", "--n-envs", "2", *PPO_TINY, "--no-progress", "--out",
-         str(out), "--env", "aisam/Montezuma-Reduced-v0", "--vec-env", "dummy", "--bonus",
-         "none"]
+         str(out), "--env", "aisam/Montezuma-Reduced-v0", *vec_args, "--bonus", "none"]
     )  # fmt: skip
     text = capsys.readouterr().out
     assert code == 0, text
-    assert "evaluation: none (the atari preset evaluates only when --eval-freq is given)" in text
-    assert "ppo (CnnPolicy) on aisam/Montezuma-Reduced-v0, preset atari" in text
+    assert (
+        "evaluation: none (the montezuma preset evaluates only when --eval-freq is given)" in text
+    )
+    assert "ppo (CnnPolicy) on aisam/Montezuma-Reduced-v0, preset montezuma" in text
     assert "discovered: 1 rooms" in text
     config = json.loads((out / "config.json").read_text())
-    assert config["policy"] == "CnnPolicy" and config["preset"] == "atari"
+    assert (config["policy"], config["preset"], config["vec_env"]) == (
+        "CnnPolicy", "montezuma", vec_env
+    )  # fmt: skip
     from stable_baselines3 import PPO
 
     model = PPO.load(out / "model.zip", device="cpu")
@@ -442,6 +454,21 @@ def test_montezuma_trains_with_the_atari_preset_and_logs_score_and_rooms(
     rows = (out / "metrics.csv").read_text().splitlines()
     header = rows[0].split(",")
     assert rows[-1].split(",")[header.index("rooms_total")] == "1"
+
+
+def test_native_vec_env_steps_the_envs_own_vector_env_or_says_why_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _run(tmp_path, *PPO_TINY, "--vec-env", "native")
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((out / "summary.json").read_text())["states_discovered"] > 1
+    for env_id, message in [
+        ("aisam/Parity-v0", "has no vector env of its own"),
+        ("aisam/Montezuma-ReducedNoFrameskip-v0", "clipped reward"),
+    ]:
+        args = ["train", "--env", env_id, "--vec-env", "native", "--out", str(tmp_path / "x")]
+        assert main([*args, "--no-progress"]) != 0
+        assert message in capsys.readouterr().err
 
 
 def test_worker_processes_train_the_same_as_one_process(tmp_path: Path) -> None:
