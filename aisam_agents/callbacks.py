@@ -24,6 +24,7 @@ from aisam_envs.errors import check_int, require_extra
 
 require_extra("stable_baselines3", "agents")
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402  (after the check)
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm  # noqa: E402
 
 #: places counted per episode and over the run: name -> the ``info`` keys that identify
 #: one (the last key must be present; the others default to 0)
@@ -67,9 +68,11 @@ class ExplorationMetrics(BaseCallback):
       wrappers report it (separate from the extrinsic score);
     - env steps per second since training started.
 
-    Values are recorded under ``exploration/`` at the end of a rollout once
-    ``record_every`` env steps have passed since the last record, and at the end of
-    training; means over episodes are over the episodes finished since the last record.
+    Values are recorded under ``exploration/`` once ``record_every`` env steps have passed
+    since the last record: at the end of a rollout for on-policy algorithms (whose logs
+    are written then), at that env step for the others (whose rollouts may span the whole
+    ``learn``, as LearnMax's and PonderDreamer's do), and at the end of training; means
+    over episodes are over the episodes finished since the last record.
 
     Args:
         csv_path: where to write one row per record (columns :data:`COLUMNS`); None: no CSV.
@@ -104,10 +107,12 @@ class ExplorationMetrics(BaseCallback):
         self._seconds: float | None = None  # training time, once training has ended
         self._open_places: list[dict[str, set[tuple[Any, ...]]]] = []
         self._started = False  # whether a learn call has run (the CSV has its header)
+        self._record_on_step = False  # records at env steps, not at rollout ends
         self._writer: Any = None
         self._file: Any = None
 
     def _on_training_start(self) -> None:
+        self._record_on_step = not isinstance(self.model, OnPolicyAlgorithm)
         n_envs = self.training_env.num_envs if self.training_env is not None else 1
         if len(self._open_places) != n_envs:  # a learn call that continues keeps them
             self._open_places = [{name: set() for name in PLACES} for _ in range(n_envs)]
@@ -130,6 +135,8 @@ class ExplorationMetrics(BaseCallback):
             episode = info.get("episode")  # the Monitor's: a true episode, not a life lost
             if episode is not None:
                 self._finish_episode(i, float(episode["r"]), int(episode["l"]))
+        if self._record_on_step and self.num_timesteps >= self._next_record:
+            self._record()
         return True
 
     def _read(self, i: int, info: dict[str, Any]) -> None:

@@ -137,3 +137,16 @@ def test_an_episode_is_the_monitors_not_a_life(tmp_path: Path) -> None:
 def test_record_every_is_checked() -> None:
     with pytest.raises(InvalidConfigError, match="record_every must be >= 1"):
         ExplorationMetrics(record_every=0)
+
+
+def test_agents_without_rollouts_get_a_row_every_record_every_steps(tmp_path: Path) -> None:
+    """LearnMax's ``learn`` is one long loop of env steps with no rollout ends: the rows
+    come every ``record_every`` env steps all the same."""
+    from aisam_agents import LearnMax
+
+    env = make_vec_env(Rooms, n_envs=2, seed=0)
+    metrics = ExplorationMetrics(tmp_path / "metrics.csv", record_every=32)
+    LearnMax("auto", env, seed=0, device="cpu", learning_starts=16).learn(128, callback=metrics)
+    with (tmp_path / "metrics.csv").open() as handle:
+        steps = [int(row["steps"]) for row in csv.DictReader(handle)]
+    assert steps == [32, 64, 96, 128]
