@@ -4,7 +4,7 @@ The env carries an aisam bonus (RND, satiation, count surprise, entropy, a world
 error...) in split mode: its reward stays extrinsic and the bonus hands over the
 normalised intrinsic reward ``r_int`` (divided by the running std of its discounted
 return) separately. The agent keeps two returns with their own discounts and value heads
-on one trunk (:mod:`aisam_agents.two_streams`):
+(each on its own value MLP over the shared features, :mod:`aisam_agents.two_streams`):
 
 ``A = ext_coef · A_ext + int_coef · A_int``, with ``A_ext`` the episodic GAE of ``r_ext``
 under ``gamma`` and ``A_int`` the GAE of ``r_int`` under ``gamma_int`` that episode ends

@@ -1,9 +1,11 @@
 """Two value streams for PPO: an extrinsic and an intrinsic value head, and their buffer.
 
-The policies put a second value head (``intrinsic_value_net``) next to SB3's ``value_net``
-on the same trunk (features extractor and value MLP), so both streams share everything up
-to the last layer. The rollout buffers store the intrinsic reward and value beside SB3's
-extrinsic ones and compute a GAE per stream:
+The policies put a second value head (``intrinsic_value_net``) next to SB3's ``value_net``.
+Both read the shared features extractor; by default each head has its own value MLP
+(``intrinsic_value_mlp``, a fresh copy of SB3's), so fitting one return does not move
+the other head's inputs (``share_value_mlp=True``: both heads on SB3's value MLP, as in
+Random Network Distillation's network). The rollout buffers store the intrinsic reward
+and value beside SB3's extrinsic ones and compute a GAE per stream:
 
 - extrinsic: SB3's episodic GAE with ``gamma`` (episode ends cut the return);
 - intrinsic: GAE with ``gamma_int`` that episode ends do not cut (the non-episodic
@@ -15,6 +17,8 @@ and the advantage PPO optimises is ``ext_coef · A_ext + int_coef · A_int``.
 
 from __future__ import annotations
 
+import copy
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,7 +29,7 @@ from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from aisam_envs.errors import InvalidConfigError
+from aisam_envs.errors import InvalidConfigError, check_bool
 
 __all__ = [
     "IntrinsicActorCriticPolicy",
@@ -189,6 +193,11 @@ class IntrinsicActorCriticPolicy(ActorCriticPolicy):
         observation_space, action_space, lr_schedule, **kwargs: as SB3's
             ``ActorCriticPolicy``; the features extractor must be shared
             (``share_features_extractor=True``, SB3's default).
+        share_value_mlp: put the intrinsic head on SB3's value MLP, beside the extrinsic
+            head, instead of on its own copy of it (``False``, the default). Shared, the
+            intrinsic return's large and drifting targets reshape the hidden layer the
+            extrinsic head reads, which then outputs noise where it has seen no reward
+            (docs/intrinsic_ppo.md, "Small tables").
     """
 
     def __init__(
@@ -196,6 +205,7 @@ class IntrinsicActorCriticPolicy(ActorCriticPolicy):
         observation_space: Any,
         action_space: Any,
         lr_schedule: Schedule,
+        share_value_mlp: bool = False,
         **kwargs: Any,
     ) -> None:
         if not kwargs.get("share_features_extractor", True):
@@ -203,49 +213,68 @@ class IntrinsicActorCriticPolicy(ActorCriticPolicy):
                 "the two value heads share one trunk with the actor: use "
                 "share_features_extractor=True"
             )
+        self.share_value_mlp = check_bool("share_value_mlp", share_value_mlp)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        return {**super()._get_constructor_parameters(), "share_value_mlp": self.share_value_mlp}
 
     def _build_mlp_extractor(self) -> None:
         super()._build_mlp_extractor()
         # built here, before SB3's _build creates the optimizer over all parameters
+        self.intrinsic_value_mlp = (
+            None if self.share_value_mlp else copy.deepcopy(self.mlp_extractor.value_net)
+        )
         self.intrinsic_value_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 1)
 
     def _build(self, lr_schedule: Schedule) -> None:
         super()._build(lr_schedule)
+        if self.intrinsic_value_mlp is not None:  # its own weights, not the copied ones
+            if self.ortho_init:  # as SB3 initialises its value MLP
+                self.intrinsic_value_mlp.apply(partial(self.init_weights, gain=np.sqrt(2)))
+            else:
+                for module in self.intrinsic_value_mlp.modules():
+                    if isinstance(module, nn.Linear):
+                        module.reset_parameters()
         if self.ortho_init:  # as SB3 initialises value_net
-            self.intrinsic_value_net.apply(lambda module: self.init_weights(module, gain=1))
+            self.intrinsic_value_net.apply(partial(self.init_weights, gain=1))
 
-    def _stream_values(self, latent_vf: torch.Tensor) -> torch.Tensor:
-        """``(B, 2)`` extrinsic and intrinsic values of the value trunk's output."""
-        return torch.cat([self.value_net(latent_vf), self.intrinsic_value_net(latent_vf)], dim=1)
+    def _stream_values(self, features: torch.Tensor, latent_vf: torch.Tensor) -> torch.Tensor:
+        """``(B, 2)`` extrinsic and intrinsic values, from the shared features and the
+        extrinsic value MLP's output ``latent_vf``."""
+        mlp = self.intrinsic_value_mlp
+        latent_int = latent_vf if mlp is None else mlp(features)
+        return torch.cat([self.value_net(latent_vf), self.intrinsic_value_net(latent_int)], dim=1)
 
     def forward_streams(
         self, obs: PyTorchObs, deterministic: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Act: ``(actions, values (B, 2), log π(actions|obs) (B,))``."""
-        latent_pi, latent_vf = self.mlp_extractor(self.extract_features(obs))
+        features = self.extract_features(obs)
+        latent_pi, latent_vf = self.mlp_extractor(features)
         distribution = self._get_action_dist_from_latent(latent_pi)
         actions = distribution.get_actions(deterministic=deterministic)
         log_prob = distribution.log_prob(actions)
         actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[misc]
-        return actions, self._stream_values(latent_vf), log_prob
+        return actions, self._stream_values(features, latent_vf), log_prob
 
     def evaluate_streams(
         self, obs: PyTorchObs, actions: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``(values (B, 2), log π(a|s) (B,), entropy (B,) or None)`` for taken actions."""
-        latent_pi, latent_vf = self.mlp_extractor(self.extract_features(obs))
+        features = self.extract_features(obs)
+        latent_pi, latent_vf = self.mlp_extractor(features)
         distribution = self._get_action_dist_from_latent(latent_pi)
         return (
-            self._stream_values(latent_vf),
+            self._stream_values(features, latent_vf),
             distribution.log_prob(actions),
             distribution.entropy(),
         )
 
     def predict_stream_values(self, obs: PyTorchObs) -> torch.Tensor:
         """``(B, 2)`` extrinsic and intrinsic values of the observations."""
-        latent_vf = self.mlp_extractor.forward_critic(self.extract_features(obs))
-        return self._stream_values(latent_vf)
+        features = self.extract_features(obs)
+        return self._stream_values(features, self.mlp_extractor.forward_critic(features))
 
 
 class IntrinsicCnnPolicy(IntrinsicActorCriticPolicy):

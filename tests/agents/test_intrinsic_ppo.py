@@ -119,6 +119,50 @@ def test_two_heads_exist_and_are_trained(tmp_path: Path) -> None:
         assert key in logged
 
 
+def _fit_intrinsic_head(policy: IntrinsicActorCriticPolicy, obs: torch.Tensor) -> None:
+    """A few optimiser steps on the intrinsic head's value loss alone (targets of 5)."""
+    for _ in range(20):
+        values = policy.predict_stream_values(obs)
+        loss = ((values[:, 1] - 5.0) ** 2).mean()
+        policy.optimizer.zero_grad()
+        loss.backward()
+        policy.optimizer.step()
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_fitting_the_intrinsic_head_leaves_the_extrinsic_one_alone(share: bool) -> None:
+    # one-hot observations: SB3's features extractor (Flatten) has no weights, so with
+    # separate value MLPs nothing the intrinsic loss trains feeds the extrinsic head
+    model = IntrinsicPPO(
+        "MlpPolicy", _rnd_lock(), seed=0, policy_kwargs={"share_value_mlp": share}, **SMALL
+    )
+    policy = model.policy
+    assert (policy.intrinsic_value_mlp is None) == share
+    obs = torch.eye(8)
+    with torch.no_grad():
+        before = policy.predict_stream_values(obs)
+    _fit_intrinsic_head(policy, obs)
+    with torch.no_grad():
+        after = policy.predict_stream_values(obs)
+    assert (after[:, 1] - before[:, 1]).abs().min() > 0.1  # the intrinsic head learned
+    moved = (after[:, 0] - before[:, 0]).abs().max()
+    assert moved > 1e-3 if share else moved == 0
+
+
+def test_value_mlps_start_apart_and_sharing_is_saved(tmp_path: Path) -> None:
+    policy = IntrinsicPPO("MlpPolicy", _rnd_lock(), seed=0, **SMALL).policy
+    ext, intr = policy.mlp_extractor.value_net[0].weight, policy.intrinsic_value_mlp[0].weight
+    assert ext.shape == intr.shape and not torch.allclose(ext, intr)  # re-initialised copy
+    model = IntrinsicPPO(
+        "MlpPolicy", _rnd_lock(), seed=0, policy_kwargs={"share_value_mlp": True}, **SMALL
+    )
+    model.save(tmp_path / "shared")
+    loaded = IntrinsicPPO.load(tmp_path / "shared", env=_rnd_lock(), device="cpu")
+    assert loaded.policy.share_value_mlp and loaded.policy.intrinsic_value_mlp is None
+    with pytest.raises(InvalidConfigError, match="share_value_mlp"):
+        IntrinsicPPO("MlpPolicy", _rnd_lock(), policy_kwargs={"share_value_mlp": "no"}, **SMALL)
+
+
 def test_rewards_in_the_buffer_are_the_split_streams() -> None:
     class Record(BaseCallback):
         def __init__(self) -> None:
