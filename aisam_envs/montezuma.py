@@ -517,16 +517,15 @@ class MontezumaReducedVectorEnv(NamedActions, AtariVectorEnv):
             full_action_space,
             continuous,
         )
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
-            raise InvalidConfigError(f"num_envs must be a positive int, got {num_envs!r}")
+        num_envs = check_int("num_envs", num_envs, 1)
         self.ale_kwargs: dict[str, Any] = {
             "frameskip": frameskip,
             "repeat_action_probability": repeat_action_probability,
             "max_num_frames_per_episode": max_num_frames_per_episode,
-            **_check_vector_options(options, int(num_envs)),
+            **_check_vector_options(options, num_envs),
         }
         quiet_ale(ale_py)
-        super().__init__(GAME, int(num_envs), **self.ale_kwargs)
+        super().__init__(GAME, num_envs, **self.ale_kwargs)
         # ale-py's vector interface takes indices into its action set.
         action_set = list(self.ale.get_action_set())
         self._ale_index = np.array([action_set.index(a) for a in actions], np.int32)

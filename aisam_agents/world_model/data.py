@@ -86,20 +86,15 @@ def fit_table(
     batch_size: int,
     learning_rate: float,
     rng: np.random.Generator,
-    *,
-    first_step: int = 0,
-    total_steps: int | None = None,
 ) -> float:
     """Trains ``model`` on ``steps`` one-step batches of ``table``.
 
-    The learning rate decays linearly from ``learning_rate`` to a tenth of it over
-    ``total_steps`` (default ``steps``; pass ``first_step`` to resume a schedule in
-    pieces): the late small steps average out the sampling noise of stochastic tables.
+    The learning rate decays linearly from ``learning_rate`` to a tenth of it over the
+    ``steps``: the late small steps average out the sampling noise of stochastic tables.
     Returns the loss of the last batch.
     """
-    total = total_steps or steps
     loss = float("nan")
-    for step in range(first_step, first_step + steps):
-        model.set_learning_rate(learning_rate * (1 - 0.9 * step / total))
+    for step in range(steps):
+        model.set_learning_rate(learning_rate * (1 - 0.9 * step / steps))
         loss = model.train_step(transition_batch(table, batch_size, rng))["obs_nll"]
     return loss
