@@ -11,7 +11,7 @@ import collections
 import fnmatch
 import functools
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gymnasium as gym
@@ -65,6 +65,21 @@ class Preset:
         return any(fnmatch.fnmatchcase(env_id, pattern) for pattern in self.ids)
 
 
+_ATARI = Preset(
+    ids=("aisam/Montezuma-*", "ALE/*", "*NoFrameskip-v4"),
+    summary="AtariWrapper (no-op starts, frame skip, 84x84 grey, clipped rewards for "
+    "the policy, true score logged), 4-frame stack, CnnPolicy, one process per env, "
+    "no evaluation unless --eval-freq is given (then 1 episode each)",
+    policies=("CnnPolicy", "CnnLstmPolicy"),
+    atari=True,
+    frame_stack=4,
+    # a game lasts up to 27,000 steps, so an agent that stays alive makes each
+    # evaluation cost minutes; the training logs already hold the true score
+    evaluations=0,
+    eval_episodes=1,
+    vec_env="subproc",
+)
+
 #: name -> preset; ``--preset auto`` takes the first whose ids match ``--env``
 PRESETS: dict[str, Preset] = {
     "table": Preset(
@@ -72,35 +87,19 @@ PRESETS: dict[str, Preset] = {
         summary="a 10-state combination lock (the built-in job)",
         env_kwargs={"n_states": 10, "n_actions": 3, "kind": "lock"},
     ),
-    "montezuma": Preset(
+    # the atari preset, but stepping Montezuma's own vector env (rooms from the RAM in info)
+    "montezuma": replace(
+        _ATARI,
         ids=("aisam/Montezuma-Reduced-v0",),
         summary="its own vector env (MontezumaRoomsVectorEnv: one ALE per env in worker "
         "processes, the Atari preprocessing of ale-py's vector env: no-op and FIRE starts, "
         "frame skip, 84x84 grey, 4-frame stack, clipped rewards for the policy; true score "
         "and rooms in info), CnnPolicy, no evaluation unless --eval-freq is given; "
         "--vec-env dummy or subproc: the atari preset's AtariWrapper instead",
-        policies=("CnnPolicy", "CnnLstmPolicy"),
-        atari=True,
-        frame_stack=4,
-        evaluations=0,
-        eval_episodes=1,
         vec_env="native",
         vector_kwargs={"ram_info": True, "autoreset_mode": "SameStep"},
     ),
-    "atari": Preset(
-        ids=("aisam/Montezuma-*", "ALE/*", "*NoFrameskip-v4"),
-        summary="AtariWrapper (no-op starts, frame skip, 84x84 grey, clipped rewards for "
-        "the policy, true score logged), 4-frame stack, CnnPolicy, one process per env, "
-        "no evaluation unless --eval-freq is given (then 1 episode each)",
-        policies=("CnnPolicy", "CnnLstmPolicy"),
-        atari=True,
-        frame_stack=4,
-        # a game lasts up to 27,000 steps, so an agent that stays alive makes each
-        # evaluation cost minutes; the training logs already hold the true score
-        evaluations=0,
-        eval_episodes=1,
-        vec_env="subproc",
-    ),
+    "atari": _ATARI,
     "textworld": Preset(
         ids=("aisam/TextWorld-*",),
         summary="token observations and index actions (one of the admissible commands) "
