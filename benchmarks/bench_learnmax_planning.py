@@ -19,6 +19,7 @@ Run: ``python benchmarks/bench_learnmax_planning.py --preset base`` (GPU) or
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from _timing import interleaved
 from gymnasium import spaces
 
 from aisam_agents.learnmax.criteria import EnsembleHeads, step_value
-from aisam_agents.learnmax.search import beam_search
+from aisam_agents.learnmax.search import SearchResult, beam_search
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 
 
@@ -49,8 +50,28 @@ def _timed(fn: Callable[[], object], device: torch.device) -> Callable[[], float
     return timer
 
 
+def _peak_gib(fn: Callable[[], object], device: torch.device) -> float:
+    """Runs ``fn`` once; the peak GPU memory it allocated, GiB (0 off CUDA)."""
+    if device.type != "cuda":
+        fn()
+        return 0.0
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    fn()
+    torch.cuda.synchronize(device)
+    return torch.cuda.max_memory_allocated(device) / 2**30
+
+
+def _release(device: torch.device) -> None:
+    """Returns the memory of a failed allocation's leftovers to the device."""
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
 def bench(args: argparse.Namespace, n_envs: int) -> dict[str, float]:
-    """Search and imagination throughput for ``n_envs`` envs."""
+    """Search and imagination throughput for ``n_envs`` envs (``oom`` names what did not
+    fit, instead of the figures)."""
     cfg = WorldModelConfig.preset(args.preset, device=args.device)
     space = spaces.Box(0, 255, (210, 160, 3), dtype=np.uint8)  # an Atari frame
     model = WorldModel(space, spaces.Discrete(args.actions), cfg)
@@ -64,19 +85,34 @@ def bench(args: argparse.Namespace, n_envs: int) -> dict[str, float]:
                           model.tokenizer.vocab_size).to(device)  # fmt: skip
     noise = torch.rand(n_envs, k * a, device=device, generator=g)
 
-    def search() -> object:
+    def search() -> SearchResult:
         return beam_search(model, tokens, past, h, k, lambda d, t: step_value(
             args.criterion, d, heads), noise)  # fmt: skip
 
     rollouts = n_envs * k * a
     start = frames[:, 0].repeat_interleave(k * a, 0)
     actions = torch.randint(0, a, (rollouts, h), device=device, generator=g)
+    chunk = [rollouts]  # imagine's batch: all rollouts at once, unless they do not fit
 
-    def imagine() -> object:
-        return model.imagine(start, actions, h, sample=False)
+    def imagine() -> None:
+        for lo in range(0, rollouts, chunk[0]):
+            model.imagine(start[lo : lo + chunk[0]], actions[lo : lo + chunk[0]], h, sample=False)
 
-    transitions = beam_search(model, tokens, past, h, k, lambda d, t: step_value(
-        args.criterion, d, heads), noise).transitions  # fmt: skip
+    try:
+        transitions = search().transitions
+        search_gib = _peak_gib(search, device)
+    except torch.OutOfMemoryError:
+        _release(device)
+        return {"n_envs": n_envs, "oom": "search"}
+    while True:
+        try:
+            imagine_gib = _peak_gib(imagine, device)
+            break
+        except torch.OutOfMemoryError:
+            _release(device)
+            if chunk[0] == 1:
+                return {"n_envs": n_envs, "oom": "imagine"}
+            chunk[0] = (chunk[0] + 1) // 2
     for _ in range(args.warmup):
         search()
         imagine()
@@ -90,6 +126,9 @@ def bench(args: argparse.Namespace, n_envs: int) -> dict[str, float]:
         "imagine_transitions_per_s": rollouts * h / i,
         "ratio": (transitions / s) / (rollouts * h / i),
         "search_ms": s * 1e3,
+        "search_peak_gib": search_gib,
+        "imagine_peak_gib": imagine_gib,
+        "imagine_batch": chunk[0],
     }
 
 
@@ -107,10 +146,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = parser.parse_args()
     results = [bench(args, n) for n in args.envs]
-    print(f"{'envs':>6} {'decisions/s':>12} {'search tr/s':>12} {'imagine tr/s':>13} {'ratio':>6}")
+    print(f"{'envs':>6} {'decisions/s':>12} {'search tr/s':>12} {'imagine tr/s':>13} {'ratio':>6} "
+          f"{'search GiB':>10} {'imagine GiB':>11} {'imagine batch':>13}")  # fmt: skip
     for r in results:
+        if "oom" in r:
+            print(f"{r['n_envs']:>6} out of memory ({r['oom']})")
+            continue
         rates = f"{r['search_transitions_per_s']:>12.0f} {r['imagine_transitions_per_s']:>13.0f}"
-        print(f"{r['n_envs']:>6} {r['decisions_per_s']:>12.1f} {rates} {r['ratio']:>6.2f}")
+        memory = f"{r['search_peak_gib']:>10.1f} {r['imagine_peak_gib']:>11.1f}"
+        print(f"{r['n_envs']:>6} {r['decisions_per_s']:>12.1f} {rates} {r['ratio']:>6.2f} "
+              f"{memory} {r['imagine_batch']:>13}")  # fmt: skip
     if args.out:
         args.out.write_text(json.dumps({"args": vars(args) | {"out": str(args.out)},
                                         "results": results}, indent=2))  # fmt: skip
