@@ -11,6 +11,20 @@ model with the KV cache, bf16 on CUDA, over ``N * K * A`` rollouts of ``H`` step
 search's batch at full width), as transitions/s; the ratio search / imagination is the
 figure of merit (goal on one H100: >= 0.8, i.e. the search adds little beyond imagination).
 
+Memory (bf16 keys and values: ``2 * n_layer * (T + 1) * d * 2`` bytes per frame of a row,
+0.80 MiB for ``base``'s 12 layers, d 1024, 16 + 1 tokens): the search keeps each env's
+history once, the ``K * A`` frames fed at a depth (51 MiB per env) and its ``K`` branches'
+imagined frames (at most 19 MiB per env, 13 more while the last ones are chosen): at most
+83 MiB per env from a one-frame history (42 GiB at N = 512), plus the activations of a
+depth's ``N * K * A`` branches; a cache copied to every child of every branch took
+``K * A * max_frames`` frames, 816 MiB per env (51 GiB at N = 64), copied from the
+parents' 102 MiB.
+The anchor's cache holds the ``H`` frames a rollout feeds, ``K * A * H`` frames, 204 MiB
+per env (102 GiB at N = 512): a batch that does not fit one GPU is imagined in chunks, one
+after the other, the chunk halved until it fits (``imagine batch`` in the table; thousands
+of rollouts saturate a GPU). A part that does not fit even then is printed as ``out of
+memory`` and the other ``N`` go on. The peaks measured are printed (``GiB``).
+
 Run: ``python benchmarks/bench_learnmax_planning.py --preset base`` (GPU) or
 ``python benchmarks/bench_learnmax_planning.py --preset tiny --device cpu --envs 4 8``
 (a CPU smoke run).

@@ -6,6 +6,14 @@ as its most likely tokens, scores the step, and keeps the ``K`` branches of high
 score per env. The answer per env is the first action of its best branch after ``H``
 steps. With ``A`` actions a search computes ``N * A * (1 + (H - 1) * min(K, ...))``
 imagined transitions (:attr:`SearchResult.transitions`).
+
+Memory: the cache (:class:`~aisam_agents.world_model.transformer.BeamCache`) holds each
+env's history once, each kept branch's imagined frames (at most ``H - 1``) and the frames
+fed at a depth (``N * K * A`` of one frame each, kept until the branches are chosen), never
+a copy of the history per branch: at most ``N * ((c - 1) + K * A + K * (2 H - 3))`` frames
+of keys and values (while the last branches are chosen, the old and the new ones both
+held), against ``N * (K * A + K) * max_frames`` for a cache copied to every child from
+its parent's.
 """
 
 from __future__ import annotations

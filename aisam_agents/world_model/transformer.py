@@ -11,7 +11,8 @@ seen the whole history and ``a_t``, and is what model-based agents' actors and c
 
 Imagination feeds one block at a time through a preallocated :class:`KVCache`, so each
 imagined step costs one forward pass over ``T + 1`` new tokens instead of the whole
-history. Attention is ``F.scaled_dot_product_attention`` throughout.
+history; a beam search's branches share their env's history through a :class:`BeamCache`
+instead of copying it. Attention is ``F.scaled_dot_product_attention`` throughout.
 """
 
 from __future__ import annotations
