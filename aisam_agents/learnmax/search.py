@@ -6,6 +6,14 @@ as its most likely tokens, scores the step, and keeps the ``K`` branches of high
 score per env. The answer per env is the first action of its best branch after ``H``
 steps. With ``A`` actions a search computes ``N * A * (1 + (H - 1) * min(K, ...))``
 imagined transitions (:attr:`SearchResult.transitions`).
+
+Memory: the cache (:class:`~aisam_agents.world_model.transformer.BeamCache`) holds each
+env's history once, each kept branch's imagined frames (at most ``H - 1``) and the frames
+fed at a depth (``N * K * A`` of one frame each, kept until the branches are chosen), never
+a copy of the history per branch: at most ``N * ((c - 1) + K * A + K * (2 H - 3))`` frames
+of keys and values (while the last branches are chosen, the old and the new ones both
+held), against ``N * (K * A + K) * max_frames`` for a cache copied to every child from
+its parent's.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import torch
 
 from aisam_agents.world_model import WorldModel
 from aisam_agents.world_model.imagination import NextFrameDistribution
-from aisam_agents.world_model.transformer import KVCache
+from aisam_agents.world_model.transformer import BeamCache
 
 Scorer = Callable[[NextFrameDistribution, torch.Tensor], torch.Tensor]
 """``score(dist, next_tokens) -> (B,)``: the value of one imagined step, from the predicted
@@ -42,11 +50,6 @@ class SearchResult:
     step_values: torch.Tensor
     first_features: torch.Tensor
     transitions: int
-
-
-def _take(cache: KVCache, rows: torch.Tensor) -> KVCache:
-    """The cache of the branches ``rows`` (their parents' rows, one per child)."""
-    return KVCache(cache.k[:, rows], cache.v[:, rows], cache.length)
 
 
 @torch.no_grad()
@@ -83,11 +86,12 @@ def beam_search(
     n_actions = net.n_actions
     amp = model.config.autocast and model.device.type == "cuda"
     dtype = torch.bfloat16 if amp else torch.float32
-    cache = net.new_cache(n, tokens.device, dtype)
+    history = net.new_cache(n, tokens.device, dtype, frames=c - 1)
     env_ids = torch.arange(n, device=tokens.device)
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
         if c > 1:
-            net(net.frame_tokens(tokens[:, :-1], past_actions), 0, cache)
+            net(net.frame_tokens(tokens[:, :-1], past_actions), 0, history)
+        cache = BeamCache.start(history, n_actions)
         current = tokens[:, -1]  # (N * b, T): every branch's current frame
         branches, transitions = 1, 0
         all_actions = torch.arange(n_actions, device=tokens.device)
@@ -95,7 +99,8 @@ def beam_search(
             rows = torch.arange(n * branches, device=tokens.device).repeat_interleave(n_actions)
             actions = all_actions.repeat(n * branches)
             frames = net.frame_tokens(current[rows][:, None], actions[:, None])
-            cache = _take(cache, rows)
+            if depth < horizon - 1:
+                cache.keep_new(net.block_len)
             dist = NextFrameDistribution.last_frame(net(frames, c - 1 + depth, cache))
             nxt = dist.logits.argmax(-1)
             value = score(dist, nxt).float().view(n, branches * n_actions)
@@ -119,7 +124,8 @@ def beam_search(
             noisy = score_sum + leaf + 1e-6 * tie_noise[:, : branches * n_actions]
             top = noisy.topk(keep, dim=1).indices  # (N, keep)
             chosen = (top + (env_ids * branches * n_actions)[:, None]).reshape(-1)
-            cache = _take(cache, chosen)
+            if depth < horizon - 1:
+                cache = cache.select(chosen)
             current = nxt[chosen]
             first, score_sum, leaf = (x.gather(1, top) for x in (first, score_sum, leaf))
             first_feat = first_feat.gather(1, top[..., None].expand(-1, -1, feats.shape[-1]))

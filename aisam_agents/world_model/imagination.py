@@ -166,8 +166,9 @@ def context_start(n_frames: int, window: int) -> int:
 
 
 class _Context:
-    """The rollout's frames ``(B, T + 1)`` each, the KV cache over the context, and the
-    refill rule; under ``grad`` also every frame's one-hot action ``(B, n_actions)``."""
+    """The rollout's frames ``(B, T + 1)`` each, the KV cache over the context (as many
+    frames as the rollout feeds, at most ``max_frames``), and the refill rule; under
+    ``grad`` also every frame's one-hot action ``(B, n_actions)``."""
 
     def __init__(
         self,
@@ -177,12 +178,13 @@ class _Context:
         use_cache: bool,
         cache_dtype: torch.dtype,
         grad: bool,
+        horizon: int,
     ) -> None:
         self.net, self.lo = net, 0
         self.frames = list(frames.unbind(1))
         self.onehots = list(self._onehot(actions).unbind(1)) if grad else None
-        b = frames.shape[0]
-        self.cache = net.new_cache(b, frames.device, cache_dtype) if use_cache else None
+        b, fed = frames.shape[0], min(net.max_frames, len(self.frames) + horizon)
+        self.cache = net.new_cache(b, frames.device, cache_dtype, fed) if use_cache else None
 
     def _onehot(self, actions: torch.Tensor) -> torch.Tensor:
         return F.one_hot(actions, self.net.n_actions).float()
@@ -256,7 +258,7 @@ def imagine_tokens(
         first = context_start(past_actions.shape[1], net.max_frames)  # older: out of context
         past = past_actions[:, first:]
         history = net.frame_tokens(history_tokens[:, first:-1], past)
-        context = _Context(net, history, past, use_cache, cache_dtype, grad)
+        context = _Context(net, history, past, use_cache, cache_dtype, grad, horizon)
         features = context.prefill()
         if features is None:
             features = torch.zeros(history.shape[0], net.n_embd, device=history.device)

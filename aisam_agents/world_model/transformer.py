@@ -11,7 +11,8 @@ seen the whole history and ``a_t``, and is what model-based agents' actors and c
 
 Imagination feeds one block at a time through a preallocated :class:`KVCache`, so each
 imagined step costs one forward pass over ``T + 1`` new tokens instead of the whole
-history. Attention is ``F.scaled_dot_product_attention`` throughout.
+history; a beam search's branches share their env's history through a :class:`BeamCache`
+instead of copying it. Attention is ``F.scaled_dot_product_attention`` throughout.
 """
 
 from __future__ import annotations
@@ -59,6 +60,122 @@ class KVCache:
         """Most tokens the cache holds."""
         return self.k.shape[3]
 
+    def attend(
+        self,
+        layer: int,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        mask: torch.Tensor | None,
+        dropout_p: float,
+    ) -> torch.Tensor:
+        """Appends the new tokens' ``k, v`` ``(B, n_head, n, hd)`` to ``layer`` and returns
+        the attention ``(B, n_head, n, hd)`` of their queries ``q`` over every cached token."""
+        end = self.length + k.shape[2]
+        self.k[layer, :, :, self.length : end] = k
+        self.v[layer, :, :, self.length : end] = v
+        k, v = self.k[layer, :, :, :end], self.v[layer, :, :, :end]
+        if k.requires_grad:  # autograd keeps k, v: later writes to the cache must not
+            k, v = k.clone(), v.clone()
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+
+
+@dataclass
+class BeamCache:
+    """Keys and values of a beam search's branches, the history shared, not copied.
+
+    Rows are branches ``(env, branch)``, ``b`` per env; a step feeds ``children`` frames
+    per branch (rows ``(env, branch, child)``, one frame each). A child's queries attend to
+    its env's history (``prefix``, ``N`` rows), its branch's imagined frames (``k, v``) and
+    its own frame: the memory is ``N`` histories plus ``N * b`` imagined frames per depth,
+    not ``N * b * children`` copies of everything. Attention runs once per branch, its
+    children's queries over [history, branch's frames, children's frames] with a mask that
+    shows each child only its own frame among the last.
+
+    Attributes:
+        prefix: the history, ``(n_layer, N, n_head, P, hd)`` keys and values.
+        k, v: ``(n_layer, N * b, n_head, d * block_len, hd)`` the branches' ``d`` frames.
+        children: frames fed per branch at a step.
+        new_k, new_v: ``(n_layer, N * b * children, n_head, block_len, hd)`` the frames the
+            last step fed, kept for :meth:`select` (``None``: not kept, see :meth:`keep_new`).
+        length: tokens a sequence holds before the fed frame (``P + d * block_len``), as
+            :meth:`WorldTransformer.forward` counts them.
+    """
+
+    prefix: KVCache
+    k: torch.Tensor
+    v: torch.Tensor
+    children: int
+    new_k: torch.Tensor | None = None
+    new_v: torch.Tensor | None = None
+    length: int = 0
+
+    @classmethod
+    def start(cls, prefix: KVCache, children: int) -> BeamCache:
+        """One branch per env, with no imagined frame yet, over the histories ``prefix``."""
+        n_layer, n, n_head, _, head_dim = prefix.k.shape
+        none = prefix.k.new_empty((n_layer, n, n_head, 0, head_dim))
+        return cls(prefix, none, none, children, length=prefix.length)
+
+    def keep_new(self, block_len: int) -> None:
+        """Keeps the keys and values of the frames the next step feeds (for :meth:`select`)."""
+        n_layer, rows, n_head, _, head_dim = self.k.shape
+        shape = (n_layer, rows * self.children, n_head, block_len, head_dim)
+        self.new_k, self.new_v = self.k.new_empty(shape), self.k.new_empty(shape)
+
+    def select(self, rows: torch.Tensor) -> BeamCache:
+        """The branches that continue the fed frames ``rows`` (indices of rows ``(env,
+        branch, child)``, env-major, the same number per env)."""
+        if self.new_k is None or self.new_v is None:
+            raise ValueError("call keep_new before the step whose frames are selected")
+        parents = rows // self.children
+        k = torch.cat([self.k[:, parents], self.new_k[:, rows]], dim=3)
+        v = torch.cat([self.v[:, parents], self.new_v[:, rows]], dim=3)
+        return BeamCache(self.prefix, k, v, self.children, length=self.length)
+
+    def attend(
+        self,
+        layer: int,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        mask: torch.Tensor | None,
+        dropout_p: float,
+    ) -> torch.Tensor:
+        """As :meth:`KVCache.attend`, for one fed frame ``(N * b * children, n_head,
+        block_len, hd)`` per row (its tokens see each other: ``mask`` must be ``None``)."""
+        if mask is not None:
+            raise ValueError("a BeamCache takes one whole frame per step")
+        rows, n_head, t, head_dim = q.shape
+        if self.new_k is not None and self.new_v is not None:
+            self.new_k[layer], self.new_v[layer] = k, v
+        branches, g = rows // self.children, self.children
+        n = self.prefix.k.shape[1]
+        b = branches // n
+
+        def per_branch(x: torch.Tensor) -> torch.Tensor:  # (rows, h, t, hd) -> (n, b, h, g t, hd)
+            x = x.view(branches, g, n_head, t, head_dim).transpose(1, 2)
+            return x.reshape(n, b, n_head, g * t, head_dim)
+
+        def keys(history: torch.Tensor, cached: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+            pre = history[layer, :, None, :, : self.prefix.length].expand(-1, b, -1, -1, -1)
+            own = cached[layer].view(n, b, n_head, cached.shape[3], head_dim)
+            joined = torch.cat([pre, own, per_branch(new)], dim=3)
+            return joined.view(branches, n_head, -1, head_dim)
+
+        kk, vv = keys(self.prefix.k, self.k, k), keys(self.prefix.v, self.v, v)
+        slot = torch.arange(g * t, device=q.device) // t
+        seen = torch.ones(g * t, kk.shape[2] - g * t, dtype=torch.bool, device=q.device)
+        own_frame = torch.cat([seen, slot[:, None] == slot[None, :]], dim=1)
+        query = per_branch(q).view(branches, n_head, g * t, head_dim)
+        y = F.scaled_dot_product_attention(query, kk, vv, attn_mask=own_frame,
+                                           dropout_p=dropout_p)  # fmt: skip
+        return y.view(branches, n_head, g, t, head_dim).transpose(1, 2).reshape(q.shape)
+
+
+Cache = KVCache | BeamCache
+"""A cache :meth:`WorldTransformer.forward` appends to and attends over."""
+
 
 class WorldOutput(NamedTuple):
     """What :class:`WorldTransformer` predicts for each input frame ``(B, F, ...)``.
@@ -88,20 +205,15 @@ class SelfAttention(nn.Module):
         self.resid_drop = nn.Dropout(dropout)
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None, cache: KVCache | None, layer: int
+        self, x: torch.Tensor, mask: torch.Tensor | None, cache: Cache | None, layer: int
     ) -> torch.Tensor:
         b, n, c = x.shape
         q, k, v = self.qkv(x).view(b, n, 3, self.n_head, c // self.n_head).permute(2, 0, 3, 1, 4)
-        if cache is not None:
-            end = cache.length + n
-            cache.k[layer, :, :, cache.length : end] = k
-            cache.v[layer, :, :, cache.length : end] = v
-            k, v = cache.k[layer, :, :, :end], cache.v[layer, :, :, :end]
-            if k.requires_grad:  # autograd keeps k, v: later writes to the cache must not
-                k, v = k.clone(), v.clone()
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
-        )
+        dropout_p = self.dropout if self.training else 0.0
+        if cache is None:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+        else:
+            y = cache.attend(layer, q, k, v, mask, dropout_p)
         return self.resid_drop(self.proj(y.transpose(1, 2).reshape(b, n, c)))
 
 
@@ -121,7 +233,7 @@ class Block(nn.Module):
         )
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None, cache: KVCache | None, layer: int
+        self, x: torch.Tensor, mask: torch.Tensor | None, cache: Cache | None, layer: int
     ) -> torch.Tensor:
         x = x + self.attn(self.ln1(x), mask, cache, layer)
         return x + self.mlp(self.ln2(x))
@@ -205,7 +317,7 @@ class WorldTransformer(nn.Module):
         self,
         frames: torch.Tensor,
         start_frame: int = 0,
-        cache: KVCache | None = None,
+        cache: Cache | None = None,
         action_onehot: torch.Tensor | None = None,
     ) -> WorldOutput:
         """Runs ``frames`` ``(B, F, T + 1)`` (from :meth:`frame_tokens`).
@@ -254,13 +366,16 @@ class WorldTransformer(nn.Module):
             features,
         )
 
-    def new_cache(self, batch: int, device: torch.device, dtype: torch.dtype) -> KVCache:
-        """An empty cache able to hold ``max_frames`` frames of ``batch`` sequences."""
+    def new_cache(
+        self, batch: int, device: torch.device, dtype: torch.dtype, frames: int | None = None
+    ) -> KVCache:
+        """An empty cache able to hold ``frames`` frames (default ``max_frames``) of
+        ``batch`` sequences."""
         return KVCache.empty(
             self.n_layer,
             batch,
             self.n_head,
-            self.max_frames * self.block_len,
+            (self.max_frames if frames is None else frames) * self.block_len,
             self.n_embd // self.n_head,
             device,
             dtype,
