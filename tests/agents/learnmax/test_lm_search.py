@@ -70,7 +70,7 @@ def search(start: list[int], horizon: int, width: int, criterion: str = "entropy
         past,
         horizon,
         width,
-        lambda d, t: step_value(criterion, d, None),
+        lambda d, c, a, t: step_value(criterion, d),
         noise,
         **kw,
     )
@@ -123,7 +123,7 @@ def test_full_width_search_equals_exhaustive_imagination(history: int) -> None:
     noise = torch.zeros(n, 9 * 3)
     tokens = model.tokenize(obs)
     out = beam_search(
-        model, tokens, past, horizon, 9, lambda d, t: step_value("entropy", d, None), noise
+        model, tokens, past, horizon, 9, lambda d, c, a, t: step_value("entropy", d), noise
     )
     seqs = torch.tensor(list(itertools.product(range(3), repeat=horizon)))
     totals = []
