@@ -3,8 +3,9 @@
 For each number of envs ``N`` (64-512 on a GPU), one :func:`beam_search` of depth ``H`` and
 width ``K`` over ``A`` actions from ``N`` image observations (a Montezuma-sized frame and
 preset), scored by the ``disagreement`` criterion (ensemble heads on the features), by
-``entropy``, or by ``infogain`` (hashed context counts, all zero here: the same work). Decisions/s = ``N`` / seconds per search; imagined transitions/s = the
-search's expanded branches (:attr:`SearchResult.transitions`) / seconds.
+``entropy``, or by ``infogain`` (hashed context counts, all zero here: the same work).
+Decisions/s = ``N`` / seconds per search; imagined transitions/s = the search's expanded
+branches (:attr:`SearchResult.transitions`) / seconds.
 
 Anchor, in the same run and interleaved with the search: ``WorldModel.imagine`` of the same
 model with the KV cache, bf16 on CUDA, over ``N * K * A`` rollouts of ``H`` steps (the
