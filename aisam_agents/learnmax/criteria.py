@@ -9,9 +9,10 @@ Five criteria score a predicted next frame (nats, per imagined step):
   value Sun, Gomez & Schmidhuber 2011, "Planning to be surprised", and Little & Sommer
   2013's predicted information gain). The posterior is ``Dirichlet(alpha)`` with
   ``alpha_k = c0 / V + n * p_k``: ``n`` the context's visit count
-  (:mod:`~aisam_agents.learnmax.counts`), ``c0`` (``prior_count``) the weight of a uniform
-  prior over the ``V`` tokens, and ``p`` the one-hot of the model's most likely next token
-  (its point prediction: the ``n`` visits are taken to have shown it). Then
+  (:mod:`~aisam_agents.learnmax.counts`), ``c0`` (``prior_count``, 1: Perks' prior) the
+  weight of a uniform prior over the ``V`` tokens, and ``p`` the one-hot of the model's most
+  likely next token (its point prediction: the ``n`` visits are taken to have shown it).
+  Then
 
       I = H[m] - psi(alpha_0 + 1) + sum_k m_k psi(alpha_k + 1),   m = alpha / alpha_0,
 
