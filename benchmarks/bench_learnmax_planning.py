@@ -2,9 +2,10 @@
 
 For each number of envs ``N`` (64-512 on a GPU), one :func:`beam_search` of depth ``H`` and
 width ``K`` over ``A`` actions from ``N`` image observations (a Montezuma-sized frame and
-preset), scored by the ``disagreement`` criterion (ensemble heads on the features) or by
-``entropy``. Decisions/s = ``N`` / seconds per search; imagined transitions/s = the
-search's expanded branches (:attr:`SearchResult.transitions`) / seconds.
+preset), scored by the ``disagreement`` criterion (ensemble heads on the features), by
+``entropy``, or by ``infogain`` (hashed context counts, all zero here: the same work).
+Decisions/s = ``N`` / seconds per search; imagined transitions/s = the search's expanded
+branches (:attr:`SearchResult.transitions`) / seconds.
 
 Anchor, in the same run and interleaved with the search: ``WorldModel.imagine`` of the same
 model with the KV cache, bf16 on CUDA, over ``N * K * A`` rollouts of ``H`` steps (the
@@ -44,6 +45,7 @@ import torch
 from _timing import interleaved
 from gymnasium import spaces
 
+from aisam_agents.learnmax.counts import ContextCounts
 from aisam_agents.learnmax.criteria import EnsembleHeads, step_value
 from aisam_agents.learnmax.search import SearchResult, beam_search
 from aisam_agents.world_model import WorldModel, WorldModelConfig
@@ -97,11 +99,14 @@ def bench(args: argparse.Namespace, n_envs: int) -> dict[str, float]:
     past = torch.zeros(n_envs, 0, dtype=torch.long, device=device)
     heads = EnsembleHeads(model.transformer.n_embd, model.tokenizer.tokens_per_frame,
                           model.tokenizer.vocab_size).to(device)  # fmt: skip
+    counts = ContextCounts(model.tokenizer.tokens_per_frame, 0, device)
     noise = torch.rand(n_envs, k * a, device=device, generator=g)
 
+    def score(d: object, frame: torch.Tensor, act: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return step_value(args.criterion, d, heads, counts(frame, act))
+
     def search() -> SearchResult:
-        return beam_search(model, tokens, past, h, k, lambda d, t: step_value(
-            args.criterion, d, heads), noise)  # fmt: skip
+        return beam_search(model, tokens, past, h, k, score, noise)
 
     rollouts = n_envs * k * a
     start = frames[:, 0].repeat_interleave(k * a, 0)
@@ -154,7 +159,9 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=4)
     parser.add_argument("--width", type=int, default=8)
     parser.add_argument("--actions", type=int, default=8, help="8: Montezuma with running jumps")
-    parser.add_argument("--criterion", default="disagreement", choices=["disagreement", "entropy"])
+    parser.add_argument(
+        "--criterion", default="disagreement", choices=["disagreement", "entropy", "infogain"]
+    )
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")

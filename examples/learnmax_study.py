@@ -56,7 +56,11 @@ TABLES = {
     "random": Table(dict(n_states=1000, n_actions=6, kind="random"), 400),
     "noisy_tv": Table(dict(n_states=200, n_actions=4, kind="noisy_tv", n_tv=4, n_noise=64), 200),
 }
-AGENTS = ("learnmax", "learnmax_entropy", "random", "ppo_rnd", "ppo_satiation", "intrinsic_ppo")
+AGENTS = ("learnmax", "learnmax_infogain_full", "learnmax_disagreement", "learnmax_entropy",
+          "random", "ppo_rnd", "ppo_satiation", "intrinsic_ppo")  # fmt: skip
+CRITERIA = {"learnmax": "infogain", "learnmax_infogain_full": "infogain_full",
+            "learnmax_disagreement": "disagreement", "learnmax_entropy": "entropy",
+            "random": "infogain"}  # fmt: skip
 N_ENVS = 8
 TRAIN_RATIO = 0.25
 
@@ -146,11 +150,10 @@ def run(table: str, agent: str, seed: int, steps: int, every: int, writer: Any) 
     n_tv = TABLES[table].kwargs.get("n_tv", 0)
     key = dict(table=table, agent=agent, seed=seed)
     wm_config = WorldModelConfig.preset("tiny", device="cpu", seed=seed)
-    if agent.startswith("learnmax") or agent == "random":
-        criterion = "entropy" if agent == "learnmax_entropy" else "disagreement"
+    if agent in CRITERIA:  # random: epsilon 1, the same learner without a search
         epsilon = 1.0 if agent == "random" else 0.05
-        model = LearnMax("auto", venv, wm_config, criterion=criterion, seed=seed, device="cpu",
-                         train_ratio=TRAIN_RATIO, epsilon=epsilon)  # fmt: skip
+        model = LearnMax("auto", venv, wm_config, criterion=CRITERIA[agent], seed=seed,
+                         device="cpu", train_ratio=TRAIN_RATIO, epsilon=epsilon)  # fmt: skip
         probe = Probe(key, model.model, None, truth, every, writer, n_tv)
         model.learn(steps, callback=probe)
         return

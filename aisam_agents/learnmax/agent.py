@@ -1,8 +1,10 @@
 """LearnMax: act by searching the world model's imagined futures for what it can still learn.
 
 Every env step goes to a :class:`~aisam_agents.replay.SequenceReplay`; the world model
-(and, for the default criterion, its ensemble heads) trains on sampled windows at
-``train_ratio`` updates per env step. To act, a batched beam search of depth ``H`` and
+(and, for the ``"disagreement"`` criterion, its ensemble heads) trains on sampled windows at
+``train_ratio`` updates per env step; for the ``"infogain"`` criteria the agent also
+counts the visits of every (frame tokens, action) context it learns from
+(:mod:`~aisam_agents.learnmax.counts`). To act, a batched beam search of depth ``H`` and
 width ``K`` (:func:`~aisam_agents.learnmax.search.beam_search`) runs from every env's
 recent history in one batch; a branch's value is
 ``sum_h discount**(h-1) [u_h + reward_coef * r_h]`` (the plain sum by default) with ``u_h``
@@ -36,7 +38,8 @@ from stable_baselines3.common.utils import configure_logger, is_vectorized_obser
 from stable_baselines3.common.vec_env import VecEnv
 
 from aisam_agents.learnmax.checkpoint import load_agent, save_agent
-from aisam_agents.learnmax.criteria import EnsembleHeads, check_criterion, step_value
+from aisam_agents.learnmax.counts import ContextCounts
+from aisam_agents.learnmax.criteria import COUNTED, EnsembleHeads, check_criterion, step_value
 from aisam_agents.learnmax.learner import OnlineLearner
 from aisam_agents.learnmax.salience import SalienceDetector, SalientEvent
 from aisam_agents.learnmax.search import Scorer, SearchResult, beam_search
@@ -93,7 +96,10 @@ class LearnMax:
             which learns a small table on a CPU in seconds).
         horizon: search depth H (1 <= H <= the model's ``max_frames``).
         width: branches K kept per env at each depth.
-        criterion: ``"disagreement"`` (default), ``"entropy"`` or ``"reverse"``.
+        criterion: ``"infogain"`` (default), ``"infogain_full"``, ``"disagreement"``,
+            ``"entropy"`` or ``"reverse"`` (:mod:`~aisam_agents.learnmax.criteria`).
+        prior_count: the information gains' weight of the uniform prior over next tokens (> 0;
+            larger: a context stays uncertain over more visits).
         reward_coef: weight of the predicted reward in a branch's value.
         epsilon: probability of a uniformly random action.
         train_ratio: world-model updates per env step (all envs' steps count; > 0).
@@ -142,7 +148,8 @@ class LearnMax:
         *,
         horizon: int = 4,
         width: int = 8,
-        criterion: str = "disagreement",
+        criterion: str = "infogain",
+        prior_count: float = 1.0,
         reward_coef: float = 0.0,
         epsilon: float = 0.05,
         train_ratio: float = 0.5,
@@ -184,6 +191,7 @@ class LearnMax:
             "horizon": check_int("horizon", horizon, 1),
             "width": check_int("width", width, 1),
             "criterion": check_criterion(criterion),
+            "prior_count": check_real("prior_count", prior_count),
             "reward_coef": check_real("reward_coef", reward_coef),
             "epsilon": check_real("epsilon", epsilon),
             "train_ratio": check_real("train_ratio", train_ratio),
@@ -202,7 +210,7 @@ class LearnMax:
             "max_salient_events": check_int("max_salient_events", max_salient_events, 0),
             "log_interval": check_int("log_interval", log_interval, 1),
         }
-        for name in ("train_ratio", "head_learning_rate", "salience_threshold"):
+        for name in ("train_ratio", "head_learning_rate", "salience_threshold", "prior_count"):
             if not self.params[name] > 0:
                 raise InvalidConfigError(f"{name} must be > 0, got {self.params[name]}")
         if not 0 <= self.params["epsilon"] <= 1 or self.params["prior_scale"] < 0:
@@ -253,6 +261,9 @@ class LearnMax:
                 p["prior_scale"],
                 self.seed,
             ).to(self.device)
+        self.counts: ContextCounts | None = None
+        if p["criterion"] in COUNTED:
+            self.counts = ContextCounts(model.tokenizer.tokens_per_frame, self.seed, self.device)
         self.value: LeafValue | None = None
         if p["leaf_value"]:
             self.value = LeafValue(model.transformer.n_embd, seed=self.seed).to(self.device)
@@ -342,8 +353,14 @@ class LearnMax:
             obs = np.stack([e.observation for e in self.salient_events[-_MAX_TARGETS:]])
             targets = self.model.tokenize(obs)  # (S, T)
 
-        def score(dist: NextFrameDistribution, tokens: torch.Tensor) -> torch.Tensor:
-            value = step_value(p["criterion"], dist, heads)
+        def score(
+            dist: NextFrameDistribution,
+            frame: torch.Tensor,
+            actions: torch.Tensor,
+            tokens: torch.Tensor,
+        ) -> torch.Tensor:
+            counts = None if self.counts is None else self.counts(frame, actions)
+            value = step_value(p["criterion"], dist, heads, counts, p["prior_count"])
             if p["reward_coef"]:
                 value = value + p["reward_coef"] * dist.reward
             if targets is not None:
@@ -471,6 +488,10 @@ class LearnMax:
             new_obs, rewards, dones, infos = self.env.step(actions)
             truncated = np.array([i.get("TimeLimit.truncated", False) for i in infos])
             losses = self.learner.observe(obs, actions, rewards, dones, dones & ~truncated)
+            if self.counts is not None:  # what the model learns from: done steps are masked
+                kept = torch.as_tensor(~dones, device=self.device)
+                acted = torch.as_tensor(actions, device=self.device)
+                self.counts.add(self.model.tokenize(obs)[kept], acted[kept])
             self.num_timesteps += self.n_envs
             self._episode_start = dones
             self._last_obs, self._history = new_obs, self._push(history, new_obs, dones)

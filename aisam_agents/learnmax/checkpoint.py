@@ -2,9 +2,9 @@
 
 A checkpoint holds the agent's settings and seed (JSON), the world model's config (JSON),
 the spaces, the weights and optimizer states of the world model, the ensemble heads and the
-leaf value, the counters, the salience statistics and events, and the random streams. It
-does not hold the replay's contents: a loaded agent refills the replay (one window) before
-it trains again. It loads with
+leaf value, the context visit counts (``"infogain"``), the counters, the salience
+statistics and events, and the random streams. It does not hold the replay's contents: a
+loaded agent refills the replay (one window) before it trains again. It loads with
 ``torch.load(weights_only=True)``, so opening one never runs code.
 """
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from aisam_agents.learnmax.agent import LearnMax
 
 FORMAT = "aisam.learnmax"
-VERSION = 1
+VERSION = 2  # 2: the context visit counts
 
 
 def _events(agent: LearnMax) -> dict[str, torch.Tensor]:
@@ -61,6 +61,7 @@ def save_agent(agent: LearnMax, path: Path) -> None:
         "value": None
         if agent.value is None
         else [agent.value.state_dict(), agent.value_optimizer.state_dict()],
+        "counts": None if agent.counts is None else agent.counts.state(),
         "learner": agent.learner.state(),
         "counters": [agent.num_timesteps, agent.imagined_transitions],
         "salience": agent.salience.state(),
@@ -100,6 +101,8 @@ def load_agent(cls: type[LearnMax], path: Path, env: Any, device: str) -> LearnM
         if agent.value is not None:
             agent.value.load_state_dict(payload["value"][0])
             agent.value_optimizer.load_state_dict(payload["value"][1])
+        if agent.counts is not None:
+            agent.counts.set_state(payload["counts"])
         agent.learner.set_state(payload["learner"])
         agent.num_timesteps, agent.imagined_transitions = num_timesteps, imagined
         agent.salience.set_state(payload["salience"])

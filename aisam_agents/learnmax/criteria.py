@@ -1,10 +1,37 @@
 """What a LearnMax branch expects to learn at an imagined step.
 
-Three criteria score a predicted next frame (nats, per imagined step):
+Five criteria score a predicted next frame (nats, per imagined step):
 
+- ``"infogain"`` (the default): the information that one more visit of the step's context
+  (frame tokens ``c``, action ``a``) gives about the successor the world model predicts
+  there, under a Dirichlet-categorical posterior per token: the mutual information
+  ``I(o'; theta)`` (Lindley's expected information of an experiment; as an exploration
+  value Sun, Gomez & Schmidhuber 2011, "Planning to be surprised", and Little & Sommer
+  2013's predicted information gain). The posterior is ``Dirichlet(alpha)`` with
+  ``alpha_k = c0 / V + n * p_k``: ``n`` the context's visit count
+  (:mod:`~aisam_agents.learnmax.counts`), ``c0`` (``prior_count``, 1: Perks' prior) the
+  weight of a uniform prior over the ``V`` tokens, and ``p`` the one-hot of the model's most
+  likely next token (its point prediction: the ``n`` visits are taken to have shown it).
+  Then
+
+      I = H[m] - psi(alpha_0 + 1) + sum_k m_k psi(alpha_k + 1),   m = alpha / alpha_0,
+
+  summed over the ``T`` tokens: about ``log V - 1`` nats per token for a context never
+  visited (whatever the network guesses there), 2.3 after one visit, 0.8 after five,
+  0.05 after a hundred (``V = 200``, ``c0 = 1``). The evidence is counted per context, not
+  read from the network's features, so tried and untried pairs differ however the
+  network generalises (why ``"disagreement"`` has almost no contrast, docs/learnmax.md).
+  A noisy context is worth what any context of as many visits is worth: the criterion
+  values finding successors, not learning the shape of a noise distribution, so a noisy
+  TV holds it no longer than the visits it takes.
+- ``"infogain_full"``: the same information gain with ``p`` the model's whole predictive
+  distribution. It also counts learning a noisy distribution's shape, about
+  ``(K - 1) / (2 n)`` nats for ``K`` outcomes, so a well-visited TV stays worth more than a
+  deterministic pair of equal visits, and once the rest is known the search returns to it
+  (measured: docs/learnmax.md, test_lm_noisy_tv.py). Kept to show that; not the default.
 - ``"entropy"``: the predictive entropy ``H[p(o' | h, a)]`` of the world model, the original
   learnmax score. It counts irreducible noise as well: a noisy TV keeps it high forever.
-- ``"disagreement"`` (the default): the epistemic part only. An ensemble of ``M`` small
+- ``"disagreement"``: the epistemic part only. An ensemble of ``M`` small
   next-frame heads reads the world model's features of the step; each head is a trained
   MLP plus a fixed random prior MLP (randomised prior functions) and trains on its own
   bootstrap of the replay. The score is their mutual information
@@ -26,7 +53,8 @@ from torch import nn
 from aisam_agents.world_model.imagination import NextFrameDistribution
 from aisam_envs.errors import InvalidConfigError
 
-CRITERIA = ("disagreement", "entropy", "reverse")
+CRITERIA = ("infogain", "infogain_full", "disagreement", "entropy", "reverse")
+COUNTED = ("infogain", "infogain_full")  # the criteria that read the contexts' visit counts
 
 
 def check_criterion(criterion: object) -> str:
@@ -113,10 +141,45 @@ class EnsembleHeads(nn.Module):
         return (nll * weights).sum() / weights.sum().clamp_min(1.0)
 
 
-def step_value(
-    criterion: str, dist: NextFrameDistribution, heads: EnsembleHeads | None
+def information_gain(
+    logits: torch.Tensor, counts: torch.Tensor, prior_count: float
 ) -> torch.Tensor:
-    """``(B,)`` expected learning at each predicted step of ``dist`` under ``criterion``."""
+    """``(B,)`` expected information (nats) about a context's next-frame distribution from
+    one more visit, summed over tokens (see the module docstring).
+
+    Args:
+        logits: ``(B, T, V)`` logits of what the ``counts`` visits showed per token.
+        counts: ``(B,)`` the context's visits so far.
+        prior_count: ``c0`` > 0, the weight of the uniform prior.
+    """
+    p = logits.float().softmax(-1)
+    n = counts.float().clamp_min(0)[:, None, None]
+    alpha = prior_count / p.shape[-1] + n * p
+    alpha0 = prior_count + n[..., 0]  # (B, 1)
+    m = alpha / alpha0[..., None]
+    entropy = -(m * m.clamp_min(1e-30).log()).sum(-1)
+    expected = torch.digamma(alpha0 + 1) - (m * torch.digamma(alpha + 1)).sum(-1)
+    return (entropy - expected).sum(-1).clamp_min(0.0)
+
+
+def step_value(
+    criterion: str,
+    dist: NextFrameDistribution,
+    heads: EnsembleHeads | None = None,
+    counts: torch.Tensor | None = None,
+    prior_count: float = 1.0,
+) -> torch.Tensor:
+    """``(B,)`` expected learning at each predicted step of ``dist`` under ``criterion``
+    (``heads`` for ``"disagreement"``, the contexts' visit ``counts`` ``(B,)`` for the
+    :data:`COUNTED` ones)."""
+    if criterion in COUNTED:
+        if counts is None:
+            raise InvalidConfigError(f"the {criterion!r} criterion needs the contexts' counts")
+        logits = dist.logits
+        if criterion == "infogain":  # the point prediction: 0 at the argmax, -inf elsewhere
+            mode = F.one_hot(logits.argmax(-1), logits.shape[-1]).bool()
+            logits = torch.zeros_like(logits).masked_fill(~mode, float("-inf"))
+        return information_gain(logits, counts, prior_count)
     if criterion == "disagreement":
         if heads is None:
             raise InvalidConfigError("the 'disagreement' criterion needs ensemble heads")

@@ -27,9 +27,11 @@ from aisam_agents.world_model import WorldModel
 from aisam_agents.world_model.imagination import NextFrameDistribution
 from aisam_agents.world_model.transformer import BeamCache
 
-Scorer = Callable[[NextFrameDistribution, torch.Tensor], torch.Tensor]
-"""``score(dist, next_tokens) -> (B,)``: the value of one imagined step, from the predicted
-distribution of the next frame and the tokens ``(B, T)`` the branch continues with."""
+Scorer = Callable[[NextFrameDistribution, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+"""``score(dist, frame, actions, next_tokens) -> (B,)``: the value of one imagined step, from
+its context (the frame's tokens ``(B, T)`` and the action ``(B,)`` taken in it), the
+predicted distribution of the next frame, and the tokens ``(B, T)`` the branch continues
+with."""
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,13 @@ def beam_search(
         for depth in range(horizon):
             rows = torch.arange(n * branches, device=tokens.device).repeat_interleave(n_actions)
             actions = all_actions.repeat(n * branches)
-            frames = net.frame_tokens(current[rows][:, None], actions[:, None])
+            context = current[rows]
+            frames = net.frame_tokens(context[:, None], actions[:, None])
             if depth < horizon - 1:
                 cache.keep_new(net.block_len)
             dist = NextFrameDistribution.last_frame(net(frames, c - 1 + depth, cache))
             nxt = dist.logits.argmax(-1)
-            value = score(dist, nxt).float().view(n, branches * n_actions)
+            value = score(dist, context, actions, nxt).float().view(n, branches * n_actions)
             feats = dist.features.view(n, branches * n_actions, -1)
             transitions += n * branches * n_actions
             parent = rows.view(n, branches * n_actions)

@@ -47,6 +47,7 @@ class ContinuousActions(gym.Env):
         {"train_ratio": 0.0},
         {"train_ratio": -1.0},
         {"criterion": "surprise"},
+        {"prior_count": 0.0},
         {"horizon": 9},  # beyond the tiny model's 8 frames
         {"epsilon": 1.5},
         {"discount": 0.0},
@@ -132,6 +133,7 @@ def test_save_load_round_trip(tmp_path) -> None:
         torch.testing.assert_close(x, y, rtol=0, atol=0)
     assert (b.num_timesteps, b.learner.n_updates) == (a.num_timesteps, a.learner.n_updates)
     assert b.params == a.params and b.seed == a.seed
+    torch.testing.assert_close(b.counts.counts, a.counts.counts, rtol=0, atol=0)
     assert [(e.timestep, e.env, e.observation.tolist(), e.change) for e in b.salient_events] == [
         (e.timestep, e.env, e.observation.tolist(), e.change) for e in a.salient_events
     ]
@@ -165,7 +167,9 @@ def test_plan_to_salient_values_imagined_frames_that_match_a_salient_state() -> 
     a = agent(plan_to_salient=True, salient_coef=2.0, criterion="entropy")
     a.salient_events.append(SalientEvent(0, 0, np.array(9), 6.0))
     dist = a.model.predict_next(np.array([1, 1]), np.array([0, 0]))
-    score = a._score()(dist, torch.tensor([[9], [8]]))
+    score = a._score()(
+        dist, torch.tensor([[1], [1]]), torch.tensor([0, 0]), torch.tensor([[9], [8]])
+    )
     np.testing.assert_allclose(float(score[0] - score[1]), 2.0, rtol=1e-6)
 
 
@@ -176,3 +180,26 @@ def test_salient_events_are_recorded_with_their_step_and_env() -> None:
     for e in a.salient_events:
         assert 0 <= e.timestep < 400 and e.env in (0, 1) and abs(e.change) > 2.0
         assert 0 <= int(e.observation) < 32
+
+
+def test_infogain_counts_every_learned_context_once() -> None:
+    """The default criterion's counts hold one visit per env step the model learns from
+    (done steps are not learned, so not counted), keyed by the state and the action taken."""
+    venv = make_vec_env(TABLE, 2, seed=0, env_kwargs={"n_states": 32, "n_actions": 3,
+                                                      "max_episode_steps": 25})  # fmt: skip
+    seen = []
+
+    class Record(BaseCallback):
+        def _on_step(self) -> bool:
+            done = self.locals["dones"]
+            obs, acts = self.locals["obs"], self.locals["actions"]
+            seen.extend((int(o), int(x)) for o, x, d in zip(obs, acts, done, strict=True) if not d)
+            return True
+
+    a = agent(venv).learn(100, callback=Record())
+    assert a.params["criterion"] == "infogain" and len(seen) == 100 - 2 * 2  # 2 ends per env
+    states = torch.tensor([[s] for s in range(32) for _ in range(3)])
+    actions = torch.arange(3).repeat(32)
+    expected = np.zeros((32, 3))
+    np.add.at(expected, tuple(np.array(seen).T), 1)
+    assert a.counts(states, actions).view(32, 3).tolist() == expected.tolist()

@@ -77,7 +77,7 @@ def search(start: list[int], horizon: int, width: int, criterion: str = "entropy
         past,
         horizon,
         width,
-        lambda d, t: step_value(criterion, d, None),
+        lambda d, c, a, t: step_value(criterion, d),
         noise,
         **kw,
     )
@@ -130,7 +130,7 @@ def test_full_width_search_equals_exhaustive_imagination(history: int) -> None:
     noise = torch.zeros(n, 9 * 3)
     tokens = model.tokenize(obs)
     out = beam_search(
-        model, tokens, past, horizon, 9, lambda d, t: step_value("entropy", d, None), noise
+        model, tokens, past, horizon, 9, lambda d, c, a, t: step_value("entropy", d), noise
     )
     seqs = torch.tensor(list(itertools.product(range(3), repeat=horizon)))
     totals = []
@@ -173,7 +173,7 @@ def full_copy_search(
         out = net(net.frame_tokens(current[rows][:, None], actions[:, None]), c - 1 + depth, cache)
         dist = NextFrameDistribution.last_frame(out)
         nxt = dist.logits.argmax(-1)
-        value = score(dist, nxt).float()
+        value = score(dist, current[rows], actions, nxt).float()
         transitions += len(rows)
         if depth == 0:
             first, first_feat, steps, total = actions, dist.features, value[:, None], value
@@ -230,7 +230,7 @@ def test_shared_history_search_equals_full_copy_search(
     past = torch.randint(0, n_actions, (n, history - 1), generator=g)
     noise = torch.rand(n, width * n_actions, generator=g)
     leaf = torch.randn(model.transformer.n_embd, generator=g)
-    args = (model, tokens, past, horizon, width, lambda d, t: step_value("entropy", d, None),
+    args = (model, tokens, past, horizon, width, lambda d, c, a, t: step_value("entropy", d, None),
             noise, lambda f: f @ leaf, 0.9)  # fmt: skip
     with torch.no_grad():
         expected = full_copy_search(*args)
