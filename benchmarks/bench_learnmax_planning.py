@@ -2,8 +2,9 @@
 
 For each number of envs ``N`` (64-512 on a GPU), one :func:`beam_search` of depth ``H`` and
 width ``K`` over ``A`` actions from ``N`` image observations (a Montezuma-sized frame and
-preset), scored by the ``disagreement`` criterion (ensemble heads on the features), by
-``entropy``, or by ``infogain`` (hashed context counts, all zero here: the same work).
+preset), scored by LearnMax's default criterion, ``infogain`` (hashed context counts, all
+zero here: the same work), or by ``disagreement`` (ensemble heads on the features) or
+``entropy``.
 Decisions/s = ``N`` / seconds per search; imagined transitions/s = the search's expanded
 branches (:attr:`SearchResult.transitions`) / seconds.
 
@@ -160,7 +161,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=8)
     parser.add_argument("--actions", type=int, default=8, help="8: Montezuma with running jumps")
     parser.add_argument(
-        "--criterion", default="disagreement", choices=["disagreement", "entropy", "infogain"]
+        "--criterion", default="infogain", choices=["infogain", "disagreement", "entropy"]
     )
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--iters", type=int, default=10)
