@@ -15,12 +15,20 @@ Part ``parity``: on ``aisam/Parity-v0`` (a contextual bandit: the parity of a {-
 vector), PonderDreamer against PonderPPO at equal env steps: accuracy and expected ponder
 steps per number of active entries.
 
+Part ``screen``: plain PPO alone on candidate ``clusters`` tables (:data:`SCREEN`), the way
+the ``clusters`` table was chosen before any PonderDreamer run on it.
+
+Part ``halting``: where the PonderNet actor's halting gradient comes from, with the default
+``ponder_beta`` and with 0 (:func:`run_halting`).
+
 Rows are appended to CSV files under ``--out`` as runs finish, and runs already there are
 skipped, so the study can be stopped and resumed. ``--report`` writes the markdown tables
 and the plot from the CSVs.
 
-    python examples/ponder_dreamer_study.py --part efficiency --seeds 3
-    python examples/ponder_dreamer_study.py --part parity --seeds 2
+    python examples/ponder_dreamer_study.py --part screen --seeds 3
+    python examples/ponder_dreamer_study.py --part efficiency --seeds 5
+    python examples/ponder_dreamer_study.py --part parity --seeds 5
+    python examples/ponder_dreamer_study.py --part halting --seeds 2
     python examples/ponder_dreamer_study.py --report
 """
 
@@ -72,6 +80,7 @@ SATIATION_COEF = 0.1
 EASY_DISTANCE = 5
 PARITY = {"n_bits": 6}
 PARITY_STEPS = 4_000
+PARITY_BUDGET = [PARITY_STEPS]  # --parity-steps sets it
 EFFICIENCY_FIELDS = [
     "task", "agent", "seed", "budget", "solved", "steps_to_solve", "states_discovered",
     "ponder_easy", "ponder_hard", "seconds", "goal_visits", "model_goal_reward",
@@ -283,7 +292,7 @@ def run_parity(agent_name: str, seed: int, n_eval: int = 3000) -> list[dict]:
 
     torch.set_num_threads(1)
     start = time.perf_counter()
-    model = make_agent("parity", agent_name, seed).learn(PARITY_STEPS)
+    model = make_agent("parity", agent_name, seed).learn(PARITY_BUDGET[0])
     rng = np.random.default_rng(10_000 + seed)
     x, parity, n_active = sample_parity(rng, n_eval, PARITY["n_bits"], 1, PARITY["n_bits"])
     with torch.no_grad():
@@ -545,13 +554,27 @@ def main() -> None:
     parser.add_argument(
         "--part", choices=("efficiency", "parity", "screen", "halting"), default="efficiency"
     )
-    parser.add_argument("--tasks", nargs="*", default=list(TASKS))
+    parser.add_argument(
+        "--tasks", nargs="*", default=["lock", "clusters"], help=f"of {list(TASKS)}"
+    )
     parser.add_argument("--agents", nargs="*", default=None)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--out", type=Path, default=Path("results/ponder_dreamer"))
     parser.add_argument("--report", action="store_true", help="only write the tables and plot")
+    parser.add_argument(
+        "--intrinsic-coef",
+        type=float,
+        default=None,
+        help="PonderDreamer's intrinsic_coef on the tables (default: DREAMER_KWARGS's, 1.0)",
+    )
+    parser.add_argument(
+        "--parity-steps", type=int, default=PARITY_STEPS, help="env steps of each parity run"
+    )
     args = parser.parse_args()
+    PARITY_BUDGET[0] = args.parity_steps
+    if args.intrinsic_coef is not None:
+        DREAMER_KWARGS["intrinsic_coef"] = args.intrinsic_coef
     args.out.mkdir(parents=True, exist_ok=True)
     if args.report:
         print(report(args.out))
