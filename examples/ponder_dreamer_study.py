@@ -15,12 +15,20 @@ Part ``parity``: on ``aisam/Parity-v0`` (a contextual bandit: the parity of a {-
 vector), PonderDreamer against PonderPPO at equal env steps: accuracy and expected ponder
 steps per number of active entries.
 
+Part ``screen``: plain PPO alone on candidate ``clusters`` tables (:data:`SCREEN`), the way
+the ``clusters`` table was chosen before any PonderDreamer run on it.
+
+Part ``halting``: where the PonderNet actor's halting gradient comes from, with the default
+``ponder_beta`` and with 0 (:func:`run_halting`).
+
 Rows are appended to CSV files under ``--out`` as runs finish, and runs already there are
 skipped, so the study can be stopped and resumed. ``--report`` writes the markdown tables
 and the plot from the CSVs.
 
-    python examples/ponder_dreamer_study.py --part efficiency --seeds 3
-    python examples/ponder_dreamer_study.py --part parity --seeds 2
+    python examples/ponder_dreamer_study.py --part screen --seeds 3
+    python examples/ponder_dreamer_study.py --part efficiency --seeds 5
+    python examples/ponder_dreamer_study.py --part parity --seeds 5
+    python examples/ponder_dreamer_study.py --part halting --seeds 2
     python examples/ponder_dreamer_study.py --report
 """
 
@@ -36,7 +44,21 @@ import numpy as np
 
 TASKS: dict[str, dict[str, Any]] = {
     "lock": {"n_states": 20, "n_actions": 2, "kind": "lock", "max_episode_steps": 100},
+    # 6 rooms of 8 states on a ring; the reward state 33 is the farthest state from the
+    # start (10 steps, in the fifth room, three doors away). Chosen by screening PPO alone
+    # (``--part screen``) before any PonderDreamer run on it: plain PPO needs 4,096-9,216
+    # steps, so the comparison can show a difference.
     "clusters": {
+        "n_states": 48,
+        "n_actions": 3,
+        "kind": "clusters",
+        "n_clusters": 6,
+        "goal_states": [33],
+        "max_episode_steps": 100,
+    },
+    # the first study's table: PPO solves it by its first check (512 steps), so it cannot
+    # show a 10x gap; kept for the rows measured on it
+    "clusters24": {
         "n_states": 24,
         "n_actions": 3,
         "kind": "clusters",
@@ -58,12 +80,35 @@ SATIATION_COEF = 0.1
 EASY_DISTANCE = 5
 PARITY = {"n_bits": 6}
 PARITY_STEPS = 4_000
+PARITY_BUDGET = [PARITY_STEPS]  # --parity-steps sets it
 EFFICIENCY_FIELDS = [
     "task", "agent", "seed", "budget", "solved", "steps_to_solve", "states_discovered",
-    "ponder_easy", "ponder_hard", "seconds",
+    "ponder_easy", "ponder_hard", "seconds", "goal_visits", "model_goal_reward",
 ]  # fmt: skip
 CURVE_FIELDS = ["task", "agent", "seed", "env_steps", "greedy_return"]
-PARITY_FIELDS = ["agent", "seed", "env_steps", "n_active", "accuracy", "ponder_steps", "seconds"]
+PARITY_FIELDS = [
+    "agent", "seed", "env_steps", "n_active", "accuracy", "ponder_steps", "model_accuracy",
+    "seconds",
+]  # fmt: skip
+#: candidate rooms tables for ``clusters``, screened with plain PPO alone (``--part screen``):
+#: the reward state is the farthest state from the start in each
+SCREEN = {
+    "clusters36": {"n_states": 36, "n_clusters": 4, "goal_states": [19]},
+    "clusters48": {"n_states": 48, "n_clusters": 6, "goal_states": [33]},
+    "clusters60": {"n_states": 60, "n_clusters": 6, "goal_states": [20]},
+}
+SCREEN_BUDGET = 30_000
+SCREEN_FIELDS = ["table", "seed", "distance", "solved", "steps_to_solve", "seconds"]
+#: ``--part halting``: PonderDreamer trained this many steps on the lock, then its actor's
+#: loss taken apart on ``HALTING_BATCHES`` training batches, with the default β and β = 0
+HALTING_STEPS = 3_000
+DEFAULT_BETA = 0.01  # PonderDreamer's ponder_beta default
+HALTING_BATCHES = 5
+HALTING_FIELDS = [
+    "task", "seed", "ponder_beta", "env_steps", "adv_abs_mean", "return_scale", "logp_spread",
+    "grad_task", "grad_kl", "grad_task_std_adv", "kl", "expected_steps", "ponder_easy",
+    "ponder_hard",
+]  # fmt: skip
 
 
 def make_env(task: str) -> Any:
@@ -175,20 +220,27 @@ def _distances_to(table: Any, goal: int) -> np.ndarray:
 
 
 def run_efficiency(
-    task: str, agent_name: str, seed: int, eval_every: int
+    task: str, agent_name: str, seed: int, eval_every: int, budget: int | None = None
 ) -> tuple[dict, list[dict]]:
-    """One run: train until solved or out of budget; its row and its curve."""
+    """One run: train until solved or out of budget (``BUDGETS[agent_name]`` unless
+    given); its row and its curve."""
     import torch
 
     torch.set_num_threads(1)
     start = time.perf_counter()
     model = make_agent(task, agent_name, seed)
-    budget, curve, solved_at, states = BUDGETS[agent_name], [], -1, set()
+    budget = BUDGETS[agent_name] if budget is None else budget
+    curve, solved_at, states = [], -1, set()
     from stable_baselines3.common.callbacks import BaseCallback
+
+    table = make_env(task).unwrapped.table
+    goal, visits = int(np.flatnonzero(table.rewards > 0)[0]), [0]
 
     class States(BaseCallback):
         def _on_step(self) -> bool:
-            states.update(int(i["state"]) for i in self.locals["infos"] if "state" in i)
+            seen = [int(i["state"]) for i in self.locals["infos"] if "state" in i]
+            states.update(seen)
+            visits[0] += seen.count(goal)
             return True
 
     done = 0
@@ -202,15 +254,34 @@ def run_efficiency(
         if ret > 0:
             solved_at = done
             break
-    easy = hard = float("nan")
+    easy = hard = model_reward = float("nan")
     if agent_name.startswith("ponder_dreamer"):
-        easy, hard = ponder_by_difficulty(model, make_env(task).unwrapped.table)
+        easy, hard = ponder_by_difficulty(model, table)
+        model_reward = goal_reward_predicted(model, table)
     row = dict(
         task=task, agent=agent_name, seed=seed, budget=budget, solved=int(solved_at > 0),
         steps_to_solve=solved_at, states_discovered=len(states), ponder_easy=easy,
         ponder_hard=hard, seconds=round(time.perf_counter() - start, 1),
+        goal_visits=visits[0], model_goal_reward=model_reward,
     )  # fmt: skip
     return row, curve
+
+
+def goal_reward_predicted(agent: Any, table: Any) -> float:
+    """The world model's predicted reward for the last step of a shortest path into the
+    reward state, the path before it as history (1: it has learned where the reward is)."""
+    import torch
+
+    goal = int(np.flatnonzero(table.rewards > 0)[0])
+    states, actions = optimal_histories(table, agent.context)[goal]
+    with torch.no_grad():
+        imag = agent.world_model.imagine(
+            np.array([states[:-1]], np.int64),
+            np.array([[actions[-1]]], np.int64),
+            1,
+            past_actions=np.array([actions[:-1]], np.int64),
+        )
+    return float(imag.rewards[0, 0])
 
 
 def run_parity(agent_name: str, seed: int, n_eval: int = 3000) -> list[dict]:
@@ -221,7 +292,7 @@ def run_parity(agent_name: str, seed: int, n_eval: int = 3000) -> list[dict]:
 
     torch.set_num_threads(1)
     start = time.perf_counter()
-    model = make_agent("parity", agent_name, seed).learn(PARITY_STEPS)
+    model = make_agent("parity", agent_name, seed).learn(PARITY_BUDGET[0])
     rng = np.random.default_rng(10_000 + seed)
     x, parity, n_active = sample_parity(rng, n_eval, PARITY["n_bits"], 1, PARITY["n_bits"])
     with torch.no_grad():
@@ -234,6 +305,13 @@ def run_parity(agent_name: str, seed: int, n_eval: int = 3000) -> list[dict]:
             features = torch.zeros(n_eval, model.world_model.config.n_embd)
             inputs = model.state_inputs(model.world_model.tokenize(x), features)
             steps = model.policy.actor(inputs).expected_steps.numpy()
+            # the world model's own answer: the action it predicts the higher reward for
+            # (the actor learns only from these imagined rewards)
+            predicted = [
+                model.world_model.imagine(x, np.full((n_eval, 1), a), 1).rewards[:, 0].numpy()
+                for a in (0, 1)
+            ]
+            model_answer = (predicted[1] > predicted[0]).astype(np.int64)
     seconds = round(time.perf_counter() - start, 1)
     return [
         dict(
@@ -243,10 +321,107 @@ def run_parity(agent_name: str, seed: int, n_eval: int = 3000) -> list[dict]:
             n_active=k,
             accuracy=float((actions[n_active == k] == parity[n_active == k]).mean()),
             ponder_steps=float(steps[n_active == k].mean()),
+            model_accuracy=(
+                float((model_answer == parity)[n_active == k].mean())
+                if agent_name != "ponder_ppo"
+                else ""
+            ),
             seconds=seconds,
         )  # fmt: skip
         for k in range(1, PARITY["n_bits"] + 1)
     ]
+
+
+def run_screen(seed: int, eval_every: int) -> list[dict]:
+    """Plain PPO on each candidate table of :data:`SCREEN` (one seed)."""
+    rows = []
+    for name, params in SCREEN.items():
+        TASKS[name] = {"n_actions": 3, "kind": "clusters", "max_episode_steps": 100, **params}
+        goal = params["goal_states"][0]
+        distance = int(_distances_to(make_env(name).unwrapped.table, goal)[0])
+        row, _ = run_efficiency(name, "ppo", seed, eval_every, budget=SCREEN_BUDGET)
+        rows.append(
+            dict(
+                table=name,
+                seed=seed,
+                distance=distance,
+                solved=row["solved"],
+                steps_to_solve=row["steps_to_solve"],
+                seconds=row["seconds"],
+            )
+        )
+    return rows
+
+
+def run_halting(task: str, seed: int, beta: float) -> dict:
+    """Where the actor's halting gradient comes from, after :data:`HALTING_STEPS` env steps.
+
+    On fresh training batches: the mean ``|A|`` of the normalised advantages, the return
+    scale, the halting-weighted spread (std over ponder steps) of ``log π_n(a)``, the norm of
+    the halting head's gradient from the policy term, from ``β KL``, and from the policy term
+    with advantages standardised per batch (as PPO does), the KL, the expected steps, and
+    the ponder steps on easy and hard states (:func:`ponder_by_difficulty`).
+    """
+    import torch
+
+    from aisam_agents.ponder_dreamer import PonderDreamer
+    from aisam_agents.ponder_dreamer.networks import actor_loss
+    from aisam_agents.ponder_dreamer.returns import lambda_returns
+
+    torch.set_num_threads(1)
+    kwargs = {**DREAMER_KWARGS, "ponder_beta": beta}
+    model = PonderDreamer("auto", make_env(task), seed=seed, device="cpu", **kwargs)
+    model.learn(HALTING_STEPS)
+    halt, mods, h = model.policy.actor.core.halt, model.policy, model.horizon
+
+    def grad_norm(loss: torch.Tensor) -> float:
+        model.actor_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        return float(torch.cat([halt.weight.grad.flatten(), halt.bias.grad]).norm())
+
+    stats = []
+    for _ in range(HALTING_BATCHES):
+        batch = model.replay.sample(model.batch_size, model.window + 1)
+        with torch.no_grad():
+            imag = model._imagine(batch.obs, batch.actions, batch.is_first)
+            x = model.state_inputs(imag.obs_tokens, imag.state_features)
+            rewards = imag.rewards.float() + model.intrinsic_coef * imag.entropies.float()
+            cont = 1.0 - imag.terminal_probs.float()
+            values = mods.two_hot.decode(mods.critic(x))
+            returns = lambda_returns(rewards, cont, values, model.gamma, model.lam)
+            alive = torch.cumprod(torch.cat([torch.ones_like(cont[:, :1]), cont[:, :-1]], 1), 1)
+            adv = ((returns - values[:, :h]) / mods.normalizer.scale).flatten()
+        flat, actions = x[:, :h].flatten(0, 1), imag.actions.flatten()
+        args = (alive.flatten(), model.ent_coef, model.lambda_p, model.ponder_beta)
+        steps = mods.actor(flat)
+        loss = actor_loss(steps, actions, adv, *args)
+        standardised = (adv - adv.mean()) / (adv.std() + 1e-8)
+        logp = steps.logits.log_softmax(-1).gather(
+            -1, actions.expand(steps.logits.shape[0], -1)[..., None]
+        )[..., 0]
+        p = steps.trace.p.detach()
+        mean = (p * logp).sum(0)
+        spread = (p * (logp - mean) ** 2).sum(0).sqrt().mean()
+        stats.append(
+            [
+                float(adv.abs().mean()),
+                float(mods.normalizer.scale),
+                float(spread.detach()),
+                grad_norm(loss.policy),
+                grad_norm(actor_loss(mods.actor(flat), actions, adv, *args).kl * beta),
+                grad_norm(actor_loss(mods.actor(flat), actions, standardised, *args).policy),
+                float(loss.kl),
+                float(loss.expected_steps),
+            ]
+        )
+    mean_stats = np.mean(stats, 0)
+    easy, hard = ponder_by_difficulty(model, make_env(task).unwrapped.table)
+    names = HALTING_FIELDS[4:12]
+    return dict(
+        task=task, seed=seed, ponder_beta=beta, env_steps=model.num_timesteps,
+        **{k: float(f"{v:.4g}") for k, v in zip(names, mean_stats, strict=True)},
+        ponder_easy=round(easy, 3), ponder_hard=round(hard, 3),
+    )  # fmt: skip
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -318,6 +493,23 @@ def report(out: Path) -> str:
                     f"{np.mean([float(r['ponder_steps']) for r in g]):.2f}",
                 ]
             lines.append(f"| {k} | " + " | ".join(cells) + " |")
+        model = [r for r in prow if r["model_accuracy"]]
+        if model:
+            seeds = sorted({r["seed"] for r in model})
+            lines.append("")
+            for a in sorted({r["agent"] for r in model}):
+                acc = [
+                    np.mean([float(r["model_accuracy"]) for r in model if r["agent"] == a and
+                             int(r["n_active"]) == k])
+                    for k in sorted({int(r["n_active"]) for r in model})
+                ]  # fmt: skip
+                text = ", ".join(f"{v:.3f}" for v in acc)
+                lines.append(f"world model's own answer under {a} (seeds {seeds}): {text}")
+    for name, fields in (("screen", SCREEN_FIELDS), ("halting", HALTING_FIELDS)):
+        table = _read(out / f"{name}.csv")
+        if table:
+            lines += ["", "| " + " | ".join(fields) + " |", "|---" * len(fields) + "|"]
+            lines += ["| " + " | ".join(r[f] for f in fields) + " |" for r in table]
     return "\n".join(lines)
 
 
@@ -359,14 +551,30 @@ def _plot(out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=("efficiency", "parity"), default="efficiency")
-    parser.add_argument("--tasks", nargs="*", default=list(TASKS))
+    parser.add_argument(
+        "--part", choices=("efficiency", "parity", "screen", "halting"), default="efficiency"
+    )
+    parser.add_argument(
+        "--tasks", nargs="*", default=["lock", "clusters"], help=f"of {list(TASKS)}"
+    )
     parser.add_argument("--agents", nargs="*", default=None)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--out", type=Path, default=Path("results/ponder_dreamer"))
     parser.add_argument("--report", action="store_true", help="only write the tables and plot")
+    parser.add_argument(
+        "--intrinsic-coef",
+        type=float,
+        default=None,
+        help="PonderDreamer's intrinsic_coef on the tables (default: DREAMER_KWARGS's, 1.0)",
+    )
+    parser.add_argument(
+        "--parity-steps", type=int, default=PARITY_STEPS, help="env steps of each parity run"
+    )
     args = parser.parse_args()
+    PARITY_BUDGET[0] = args.parity_steps
+    if args.intrinsic_coef is not None:
+        DREAMER_KWARGS["intrinsic_coef"] = args.intrinsic_coef
     args.out.mkdir(parents=True, exist_ok=True)
     if args.report:
         print(report(args.out))
@@ -381,6 +589,21 @@ def main() -> None:
                     row, curve = run_efficiency(task, agent, seed, args.eval_every)
                     _append(args.out / "curves.csv", CURVE_FIELDS, curve)
                     _append(args.out / "efficiency.csv", EFFICIENCY_FIELDS, [row])
+                    print(row, flush=True)
+    elif args.part == "screen":
+        done_seeds = {r["seed"] for r in _read(args.out / "screen.csv")}
+        for seed in range(args.seeds):
+            if str(seed) not in done_seeds:
+                rows = run_screen(seed, args.eval_every)
+                _append(args.out / "screen.csv", SCREEN_FIELDS, rows)
+                print(rows, flush=True)
+    elif args.part == "halting":
+        done = {(r["seed"], r["ponder_beta"]) for r in _read(args.out / "halting.csv")}
+        for seed in range(args.seeds):
+            for beta in (DEFAULT_BETA, 0.0):
+                if (str(seed), str(beta)) not in done:
+                    row = run_halting("lock", seed, beta)
+                    _append(args.out / "halting.csv", HALTING_FIELDS, [row])
                     print(row, flush=True)
     else:
         done = {(r["agent"], r["seed"]) for r in _read(args.out / "parity.csv")}

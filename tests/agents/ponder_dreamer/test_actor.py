@@ -33,6 +33,38 @@ def test_halting_weighted_actor_loss_matches_a_hand_computation() -> None:
     np.testing.assert_allclose(float(out.expected_steps), 1.5, rtol=1e-6)
 
 
+def _halting_gradient(step_logits: torch.Tensor, adv: float) -> torch.Tensor:
+    """d(policy loss)/d(halting logits) of one state, two ponder steps, action 0, η = 0."""
+    halt = torch.zeros(2, 1, requires_grad=True)
+    trace = halting_trace(torch.zeros(2, 1, 1), halt, halt_epsilon=0.0)
+    out = actor_loss(
+        ActorSteps(step_logits, trace),
+        torch.tensor([0]),
+        torch.tensor([adv]),
+        torch.ones(1),
+        0.0,
+        0.5,
+        0.0,
+    )
+    (grad,) = torch.autograd.grad(out.policy, halt)
+    return grad[:, 0]
+
+
+def test_halting_gradient_is_proportional_to_how_much_the_step_policies_differ() -> None:
+    # The halting distribution learns from the policy term only through differences between
+    # the steps' log π_n(a): with A > 0, halting earlier is favoured when step 1 puts more
+    # probability on the action; with A < 0, the reverse; with equal step policies, nothing
+    # (the cause of the prior-shaped halting in the study, docs/ponder_dreamer.md).
+    step_1_better = torch.tensor([[[math.log(3.0), 0.0]], [[0.0, 0.0]]])
+    grad = _halting_gradient(step_1_better, 1.0)
+    assert float(grad[0]) < 0.0  # descending raises λ_1: halt at step 1 more often
+    # p_1 = λ_1, so dL/dz_1 = λ_1 (1 - λ_1) (L_1 - L_2) with L_n = -A log π_n(a)
+    np.testing.assert_allclose(float(grad[0]), 0.25 * (math.log(0.5) - math.log(0.75)), rtol=1e-6)
+    assert float(_halting_gradient(step_1_better, -1.0)[0]) > 0.0
+    same = torch.tensor([[[math.log(3.0), 0.0]], [[math.log(3.0), 0.0]]])
+    assert float(_halting_gradient(same, 1.0).abs().max()) == 0.0
+
+
 def test_mlp_actor_loss_is_plain_reinforce_with_entropy() -> None:
     logits = torch.tensor([[[0.0, math.log(3.0)]]])
     out = actor_loss(
