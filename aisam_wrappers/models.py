@@ -129,10 +129,28 @@ class _EmbeddingPredictor:
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=config.lr)
 
     def obs_features(self, obs: np.ndarray) -> torch.Tensor:
-        x = self.obs_encoder(obs)
-        if self._whiten:
-            x = np.clip((x - self._obs_stats.mean) / (self._obs_stats.std + 1e-8), -5, 5)
-        return torch.as_tensor(x, dtype=torch.float32, device=self.device)
+        """``(n, dim)`` float32 model inputs of ``obs`` on the model's device (whitened
+        ``Box`` observations: see :meth:`_whitened`)."""
+        return self._whitened(self._encoded(obs))
+
+    def _encoded(self, obs: np.ndarray) -> torch.Tensor:
+        """``(n, dim)`` float32 features of ``obs`` on the device. Arrays go there in
+        their own dtype and are flattened and cast there: a batch of uint8 frames moves
+        a quarter of the bytes, and the CPU does no per-pixel work."""
+        if self.obs_encoder.is_discrete:
+            return torch.as_tensor(self.obs_encoder(obs), device=self.device)
+        x = torch.as_tensor(np.ascontiguousarray(obs), device=self.device)
+        return x.reshape(len(x), -1).float()
+
+    def _whitened(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` whitened by the running observation statistics and clipped to +-5, on
+        the device (unchanged unless :attr:`ModelConfig.normalize_obs` and ``Box``)."""
+        if not self._whiten:
+            return x
+        stats = self._obs_stats
+        mean = torch.as_tensor(stats.mean, dtype=torch.float32, device=self.device)
+        std = torch.as_tensor(stats.std, dtype=torch.float32, device=self.device)
+        return ((x - mean) / (std + 1e-8)).clamp_(-5.0, 5.0)
 
     def predict(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, logvar = self.predictor(inputs).chunk(2, dim=-1)
@@ -151,13 +169,16 @@ class _EmbeddingPredictor:
         return ent.float().cpu().numpy()
 
     def train_step(self, inputs: torch.Tensor, target_obs: np.ndarray) -> dict[str, float]:
-        if self._whiten:
-            self._obs_stats.update(self.obs_encoder(target_obs))
+        x = self._encoded(target_obs)
+        if self._whiten:  # the batch's moments on the device, merged on the host
+            x64 = x.double()
+            moments = torch.stack([x64.mean(0), x64.var(0, correction=0)]).cpu().numpy()
+            self._obs_stats.update_moments(moments[0], moments[1], len(x))
         n = len(target_obs)
         keep = max(1, int(round(self.config.update_proportion * n)))
         rows = np.sort(self._rng.choice(n, keep, replace=False)) if keep < n else slice(None)
         with torch.no_grad():
-            target = self.embedding(self.obs_features(target_obs[rows]))
+            target = self.embedding(self._whitened(x[rows]))
         mean, logvar = self.predict(inputs[rows])
         mse = ((mean - target) ** 2).mean()
         nll = 0.5 * (logvar + (mean.detach() - target) ** 2 * torch.exp(-logvar)).mean()

@@ -284,6 +284,30 @@ def test_learned_bonus_on_box_observations_runs_end_to_end() -> None:
     assert np.all(np.isfinite(trace)) and np.ptp(trace) > 0
 
 
+def test_frames_are_whitened_on_the_device_as_by_the_running_statistics() -> None:
+    """uint8 frames (any strides) are flattened, cast and whitened on the model's device:
+    the same features as the numpy definition (float64 statistics, clip to +-5), and the
+    training step folds the batch's moments into the statistics."""
+    from tolerance import F32
+
+    model = RNDModel(spaces.Box(0, 255, (2, 6, 6), np.uint8), None, ModelConfig(device="cpu"))
+    core = model._core
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (5, 2, 6, 6), dtype=np.uint8)
+    model.update(Transitions(frames, np.zeros(5, np.int64), frames))
+    x = frames.reshape(5, -1).astype(np.float64)
+    prior = (1e-4, np.zeros(72), np.ones(72))  # RunningMeanStd's initial count, mean, var
+    count = prior[0] + 5
+    mean = (prior[0] * prior[1] + 5 * x.mean(0)) / count
+    delta = x.mean(0) - prior[1]
+    var = (prior[0] * prior[2] + 5 * x.var(0) + delta**2 * prior[0] * 5 / count) / count
+    np.testing.assert_allclose(core._obs_stats.mean, mean, rtol=1e-12)
+    np.testing.assert_allclose(core._obs_stats.var, var, rtol=1e-12)
+    flipped = frames[:, :, ::-1]  # negative strides
+    expected = np.clip((flipped.reshape(5, -1) - mean) / (np.sqrt(var) + 1e-8), -5, 5)
+    np.testing.assert_allclose(core.obs_features(flipped).numpy(), expected, **F32)
+
+
 def test_large_discrete_spaces_use_binary_codes() -> None:
     enc = FeatureEncoder(spaces.Discrete(1_000_000))
     x = enc(np.array([0, 5, 999_999]))
