@@ -1,4 +1,4 @@
-"""Does a second value stream help PPO explore Montezuma's Revenge? (issue 19 §3)
+"""Does a second value stream help PPO explore Montezuma's Revenge? (issue 19 §3; LearnMax: 20)
 
 Same budget, same seeds, on ``aisam/Montezuma-Reduced-v0`` with ``running_jumps=True``
 (8 actions) in the rooms vector env (84x84 grey 4-stacks, sticky actions 0.25, the room
@@ -11,7 +11,13 @@ of every env in ``info``), one row per agent:
 - ``intrinsic_rnd``: IntrinsicPPO with RND in split mode (the RND recipe: gamma 0.999 /
   0.99, advantages 2 : 1, non-episodic intrinsic return, ``--warmup-rollouts`` random
   rollouts for the observation and return statistics);
-- ``intrinsic_satiation``: IntrinsicPPO with the satiation bonus.
+- ``intrinsic_satiation``: IntrinsicPPO with the satiation bonus;
+- ``learnmax`` (issue 20; run only when named in ``--rows``): LearnMax, no bonus (it plans
+  toward what its world model can still learn), its world model a ``--learnmax-preset``
+  (default ``small``) that tokenizes the frames with its VQ-VAE, its search
+  ``--learnmax-horizon`` deep and ``--learnmax-width`` wide, trained
+  ``--learnmax-train-ratio`` updates per env step from a replay of ``--learnmax-buffer``
+  steps (:func:`new_learnmax` says why these defaults).
 
 Per row and seed it appends to ``<out>/montezuma_study.csv`` every ``--log-every`` env
 steps: the mean episodic score (the true game score, unclipped) and mean rooms per
@@ -20,12 +26,18 @@ the training env steps/s and the same vector env's random-action steps/s measure
 start of the same call. Runs are resumable: each (row, seed) checkpoints every
 ``--checkpoint-minutes`` and when the call's ``--minutes`` are spent, and ``--resume``
 continues from the checkpoint (the CSV keeps no rows past it, so no row is written twice).
-At the end of each call it writes ``montezuma_study.md`` (the table) and
-``montezuma_study.png`` (score and rooms against env steps).
+LearnMax's checkpoint holds everything but its replay: a resumed LearnMax refills the replay
+from the env (it trains again once it holds one window), so its world model trains on the
+steps of the current call only. A LearnMax run stops at its deadline within one vector
+step; the PPO rows stop between ``--log-every`` chunks. At the end of each call it writes
+``montezuma_study.md`` (the table) and ``montezuma_study.png`` (score and rooms against env
+steps).
 
     python examples/montezuma_study.py --steps 3000 --n-envs 2 --minutes 3   # CPU smoke
     python examples/montezuma_study.py --n-envs 16 --steps 30000000 --minutes 9 \\
         --device cuda --resume                               # one 10-minute GPU slice
+    python examples/montezuma_study.py --rows learnmax --seeds 0 --n-envs 16 --minutes 9 \\
+        --device cuda --resume                               # LearnMax, one GPU slice
 """
 
 from __future__ import annotations
@@ -51,7 +63,10 @@ ROWS: dict[str, tuple[str, str]] = {
     "ppo_rnd": ("ppo", "prediction-error"),
     "intrinsic_rnd": ("intrinsic_ppo", "prediction-error"),
     "intrinsic_satiation": ("intrinsic_ppo", "satiation"),
+    "learnmax": ("learnmax", "none"),
 }
+#: the rows of issue 19 §3, run by default (so its planned slices keep their budget shares)
+PPO_ROWS = [row for row, (algo, _) in ROWS.items() if algo != "learnmax"]
 #: the RND paper's PPO settings for Atari (per env: 128 steps, 4 minibatches, 4 epochs)
 PPO_KWARGS: dict[str, Any] = {
     "n_steps": 128,
@@ -144,6 +159,8 @@ def random_steps_per_s(args: argparse.Namespace, seconds: float) -> float:
 
 def new_model(args: argparse.Namespace, row: str, seed: int, env: Any) -> Any:
     """A fresh model for the row."""
+    if ROWS[row][0] == "learnmax":
+        return new_learnmax(args, seed, env)
     settings = {
         **PPO_KWARGS,
         "n_steps": args.n_steps,
@@ -158,6 +175,32 @@ def new_model(args: argparse.Namespace, row: str, seed: int, env: Any) -> Any:
     from aisam_agents.intrinsic_ppo import IntrinsicPPO
 
     return IntrinsicPPO("CnnPolicy", env, warmup_rollouts=args.warmup_rollouts, **settings)
+
+
+def new_learnmax(args: argparse.Namespace, seed: int, env: Any) -> Any:
+    """LearnMax with the ``--learnmax-*`` world model, search and training schedule.
+
+    The frames reach the world model as they come, ``(4, 84, 84)`` uint8: its VQ tokenizer
+    reads a 3-axis uint8 Box whose last axis is not 1, 3 or 4 as a channels-first image (4
+    channels: the stack) and resizes it to the preset's ``image_size`` (``small``: 64 pixels,
+    4 x 4 tokens from 256 codes; 84 itself is no ``grid_size`` times a power of two, which the
+    conv VQ-VAE needs), so no override is needed; ``--learnmax-override`` sets any field.
+
+    Defaults: horizon 4 and width 8 are the planning benchmark's Atari-sized setting
+    (docs/learnmax.md); train ratio 1/16 updates per env step, at 32 windows of 16
+    transitions (``small``'s ``max_frames``), replays 32 transitions per env step, DreamerV3's
+    train ratio for Atari (with 16 envs: one update per vector step); the replay holds
+    100,000 steps (2.8 GB of frames, on the model's device).
+    """
+    from aisam_agents import LearnMax
+    from aisam_agents.world_model import WorldModelConfig
+
+    config = WorldModelConfig.preset(args.learnmax_preset, **args.learnmax_override)
+    return LearnMax(
+        "auto", env, config, horizon=args.learnmax_horizon, width=args.learnmax_width,
+        train_ratio=args.learnmax_train_ratio, buffer_size=args.learnmax_buffer, seed=seed,
+        device=args.device,
+    )  # fmt: skip
 
 
 def load_model(args: argparse.Namespace, folder: Path, progress: Progress, env: Any) -> Any:
@@ -177,6 +220,10 @@ def load_model(args: argparse.Namespace, folder: Path, progress: Progress, env: 
             from stable_baselines3 import PPO
 
             model = safe_load(PPO, path, env=env, device=args.device)
+        elif progress.algo == "learnmax":
+            from aisam_agents import LearnMax
+
+            model = LearnMax.load(path, env=env, device=args.device)
         else:
             from aisam_agents.intrinsic_ppo import IntrinsicPPO
 
@@ -196,9 +243,14 @@ def load_model(args: argparse.Namespace, folder: Path, progress: Progress, env: 
     return model
 
 
-def bonus_file(model_file: str) -> str:
+def model_file(algo: str, steps: int) -> str:
+    """The checkpoint's file name: an SB3 zip, or LearnMax's ``torch.save`` file."""
+    return f"model-{steps}.{'pt' if algo == 'learnmax' else 'zip'}"
+
+
+def bonus_file(name: str) -> str:
     """The file beside checkpoint ``model-N.zip`` that holds a mixed bonus's state."""
-    return model_file.replace("model-", "bonus-").replace(".zip", ".pt")
+    return name.replace("model-", "bonus-").replace(".zip", ".pt")
 
 
 def read_progress(folder: Path, row: str, seed: int, algo: str) -> Progress | None:
@@ -221,9 +273,14 @@ def read_progress(folder: Path, row: str, seed: int, algo: str) -> Progress | No
 
 
 class Recorder:
-    """SB3 callback: rooms and scores of the run's episodes, into its :class:`Progress`."""
+    """SB3 callback: rooms and scores of the run's episodes, into its :class:`Progress`.
 
-    def __init__(self, progress: Progress) -> None:
+    With a ``stop_at`` (a ``time.perf_counter`` value) the callback ends ``learn`` after the
+    first step past it: for LearnMax, which learns as it steps, so a chunk that would overrun
+    the call's budget loses nothing by stopping (a PPO run stopped mid-rollout would drop it).
+    """
+
+    def __init__(self, progress: Progress, stop_at: float | None = None) -> None:
         from stable_baselines3.common.callbacks import BaseCallback
 
         self.progress = progress
@@ -233,7 +290,7 @@ class Recorder:
         class _Callback(BaseCallback):
             def _on_step(self) -> bool:
                 recorder.record(self.locals["infos"])
-                return True
+                return stop_at is None or time.perf_counter() < stop_at
 
         self.callback = _Callback()
 
@@ -303,7 +360,7 @@ def checkpoint(out: Path, folder: Path, model: Any, p: Progress, rows: list[dict
     from aisam_wrappers import find_bonus
 
     old_model = p.model
-    p.steps, p.model = model.num_timesteps, f"model-{model.num_timesteps}.zip"
+    p.steps, p.model = model.num_timesteps, model_file(p.algo, model.num_timesteps)
     model.save(folder / p.model)
     mixer = find_bonus(model.get_env())
     if mixer is not None and not mixer.split:
@@ -344,11 +401,13 @@ def run(args: argparse.Namespace, row: str, seed: int, deadline: float, rate: fl
             if (r["row"], int(r["seed"])) != (row, seed) or int(r["env_steps"]) <= progress.steps
         ]
         write_csv(out, kept)  # rows past the checkpoint are redone, not duplicated
-        recorder, rows = Recorder(progress), []
+        recorder, rows = Recorder(progress, deadline if algo == "learnmax" else None), []
         last_save = time.perf_counter()
         while model.num_timesteps < args.steps and time.perf_counter() < deadline:
             start, before = time.perf_counter(), model.num_timesteps
-            chunk = min(args.log_every, args.steps - model.num_timesteps)
+            # to the next multiple of --log-every (a stopped LearnMax chunk ends off the grid)
+            to_grid = args.log_every - model.num_timesteps % args.log_every
+            chunk = min(to_grid, args.steps - model.num_timesteps)
             model.learn(chunk, callback=recorder.callback, reset_num_timesteps=False)
             seconds = time.perf_counter() - start
             progress.seconds += seconds
@@ -431,7 +490,10 @@ def plot(out: Path) -> Path:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", nargs="*", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument(
+        "--rows", nargs="*", default=PPO_ROWS, choices=list(ROWS),
+        help="default: the PPO rows (learnmax, issue 20, is asked for by name)",
+    )  # fmt: skip
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=30_000_000, help="env steps per run")
     parser.add_argument("--n-envs", type=int, default=16)
@@ -443,6 +505,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=9.0, help="budget of this call")
     parser.add_argument("--checkpoint-minutes", type=float, default=3.0)
     parser.add_argument("--random-seconds", type=float, default=5.0, help="random-action probe")
+    parser.add_argument("--learnmax-preset", default="small", choices=["tiny", "small", "base"])
+    parser.add_argument(
+        "--learnmax-override", nargs="*", default=[], metavar="FIELD=VALUE",
+        help="WorldModelConfig fields over the preset, values as JSON (n_layer=2 compile=true)",
+    )  # fmt: skip
+    parser.add_argument("--learnmax-horizon", type=int, default=4, help="search depth H")
+    parser.add_argument("--learnmax-width", type=int, default=8, help="branches K kept")
+    parser.add_argument(
+        "--learnmax-train-ratio", type=float, default=1 / 16, help="updates per env step"
+    )
+    parser.add_argument("--learnmax-buffer", type=int, default=100_000, help="replay steps")
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--torch-threads", type=int, default=1,
@@ -452,7 +525,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default="runs/montezuma_study")
     args = parser.parse_args(argv)
     args.log_every = args.log_every or 8 * args.n_envs * args.n_steps
+    args.learnmax_override = dict(_field(parser, item) for item in args.learnmax_override)
     return args
+
+
+def _field(parser: argparse.ArgumentParser, item: str) -> tuple[str, Any]:
+    """``"name=value"`` -> ``(name, value)``, the value read as JSON (else kept a string)."""
+    name, sep, text = item.partition("=")
+    if not sep or not name:
+        parser.error(f"--learnmax-override takes FIELD=VALUE items, got {item!r}")
+    try:
+        return name, json.loads(text)
+    except ValueError:
+        return name, text
 
 
 def main(argv: list[str] | None = None) -> str:

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +81,64 @@ def test_runs_resumes_and_refuses(tmp_path: Path) -> None:
     (other / "model-48.zip").unlink()
     with pytest.raises(CheckpointError, match="missing"):
         study.main(_argv(out, 64, "--resume", "--rows", "intrinsic_rnd"))
+
+
+def _learnmax_argv(out: Path, steps: int, *extra: str) -> list[str]:
+    """The learnmax row with a world model small enough for a CPU test."""
+    return [
+        "--rows", "learnmax", "--seeds", "0", "--steps", str(steps), "--n-envs", "2",
+        "--log-every", "64", "--workers", "1", "--checkpoint-minutes", "0",
+        "--random-seconds", "0.1", "--device", "cpu", "--out", str(out),
+        "--learnmax-preset", "tiny", "--learnmax-override", "n_layer=1", "n_embd=32",
+        "max_frames=4", "image_size=16", "grid_size=2", "vq_channels=8", "codebook_size=16",
+        "--learnmax-horizon", "2", "--learnmax-width", "2", "--learnmax-train-ratio", "0.25",
+        "--learnmax-buffer", "256", *extra,
+    ]  # fmt: skip
+
+
+def test_learnmax_row_runs_resumes_and_refuses(tmp_path: Path) -> None:
+    from aisam_agents import LearnMax
+
+    study, out = _example(), tmp_path / "study"
+    table = study.main(_learnmax_argv(out, 128))
+    assert "| learnmax | 1 | 128 |" in table
+    assert _rows(out) == [("learnmax", 64), ("learnmax", 128)]
+    folder = out / "learnmax-seed0"
+    assert sorted(p.name for p in folder.iterdir()) == ["model-128.pt", "progress.json"]
+    progress = json.loads((folder / "progress.json").read_text())
+    assert progress["algo"] == "learnmax" and progress["rooms"] == [[0, 1]]  # the Recorder's
+    agent = LearnMax.load(folder / "model-128.pt", device="cpu")
+    assert agent.model.config.n_embd == 32 and agent.params["width"] == 2  # the CLI's
+    assert agent.learner.n_updates > 0  # the world model trained
+
+    with pytest.raises(CheckpointError, match="pass --resume"):
+        study.main(_learnmax_argv(out, 192))
+    with (out / "montezuma_study.csv").open("a") as f:  # a row past the checkpoint (a crash)
+        f.write("learnmax,0,999,0,0,0,0,0,1,1,1,1\n")
+    study.main(_learnmax_argv(out, 192, "--resume"))  # the replay refills, then it trains
+    assert _rows(out) == [("learnmax", 64), ("learnmax", 128), ("learnmax", 192)]
+    assert sorted(p.name for p in folder.iterdir()) == ["model-192.pt", "progress.json"]
+    assert LearnMax.load(folder / "model-192.pt", device="cpu").num_timesteps == 192
+
+    shutil.copytree(folder, out / "ppo-seed0")  # LearnMax's run in the ppo row's place
+    with pytest.raises(CheckpointError, match="holds a run of"):
+        study.main([*_argv(out, 256, "--resume"), "--rows", "ppo"])
+    (folder / "model-192.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="model-192.pt"):
+        study.main(_learnmax_argv(out, 256, "--resume"))
+
+
+def test_learnmax_stops_at_the_deadline(tmp_path: Path) -> None:
+    """A LearnMax chunk ends after the first vector step past the call's deadline."""
+    study = _example()
+    args = study.parse_args(_learnmax_argv(tmp_path, 128))
+    env = study.make_env(args, "learnmax", 0)
+    try:
+        model = study.new_model(args, "learnmax", 0, env)
+        progress = study.Progress("learnmax", 0, "learnmax", study.ENV_ID)
+        recorder = study.Recorder(progress, stop_at=time.perf_counter())
+        model.learn(64, callback=recorder.callback)
+    finally:
+        env.close()
+    recorder.sync()
+    assert model.num_timesteps == 2 and progress.rooms == [[0, 1]]
