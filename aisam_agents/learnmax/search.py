@@ -33,6 +33,10 @@ its context (the frame's tokens ``(B, T)`` and the action ``(B,)`` taken in it),
 predicted distribution of the next frame, and the tokens ``(B, T)`` the branch continues
 with."""
 
+LeafValueFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``leaf(features, next_tokens) -> (B,)``: the value of what follows an imagined step, from
+the step's features ``(B, d_model)`` and the tokens ``(B, T)`` of the frame it leads to."""
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -41,7 +45,7 @@ class SearchResult:
     Attributes:
         actions: ``(N,)`` int64 first action of each env's best branch.
         values: ``(N,)`` float32 value of that branch:
-            ``sum_h discount**(h-1) * u_h + discount**(H-1) * leaf_value(f_H)``.
+            ``sum_h discount**(h-1) * u_h + discount**(H-1) * leaf_value(step H)``.
         step_values: ``(N, H)`` float32 its per-step scores ``u_h`` (undiscounted).
         first_features: ``(N, d_model)`` features of its first step (the taken action's).
         transitions: imagined transitions computed (one per expanded branch and depth).
@@ -63,7 +67,7 @@ def beam_search(
     width: int,
     score: Scorer,
     tie_noise: torch.Tensor,
-    leaf_value: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    leaf_value: LeafValueFn | None = None,
     discount: float = 1.0,
 ) -> SearchResult:
     """Searches ``horizon`` steps deep keeping ``width`` branches per env.
@@ -78,9 +82,10 @@ def beam_search(
         score: the value of an imagined step (:data:`Scorer`).
         tie_noise: ``(N, K * A)`` uniform [0, 1) draws; times 1e-6 they break ties between
             equal branches at random (else the lowest action ids would always win).
-        leaf_value: ``(B, d_model)`` features -> ``(B,)`` value of what follows a step; a
-            branch is ranked at every depth, and valued at the last, by its discounted
-            score plus this value of its newest step (``None``: no value past the horizon).
+        leaf_value: the value of what follows a step (:data:`LeafValueFn`); a branch is
+            ranked at every depth, and valued at the last, by its discounted score plus
+            ``discount**(h-1)`` times this value of its newest step ``h`` (``None``: no value
+            past the horizon).
         discount: weight ``discount**(h-1)`` of step ``h``'s score.
     """
     net = model.transformer
@@ -122,7 +127,7 @@ def beam_search(
                 score_sum = score_sum.gather(1, local) + discount**depth * value
             leaf = torch.zeros_like(score_sum)
             if leaf_value is not None:
-                leaf = discount**depth * leaf_value(dist.features).float().view_as(score_sum)
+                leaf = discount**depth * leaf_value(dist.features, nxt).float().view_as(score_sum)
             keep = min(width, branches * n_actions)
             noisy = score_sum + leaf + 1e-6 * tie_noise[:, : branches * n_actions]
             top = noisy.topk(keep, dim=1).indices  # (N, keep)
