@@ -436,8 +436,9 @@ class LearnMax:
             len(frames), p["width"] * self.action_space.n, generator=self.generator,
             device=self.device,
         )  # fmt: skip
+        observed = None if self.frontier is None else self.frontier.successor
         result = beam_search(self.model, tokens, past, p["horizon"], p["width"], self._score(),
-                             noise, self._leaf(), p["discount"])  # fmt: skip
+                             noise, self._leaf(), p["discount"], observed)  # fmt: skip
         self.imagined_transitions += result.transitions
         return result
 

@@ -18,11 +18,19 @@ the graph has never been acted in, so every one of its contexts is untried: its 
 shape (Strehl & Littman 2008): the bonus is what the agent expects to learn, and values
 flow back along the known graph to the frontier of untried contexts, however far away.
 
-The search adds ``discount**h * V(f_h)`` of each branch's newest imagined frame ``f_h``
-(:func:`~aisam_agents.learnmax.search.beam_search`'s leaf value), so a branch heading along
-the known chain toward the frontier wins even when no untried context lies within the
-horizon. Two frames of one bucket share a row (probability about ``n_frames / 2**20``),
-which mixes their values.
+The search (:func:`~aisam_agents.learnmax.search.beam_search`) uses the graph twice. Its
+leaf value after a step is ``discount * V`` of the frame the step leads to, so a branch
+heading along the known graph toward the frontier wins even when no untried context lies
+within the horizon. And a branch whose context has an observed successor continues from
+that frame (:meth:`FrontierValue.successor`) rather than from the model's prediction: a
+world model trained at a fraction of an update per env step still predicts old outcomes
+for transitions seen a few times (on the ``lock`` table, newly found chain states "lead
+back" to earlier ones), and a branch imagined from a wrong frame is valued at that wrong
+frame; observed frames are exact for a deterministic world and a real draw for a noisy
+one. Imagined frames the graph does not hold are valued ``u(0)``, as said.
+
+Two frames of one bucket share a row (probability about ``n_frames / 2**20``), which mixes
+their values and successors.
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ class FrontierValue:
             sweeps,
         )
         self.gain = (vocab_size, tokens_per_frame, prior_count)
+        self.tokens_per_frame = tokens_per_frame
         device = counts.counts.device
         self.unknown = float(point_information_gain(torch.zeros(()), *self.gain))
         self.index = torch.full((N_BUCKETS,), -1, dtype=torch.int32, device=device)
@@ -74,15 +83,16 @@ class FrontierValue:
         """Row storage of ``capacity`` frames, keeping the rows held so far."""
         device, old = self.index.device, self.size
         buckets = torch.zeros(capacity, dtype=torch.int64, device=device)
+        tokens = torch.zeros(capacity, self.tokens_per_frame, dtype=torch.int64, device=device)
         contexts = torch.zeros(capacity, self.n_actions, dtype=torch.int64, device=device)
         successors = torch.full((capacity, self.n_actions), -1, dtype=torch.int64, device=device)
         values = torch.full((capacity,), self.unknown, dtype=torch.float32, device=device)
         if old:
             buckets[:old], contexts[:old] = self.buckets[:old], self.contexts[:old]
+            tokens[:old] = self.tokens[:old]
             successors[:old], values[:old] = self.successors[:old], self.values[:old]
-        self.buckets, self.contexts, self.successors, self.values = (
-            buckets, contexts, successors, values
-        )  # fmt: skip
+        self.buckets, self.tokens, self.contexts = buckets, tokens, contexts
+        self.successors, self.values = successors, values
 
     def rows(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(B, T)`` frame tokens -> ``(B,)`` int64 rows, adding the frames not yet held."""
@@ -99,10 +109,11 @@ class FrontierValue:
             if self.size + k > len(self.values):
                 self._allocate(max(2 * len(self.values), self.size + k))
             ids = torch.arange(self.size, self.size + k, device=tokens.device)
-            frames = tokens[new][first].repeat_interleave(a, 0)
+            frames = tokens[new][first]
             actions = torch.arange(a, device=tokens.device).repeat(k)
             self.index[fresh] = ids.int()
-            self.buckets[ids] = fresh
+            self.buckets[ids], self.tokens[ids] = fresh, frames.long()
+            frames = frames.repeat_interleave(a, 0)
             self.contexts[ids] = self.counts.keys(frames, actions).view(k, a)
             self.size += k
             rows = self.index[buckets].long()
@@ -132,6 +143,17 @@ class FrontierValue:
             values = (gain + self.discount * after).amax(1)
         self.values[:f] = values
 
+    def successor(
+        self, tokens: torch.Tensor, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frames ``(B, T)`` and actions ``(B,)`` -> the tokens ``(B, T)`` of the successor
+        observed last after each context, and ``(B,)`` whether there is one (the search's
+        :data:`~aisam_agents.learnmax.search.Successor`)."""
+        rows = self.index[self.counts.frame_hash(tokens) % N_BUCKETS].long()
+        succ = self.successors[rows.clamp_min(0), actions.long()]
+        known = (rows >= 0) & (succ >= 0)
+        return self.tokens[succ.clamp_min(0)].to(tokens.dtype), known
+
     def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(B, T)`` frame tokens -> ``(B,)`` float32 values (``u(0)`` for frames never
         observed)."""
@@ -144,6 +166,7 @@ class FrontierValue:
         f = self.size
         return {
             "buckets": self.buckets[:f].cpu(),
+            "tokens": self.tokens[:f].cpu(),
             "contexts": self.contexts[:f].cpu(),
             "successors": self.successors[:f].cpu(),
             "values": self.values[:f].cpu(),
@@ -153,8 +176,10 @@ class FrontierValue:
         """Restores :meth:`state`."""
         buckets = state["buckets"].to(self.index.device, torch.int64)
         f = len(buckets)
-        shapes = [state[k].shape for k in ("contexts", "successors", "values")]
-        if shapes != [(f, self.n_actions), (f, self.n_actions), (f,)]:
+        names = ("tokens", "contexts", "successors", "values")
+        shapes = [tuple(state[k].shape) for k in names]
+        a = self.n_actions
+        if shapes != [(f, self.tokens_per_frame), (f, a), (f, a), (f,)]:
             raise ValueError(f"the saved frontier graph has inconsistent shapes {shapes}")
         self.size = 0
         self._allocate(max(64, f))
@@ -162,5 +187,5 @@ class FrontierValue:
         self.index[buckets] = torch.arange(f, dtype=torch.int32, device=self.index.device)
         self.size = f
         self.buckets[:f] = buckets
-        for name in ("contexts", "successors", "values"):
+        for name in names:
             getattr(self, name)[:f] = state[name].to(self.index.device)

@@ -2,7 +2,8 @@
 
 From each env's history, depth ``h = 1..H`` expands every kept branch by every action
 (one cached transformer step for all envs and branches at once), predicts the next frame
-as its most likely tokens, scores the step, and keeps the ``K`` branches of highest summed
+as its most likely tokens (or, given ``successor``, the successor observed after that
+context where there is one), scores the step, and keeps the ``K`` branches of highest summed
 score per env. The answer per env is the first action of its best branch after ``H``
 steps. With ``A`` actions a search computes ``N * A * (1 + (H - 1) * min(K, ...))``
 imagined transitions (:attr:`SearchResult.transitions`).
@@ -32,6 +33,11 @@ Scorer = Callable[[NextFrameDistribution, torch.Tensor, torch.Tensor, torch.Tens
 its context (the frame's tokens ``(B, T)`` and the action ``(B,)`` taken in it), the
 predicted distribution of the next frame, and the tokens ``(B, T)`` the branch continues
 with."""
+
+Successor = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""``successor(frame, actions) -> (next_tokens (B, T), known (B,) bool)``: an observed
+successor of each context, where one is known (the search continues from it there instead
+of the model's prediction)."""
 
 LeafValueFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``leaf(features, next_tokens) -> (B,)``: the value of what follows an imagined step, from
@@ -69,6 +75,7 @@ def beam_search(
     tie_noise: torch.Tensor,
     leaf_value: LeafValueFn | None = None,
     discount: float = 1.0,
+    successor: Successor | None = None,
 ) -> SearchResult:
     """Searches ``horizon`` steps deep keeping ``width`` branches per env.
 
@@ -87,6 +94,9 @@ def beam_search(
             ``discount**(h-1)`` times this value of its newest step ``h`` (``None``: no value
             past the horizon).
         discount: weight ``discount**(h-1)`` of step ``h``'s score.
+        successor: observed successors (:data:`Successor`); a branch whose context has
+            one continues from it, the model's most likely frame elsewhere (``None``: the
+            model's everywhere).
     """
     net = model.transformer
     n, c, _ = tokens.shape
@@ -111,6 +121,9 @@ def beam_search(
                 cache.keep_new(net.block_len)
             dist = NextFrameDistribution.last_frame(net(frames, c - 1 + depth, cache))
             nxt = dist.logits.argmax(-1)
+            if successor is not None:
+                observed, known = successor(context, actions)
+                nxt = torch.where(known[:, None], observed, nxt)
             value = score(dist, context, actions, nxt).float().view(n, branches * n_actions)
             feats = dist.features.view(n, branches * n_actions, -1)
             transitions += n * branches * n_actions

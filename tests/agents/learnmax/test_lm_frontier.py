@@ -104,6 +104,27 @@ def test_it_leads_the_search_to_an_untried_context_beyond_the_horizon(
     torch.testing.assert_close(values, values[:1].expand(3), **F32_ACC)
 
 
+def test_branches_continue_from_observed_successors() -> None:
+    """The stub model says (0, 0) -> 1; the graph saw (0, 0) -> 5. A search given the
+    graph's successors scores its second step from state 5, elsewhere from the model's."""
+    counts = ContextCounts(1, seed=0, device=CPU)
+    frontier = FrontierValue(counts, A, V, 1, 1.0, 0.9, 1)
+    frontier.observe(torch.tensor([[0]]), torch.tensor([0]), torch.tensor([[5]]))
+    observed, known = frontier.successor(torch.tensor([[0], [0], [2], [9]]),
+                                         torch.tensor([0, 1, 0, 0]))  # fmt: skip
+    assert known.tolist() == [True, False, False, False] and int(observed[0, 0]) == 5
+
+    def score(d, frame, act, t):  # 1 for a step taken in state 5
+        return (frame[:, 0] == 5).float()
+
+    start, past = torch.tensor([[[0]]]), torch.zeros(1, 0, dtype=torch.long)
+    noise = torch.zeros(1, 3 * A)
+    out = beam_search(STUB, start, past, 2, 3, score, noise, successor=frontier.successor)
+    assert out.actions.tolist() == [0] and out.step_values.tolist() == [[0.0, 1.0]]
+    out = beam_search(STUB, start, past, 2, 3, score, noise)
+    assert float(out.values) == 0.0  # the model's branches never reach state 5 in 2 steps
+
+
 def test_values_travel_one_step_per_sweep() -> None:
     """After one sweep from the initial values state 0 does not yet know of the frontier at
     (5, 0): it is two steps away; after two sweeps action 1's branch is worth the most."""
