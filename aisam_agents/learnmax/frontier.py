@@ -65,12 +65,8 @@ class FrontierValue:
         discount: float,
         sweeps: int,
     ) -> None:
-        self.counts, self.n_actions, self.discount, self.sweeps = (
-            counts,
-            n_actions,
-            discount,
-            sweeps,
-        )
+        self.counts, self.n_actions = counts, n_actions
+        self.discount, self.sweeps = discount, sweeps
         self.gain = (vocab_size, tokens_per_frame, prior_count)
         self.tokens_per_frame = tokens_per_frame
         device = counts.counts.device
