@@ -126,12 +126,11 @@ def test_branches_continue_from_observed_successors() -> None:
 
 
 def test_values_travel_one_step_per_sweep() -> None:
-    """After one sweep from the initial values state 0 does not yet know of the frontier at
-    (5, 0): it is two steps away; after two sweeps action 1's branch is worth the most."""
+    """New frames start at u(0). One sweep from there gives every state of the stub the
+    same value but state 5, whose context (5, 0) is untried; after two sweeps state 2, one
+    step before state 5, is worth more than state 1, two steps before it."""
     _, once = _stub_graph(untried=(5, 0), sweeps=1)
     _, twice = _stub_graph(untried=(5, 0), sweeps=2)
-    # initial values are u(0) everywhere (frames not yet valued): one sweep from them
-    # gives every state of the stub the same value but state 5
     v1 = once(torch.arange(V)[:, None])
     assert float(v1[0]) == pytest.approx(float(v1[1])) and float(v1[5]) > float(v1[4])
     v2 = twice(torch.arange(V)[:, None])
