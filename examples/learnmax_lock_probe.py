@@ -5,6 +5,8 @@ successors and the visit counts of the three actions.
 
     python examples/learnmax_lock_probe.py --steps 3000
     python examples/learnmax_lock_probe.py --steps 3000 --kwargs '{"width": 27}'
+    python examples/learnmax_lock_probe.py --steps 20000 --kwargs \
+        '{"leaf_value": "frontier", "discount": 0.99, "epsilon": 0.0, "prior_count": 0.01}'
 """
 
 from __future__ import annotations

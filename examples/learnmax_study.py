@@ -57,10 +57,19 @@ TABLES = {
     "noisy_tv": Table(dict(n_states=200, n_actions=4, kind="noisy_tv", n_tv=4, n_noise=64), 200),
 }
 AGENTS = ("learnmax", "learnmax_infogain_full", "learnmax_disagreement", "learnmax_entropy",
-          "random", "ppo_rnd", "ppo_satiation", "intrinsic_ppo")  # fmt: skip
+          "learnmax_frontier", "learnmax_frontier_c1", "random", "ppo_rnd", "ppo_satiation",
+          "intrinsic_ppo")  # fmt: skip
 CRITERIA = {"learnmax": "infogain", "learnmax_infogain_full": "infogain_full",
             "learnmax_disagreement": "disagreement", "learnmax_entropy": "entropy",
+            "learnmax_frontier": "infogain", "learnmax_frontier_c1": "infogain",
             "random": "infogain"}  # fmt: skip
+# LearnMax settings other than the defaults, per agent (the random policy: epsilon 1, the
+# same learner without a search)
+SETTINGS: dict[str, dict[str, Any]] = {
+    "learnmax_frontier": dict(leaf_value="frontier", discount=0.99, prior_count=0.01, epsilon=0.0),
+    "learnmax_frontier_c1": dict(leaf_value="frontier", discount=0.99, epsilon=0.0),
+    "random": dict(epsilon=1.0),
+}
 N_ENVS = 8
 TRAIN_RATIO = 0.25
 
@@ -150,10 +159,10 @@ def run(table: str, agent: str, seed: int, steps: int, every: int, writer: Any) 
     n_tv = TABLES[table].kwargs.get("n_tv", 0)
     key = dict(table=table, agent=agent, seed=seed)
     wm_config = WorldModelConfig.preset("tiny", device="cpu", seed=seed)
-    if agent in CRITERIA:  # random: epsilon 1, the same learner without a search
-        epsilon = 1.0 if agent == "random" else 0.05
+    if agent in CRITERIA:
         model = LearnMax("auto", venv, wm_config, criterion=CRITERIA[agent], seed=seed,
-                         device="cpu", train_ratio=TRAIN_RATIO, epsilon=epsilon)  # fmt: skip
+                         device="cpu", train_ratio=TRAIN_RATIO,
+                         **SETTINGS.get(agent, {}))  # fmt: skip
         probe = Probe(key, model.model, None, truth, every, writer, n_tv)
         model.learn(steps, callback=probe)
         return

@@ -10,7 +10,8 @@ recent history in one batch; a branch's value is
 ``sum_h discount**(h-1) [u_h + reward_coef * r_h]`` (the plain sum by default) with ``u_h``
 the criterion's expected learning at imagined step ``h``
 (:mod:`~aisam_agents.learnmax.criteria`) and ``r_h`` the predicted reward, plus an optional
-learned value past the horizon (:mod:`~aisam_agents.learnmax.value`), and the agent
+value past the horizon (a learned MLP, :mod:`~aisam_agents.learnmax.value`, or value
+iteration on the graph of observed frames, :mod:`~aisam_agents.learnmax.frontier`), and the agent
 takes the first action of the best branch (a uniformly random one with probability
 ``epsilon``).
 
@@ -40,9 +41,10 @@ from stable_baselines3.common.vec_env import VecEnv
 from aisam_agents.learnmax.checkpoint import load_agent, save_agent
 from aisam_agents.learnmax.counts import ContextCounts
 from aisam_agents.learnmax.criteria import COUNTED, EnsembleHeads, check_criterion, step_value
+from aisam_agents.learnmax.frontier import FrontierValue
 from aisam_agents.learnmax.learner import OnlineLearner
 from aisam_agents.learnmax.salience import SalienceDetector, SalientEvent
-from aisam_agents.learnmax.search import Scorer, SearchResult, beam_search
+from aisam_agents.learnmax.search import LeafValueFn, Scorer, SearchResult, beam_search
 from aisam_agents.learnmax.value import LeafValue
 from aisam_agents.learnmax.vec import as_vec_env
 from aisam_agents.replay import MAX_BUFFER
@@ -51,6 +53,21 @@ from aisam_agents.world_model.imagination import NextFrameDistribution
 from aisam_envs.errors import InvalidConfigError, check_bool, check_int, check_real
 
 _MAX_TARGETS = 32  # salient observations the search aims at (the newest)
+LEAF_VALUES = ("mlp", "frontier")
+
+
+def _check_leaf_value(leaf_value: object) -> str | None:
+    """``leaf_value`` as ``None``, ``"mlp"`` or ``"frontier"`` (``False``/``True``: ``None``
+    and ``"mlp"``, the boolean switch it used to be)."""
+    if leaf_value is None or leaf_value is False:
+        return None
+    if leaf_value is True:
+        return "mlp"
+    if isinstance(leaf_value, str) and leaf_value in LEAF_VALUES:
+        return leaf_value
+    raise InvalidConfigError(
+        f"leaf_value must be None, 'mlp' or 'frontier' (or a bool), got {leaf_value!r}"
+    )
 
 
 def _build_world_model(
@@ -108,10 +125,16 @@ class LearnMax:
         learning_starts: env steps (all envs) before the first update.
         n_heads, head_hidden, prior_scale: the ensemble of the ``"disagreement"`` criterion.
         head_learning_rate: Adam step size of the ensemble heads.
-        leaf_value: learn a value of what follows the search's last step
-            (:mod:`~aisam_agents.learnmax.value`), so it sees past its horizon.
+        leaf_value: a value of what follows the search's last step, so it sees past its
+            horizon: ``"mlp"`` (or ``True``) learns one on the step's features
+            (:mod:`~aisam_agents.learnmax.value`); ``"frontier"`` runs value iteration on
+            the graph of observed frames toward untried contexts
+            (:mod:`~aisam_agents.learnmax.frontier`; needs a counted criterion and
+            ``discount`` < 1); ``None``/``False``: none.
         discount: weight ``discount**(h-1)`` of step ``h`` in a branch's value (1: the
             plain sum; use < 1 with ``leaf_value``, whose targets bootstrap).
+        frontier_sweeps: value-iteration sweeps of the ``"frontier"`` value per acting
+            step (values travel one step of the graph per sweep).
         salience_threshold: outlook changes beyond this many standard deviations are
             salient (:mod:`~aisam_agents.learnmax.salience`).
         plan_to_salient: add ``salient_coef`` times the best token match between an
@@ -160,8 +183,9 @@ class LearnMax:
         head_hidden: int = 128,
         prior_scale: float = 1.0,
         head_learning_rate: float = 1e-3,
-        leaf_value: bool = False,
+        leaf_value: bool | str | None = False,
         discount: float = 1.0,
+        frontier_sweeps: int = 32,
         salience_threshold: float = 4.0,
         plan_to_salient: bool = False,
         salient_coef: float = 1.0,
@@ -202,8 +226,9 @@ class LearnMax:
             "head_hidden": check_int("head_hidden", head_hidden, 1),
             "prior_scale": check_real("prior_scale", prior_scale),
             "head_learning_rate": check_real("head_learning_rate", head_learning_rate),
-            "leaf_value": check_bool("leaf_value", leaf_value),
+            "leaf_value": _check_leaf_value(leaf_value),
             "discount": check_real("discount", discount),
+            "frontier_sweeps": check_int("frontier_sweeps", frontier_sweeps, 1),
             "salience_threshold": check_real("salience_threshold", salience_threshold),
             "plan_to_salient": check_bool("plan_to_salient", plan_to_salient),
             "salient_coef": check_real("salient_coef", salient_coef),
@@ -217,6 +242,13 @@ class LearnMax:
             raise InvalidConfigError("epsilon must be in [0, 1] and prior_scale >= 0")
         if not 0 < self.params["discount"] <= 1:
             raise InvalidConfigError(f"discount must be in (0, 1], got {discount}")
+        frontier = self.params["leaf_value"] == "frontier"
+        if frontier and (self.params["criterion"] not in COUNTED or self.params["discount"] == 1):
+            raise InvalidConfigError(
+                f"leaf_value='frontier' needs a counted criterion {COUNTED} and discount < 1 "
+                f"(e.g. 0.99; its values sum over unbounded paths), got {criterion!r} and "
+                f"{discount}"
+            )
         self.model = _build_world_model(
             world_model, self.observation_space, self.action_space, self.seed, device
         )
@@ -265,9 +297,20 @@ class LearnMax:
         if p["criterion"] in COUNTED:
             self.counts = ContextCounts(model.tokenizer.tokens_per_frame, self.seed, self.device)
         self.value: LeafValue | None = None
-        if p["leaf_value"]:
+        if p["leaf_value"] == "mlp":
             self.value = LeafValue(model.transformer.n_embd, seed=self.seed).to(self.device)
             self.value_optimizer = self.value.make_optimizer()
+        self.frontier: FrontierValue | None = None
+        if p["leaf_value"] == "frontier" and self.counts is not None:
+            self.frontier = FrontierValue(
+                self.counts,
+                int(self.action_space.n),
+                model.tokenizer.vocab_size,
+                model.tokenizer.tokens_per_frame,
+                p["prior_count"],
+                p["discount"],
+                p["frontier_sweeps"],
+            )
         self.learner = OnlineLearner(
             model,
             self.heads,
@@ -370,6 +413,17 @@ class LearnMax:
 
         return score
 
+    def _leaf(self) -> LeafValueFn | None:
+        """The search's value past a step: the MLP's of its features, or ``discount`` times
+        the frontier value of the frame it leads to."""
+        if self.value is not None:
+            value = self.value
+            return lambda features, tokens: value(features)
+        if self.frontier is not None:
+            frontier, discount = self.frontier, self.params["discount"]
+            return lambda features, tokens: discount * frontier(tokens)
+        return None
+
     def search(self, history: tuple[np.ndarray, np.ndarray, np.ndarray]) -> SearchResult:
         """One batched search from every env's history (the newest ``min(lengths)``
         frames of each, so all envs share one context length)."""
@@ -382,8 +436,9 @@ class LearnMax:
             len(frames), p["width"] * self.action_space.n, generator=self.generator,
             device=self.device,
         )  # fmt: skip
+        observed = None if self.frontier is None else self.frontier.successor
         result = beam_search(self.model, tokens, past, p["horizon"], p["width"], self._score(),
-                             noise, self.value, p["discount"])  # fmt: skip
+                             noise, self._leaf(), p["discount"], observed)  # fmt: skip
         self.imagined_transitions += result.transitions
         return result
 
@@ -490,8 +545,12 @@ class LearnMax:
             losses = self.learner.observe(obs, actions, rewards, dones, dones & ~truncated)
             if self.counts is not None:  # what the model learns from: done steps are masked
                 kept = torch.as_tensor(~dones, device=self.device)
-                acted = torch.as_tensor(actions, device=self.device)
-                self.counts.add(self.model.tokenize(obs)[kept], acted[kept])
+                acted = torch.as_tensor(actions, device=self.device)[kept]
+                tokens = self.model.tokenize(obs)[kept]
+                self.counts.add(tokens, acted)
+                if self.frontier is not None:
+                    self.frontier.observe(tokens, acted, self.model.tokenize(new_obs)[kept])
+                    self.frontier.update()
             self.num_timesteps += self.n_envs
             self._episode_start = dones
             self._last_obs, self._history = new_obs, self._push(history, new_obs, dones)

@@ -2,7 +2,8 @@
 
 A checkpoint holds the agent's settings and seed (JSON), the world model's config (JSON),
 the spaces, the weights and optimizer states of the world model, the ensemble heads and the
-leaf value, the context visit counts (``"infogain"``), the counters, the salience
+leaf value, the context visit counts (``"infogain"``), the frontier value's graph of frames
+(``leaf_value="frontier"``), the counters, the salience
 statistics and events, and the random streams. It does not hold the replay's contents: a
 loaded agent refills the replay (one window) before it trains again. It loads with
 ``torch.load(weights_only=True)``, so opening one never runs code.
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from aisam_agents.learnmax.agent import LearnMax
 
 FORMAT = "aisam.learnmax"
-VERSION = 2  # 2: the context visit counts
+VERSION = 3  # 2: the context visit counts; 3: the frontier graph, leaf_value a string
 
 
 def _events(agent: LearnMax) -> dict[str, torch.Tensor]:
@@ -62,6 +63,7 @@ def save_agent(agent: LearnMax, path: Path) -> None:
         if agent.value is None
         else [agent.value.state_dict(), agent.value_optimizer.state_dict()],
         "counts": None if agent.counts is None else agent.counts.state(),
+        "frontier": None if agent.frontier is None else agent.frontier.state(),
         "learner": agent.learner.state(),
         "counters": [agent.num_timesteps, agent.imagined_transitions],
         "salience": agent.salience.state(),
@@ -103,6 +105,8 @@ def load_agent(cls: type[LearnMax], path: Path, env: Any, device: str) -> LearnM
             agent.value_optimizer.load_state_dict(payload["value"][1])
         if agent.counts is not None:
             agent.counts.set_state(payload["counts"])
+        if agent.frontier is not None:
+            agent.frontier.set_state(payload["frontier"])
         agent.learner.set_state(payload["learner"])
         agent.num_timesteps, agent.imagined_transitions = num_timesteps, imagined
         agent.salience.set_state(payload["salience"])

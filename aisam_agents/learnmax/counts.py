@@ -33,12 +33,16 @@ class ContextCounts:
         self.multipliers = torch.as_tensor(mult, dtype=torch.int64, device=device)
         self.counts = torch.zeros(N_BUCKETS, dtype=torch.float32, device=device)
 
-    def keys(self, tokens: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """``(B, T)`` tokens and ``(B,)`` actions -> ``(B,)`` int64 bucket ids."""
+    def frame_hash(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``(B, T)`` tokens -> ``(B,)`` int64 hash of the frame alone, in ``[0, 2**31 - 1)``
+        (its bucket is this modulo :data:`N_BUCKETS`; the frontier value keys frames so)."""
         m = self.multipliers
         # every factor < 2**31, so products < 2**62 and the sum of T terms < 2**63
-        h = (tokens.long() % _PRIME * m[:-1] % _PRIME).sum(-1)
-        h = h % _PRIME + actions.long() % _PRIME * m[-1] % _PRIME
+        return (tokens.long() % _PRIME * m[:-1] % _PRIME).sum(-1) % _PRIME
+
+    def keys(self, tokens: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """``(B, T)`` tokens and ``(B,)`` actions -> ``(B,)`` int64 bucket ids."""
+        h = self.frame_hash(tokens) + actions.long() % _PRIME * self.multipliers[-1] % _PRIME
         return h % _PRIME % N_BUCKETS
 
     def add(self, tokens: torch.Tensor, actions: torch.Tensor) -> None:

@@ -162,6 +162,34 @@ def information_gain(
     return (entropy - expected).sum(-1).clamp_min(0.0)
 
 
+def point_information_gain(
+    counts: torch.Tensor, vocab_size: int, tokens_per_frame: int, prior_count: float
+) -> torch.Tensor:
+    """The ``"infogain"`` value of contexts from their visit counts alone: the
+    :func:`information_gain` of a one-hot prediction over ``vocab_size`` tokens, in closed
+    form (the ``V - 1`` tokens off the mode share one term), times the ``T`` tokens.
+
+    Args:
+        counts: ``(...)`` visits so far.
+        vocab_size: ``V``.
+        tokens_per_frame: ``T``.
+        prior_count: ``c0`` > 0, the weight of the uniform prior.
+
+    Returns:
+        ``(...)`` float32 nats, what :func:`step_value` gives a step of that count
+        (computed in float64, so more exact at large counts).
+    """
+    n = counts.double().clamp_min(0)  # float64: the terms cancel at large counts
+    rest = prior_count / vocab_size  # alpha of every token off the mode
+    total = prior_count + n  # alpha_0
+    m_mode, m_rest = (rest + n) / total, rest / total
+    others = (vocab_size - 1) * m_rest
+    entropy = -m_mode * m_mode.log() - others * (math.log(rest) - total.log())
+    psi_rest = float(torch.digamma(torch.tensor(rest + 1.0, dtype=torch.float64)))
+    expected = torch.digamma(total + 1) - m_mode * torch.digamma(rest + n + 1) - others * psi_rest
+    return (tokens_per_frame * (entropy - expected)).clamp_min(0.0).float()
+
+
 def step_value(
     criterion: str,
     dist: NextFrameDistribution,

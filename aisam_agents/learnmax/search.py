@@ -2,7 +2,8 @@
 
 From each env's history, depth ``h = 1..H`` expands every kept branch by every action
 (one cached transformer step for all envs and branches at once), predicts the next frame
-as its most likely tokens, scores the step, and keeps the ``K`` branches of highest summed
+as its most likely tokens (or, given ``successor``, the successor observed after that
+context where there is one), scores the step, and keeps the ``K`` branches of highest summed
 score per env. The answer per env is the first action of its best branch after ``H``
 steps. With ``A`` actions a search computes ``N * A * (1 + (H - 1) * min(K, ...))``
 imagined transitions (:attr:`SearchResult.transitions`).
@@ -33,6 +34,15 @@ its context (the frame's tokens ``(B, T)`` and the action ``(B,)`` taken in it),
 predicted distribution of the next frame, and the tokens ``(B, T)`` the branch continues
 with."""
 
+Successor = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""``successor(frame, actions) -> (next_tokens (B, T), known (B,) bool)``: an observed
+successor of each context, where one is known (the search continues from it there instead
+of the model's prediction)."""
+
+LeafValueFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``leaf(features, next_tokens) -> (B,)``: the value of what follows an imagined step, from
+the step's features ``(B, d_model)`` and the tokens ``(B, T)`` of the frame it leads to."""
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -41,7 +51,7 @@ class SearchResult:
     Attributes:
         actions: ``(N,)`` int64 first action of each env's best branch.
         values: ``(N,)`` float32 value of that branch:
-            ``sum_h discount**(h-1) * u_h + discount**(H-1) * leaf_value(f_H)``.
+            ``sum_h discount**(h-1) * u_h + discount**(H-1) * leaf_value(step H)``.
         step_values: ``(N, H)`` float32 its per-step scores ``u_h`` (undiscounted).
         first_features: ``(N, d_model)`` features of its first step (the taken action's).
         transitions: imagined transitions computed (one per expanded branch and depth).
@@ -63,8 +73,9 @@ def beam_search(
     width: int,
     score: Scorer,
     tie_noise: torch.Tensor,
-    leaf_value: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    leaf_value: LeafValueFn | None = None,
     discount: float = 1.0,
+    successor: Successor | None = None,
 ) -> SearchResult:
     """Searches ``horizon`` steps deep keeping ``width`` branches per env.
 
@@ -78,10 +89,14 @@ def beam_search(
         score: the value of an imagined step (:data:`Scorer`).
         tie_noise: ``(N, K * A)`` uniform [0, 1) draws; times 1e-6 they break ties between
             equal branches at random (else the lowest action ids would always win).
-        leaf_value: ``(B, d_model)`` features -> ``(B,)`` value of what follows a step; a
-            branch is ranked at every depth, and valued at the last, by its discounted
-            score plus this value of its newest step (``None``: no value past the horizon).
+        leaf_value: the value of what follows a step (:data:`LeafValueFn`); a branch is
+            ranked at every depth, and valued at the last, by its discounted score plus
+            ``discount**(h-1)`` times this value of its newest step ``h`` (``None``: no value
+            past the horizon).
         discount: weight ``discount**(h-1)`` of step ``h``'s score.
+        successor: observed successors (:data:`Successor`); a branch whose context has
+            one continues from it, the model's most likely frame elsewhere (``None``: the
+            model's everywhere).
     """
     net = model.transformer
     n, c, _ = tokens.shape
@@ -106,6 +121,9 @@ def beam_search(
                 cache.keep_new(net.block_len)
             dist = NextFrameDistribution.last_frame(net(frames, c - 1 + depth, cache))
             nxt = dist.logits.argmax(-1)
+            if successor is not None:
+                observed, known = successor(context, actions)
+                nxt = torch.where(known[:, None], observed, nxt)
             value = score(dist, context, actions, nxt).float().view(n, branches * n_actions)
             feats = dist.features.view(n, branches * n_actions, -1)
             transitions += n * branches * n_actions
@@ -122,7 +140,7 @@ def beam_search(
                 score_sum = score_sum.gather(1, local) + discount**depth * value
             leaf = torch.zeros_like(score_sum)
             if leaf_value is not None:
-                leaf = discount**depth * leaf_value(dist.features).float().view_as(score_sum)
+                leaf = discount**depth * leaf_value(dist.features, nxt).float().view_as(score_sum)
             keep = min(width, branches * n_actions)
             noisy = score_sum + leaf + 1e-6 * tie_noise[:, : branches * n_actions]
             top = noisy.topk(keep, dim=1).indices  # (N, keep)

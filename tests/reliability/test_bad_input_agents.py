@@ -144,7 +144,8 @@ def _signature_keywords(cls: type, alternatives: dict[str, list[Any]]) -> dict[s
     ("agent", "alternatives"),
     [
         ("LearnMax", {"criterion": ["entropy", "reverse", "disagreement", "infogain_full"],
-                      "prior_count": [0.1], "leaf_value": [True],
+                      "prior_count": [0.1], "leaf_value": [True, "frontier"],
+                      "discount": [0.9],
                       "plan_to_salient": [True], "horizon": [1, 2], "width": [1, 3],
                       "batch_size": [4], "learning_starts": [0]}),
         ("PonderDreamer", {"actor": ["mlp"], "seq_len": [4], "horizon": [1, 3],

@@ -109,7 +109,7 @@ def test_a_leaf_value_sees_past_the_horizon_and_discounts_apply() -> None:
     within the horizon; the branch's value is its discounted scores plus that value."""
     leaf = torch.zeros(V)
     leaf[3] = 10.0
-    out = search([0], horizon=1, width=3, leaf_value=lambda f: f @ leaf, discount=0.5)
+    out = search([0], horizon=1, width=3, leaf_value=lambda f, t: f @ leaf, discount=0.5)
     assert out.actions.tolist() == [2]
     np.testing.assert_allclose(out.values.numpy(), [entropy(0, 2) + 10.0], rtol=1e-5)
     assert out.first_features.argmax(1).tolist() == [3]
@@ -183,7 +183,7 @@ def full_copy_search(
             total = total[rows] + discount**depth * value
         leaf = torch.zeros_like(total)
         if leaf_value is not None:
-            leaf = discount**depth * leaf_value(dist.features).float()
+            leaf = discount**depth * leaf_value(dist.features, nxt).float()
         per_env = branches * net.n_actions
         keep = min(width, per_env)
         noisy = (total + leaf).view(n, per_env) + 1e-6 * noise[:, :per_env]
@@ -231,7 +231,7 @@ def test_shared_history_search_equals_full_copy_search(
     noise = torch.rand(n, width * n_actions, generator=g)
     leaf = torch.randn(model.transformer.n_embd, generator=g)
     args = (model, tokens, past, horizon, width, lambda d, c, a, t: step_value("entropy", d, None),
-            noise, lambda f: f @ leaf, 0.9)  # fmt: skip
+            noise, lambda f, t: f @ leaf, 0.9)  # fmt: skip
     with torch.no_grad():
         expected = full_copy_search(*args)
     out = beam_search(*args)
