@@ -103,9 +103,10 @@ class IntrinsicPPO(HookedPPO):
         gamma_int: intrinsic discount, in ``[0, 1)``.
         ext_coef, int_coef: weights of the two advantages, finite, ``>= 0``, not both 0.
         warmup_rollouts: before the first update, step the env this many times
-            ``n_steps`` with uniformly random actions, so the bonus's statistics
-            (observation and return normalisers) start from the states a random policy
-            sees; RND's recipe uses 50. The steps do not count as training steps.
+            ``n_steps`` with uniformly random actions, the bonus only gathering its input
+            statistics (RND's observation whitening) from them: RND's recipe, 50 there.
+            Nothing else is learned from them (not the predictor, not the return
+            normaliser), and they do not count as training steps.
         **kwargs: every other argument of SB3's ``PPO``.
 
     Logs per rollout, besides PPO's: ``intrinsic/reward_mean``, ``explore/rooms_visited``
@@ -211,14 +212,17 @@ class IntrinsicPPO(HookedPPO):
         )
 
     def _warm_up(self) -> None:
-        """``warmup_rollouts * n_steps`` random vector steps through the env and its bonus."""
+        """``warmup_rollouts * n_steps`` random vector steps through the env, its bonus
+        only gathering its input statistics (:meth:`BonusMixer.observing_only`)."""
         env = self.env
         if env is None:
             raise InvalidConfigError("IntrinsicPPO has no env: pass one to load() or set_env()")
         if self.warmup_rollouts:
+            assert self._bonus is not None
             env.reset()
-            for _ in range(self.warmup_rollouts * self.n_steps):
-                env.step(np.stack([self.action_space.sample() for _ in range(env.num_envs)]))
+            with self._bonus.observing_only():
+                for _ in range(self.warmup_rollouts * self.n_steps):
+                    env.step(np.stack([self.action_space.sample() for _ in range(env.num_envs)]))
             self._last_obs = None  # learn() starts from a fresh reset
         self.warmed_up = True
 

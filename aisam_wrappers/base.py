@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypedDict
 
 import numpy as np
@@ -55,6 +57,10 @@ class IntrinsicReward(ABC):
     def update(self, batch: Transitions) -> dict[str, float]:
         """Learns from the transitions (memory or model update); returns metrics."""
         return {}
+
+    def observe(self, batch: Transitions) -> None:  # noqa: B027  (optional hook)
+        """Folds the batch into the bonus's input statistics only (e.g. RND's observation
+        whitening), learning and remembering nothing: a random-policy warm-up."""
 
     def end_episodes(self, env_ids: np.ndarray) -> None:  # noqa: B027  (optional hook)
         """Called with the envs whose episodes just ended (episodic memories forget)."""
@@ -128,6 +134,19 @@ class BonusMixer:
         self.env_ids = np.arange(reward.num_envs)
         self.last_intrinsic = np.zeros(reward.num_envs)
         self._warned = False
+        self._observing_only = False
+
+    @contextmanager
+    def observing_only(self) -> Iterator[None]:
+        """Within it, each step only feeds the bonus's input statistics
+        (:meth:`IntrinsicReward.observe`): nothing is scored, learned or remembered, the
+        return normaliser is left alone, and the intrinsic rewards are 0. RND's warm-up
+        (Burda et al. 2018) gathers the observation statistics so, with random actions."""
+        self._observing_only = True
+        try:
+            yield
+        finally:
+            self._observing_only = False
 
     def step(
         self, batch: Transitions, valid: np.ndarray | None = None
@@ -144,6 +163,11 @@ class BonusMixer:
                 steps) get no intrinsic reward and teach nothing.
         """
         r_ext = self._extrinsic(batch.rewards)
+        if self._observing_only:
+            self.reward.observe(batch if valid is None else batch.take(np.flatnonzero(valid)))
+            zeros = np.zeros(len(r_ext))
+            self.last_intrinsic = zeros
+            return self.extrinsic_coef * r_ext.astype(np.float64), r_ext, zeros
         raw = self._raw_intrinsic(batch, valid)
         r_ext, normalised, reward = self._normalise_and_mix(r_ext, raw, valid)
         intrinsic = normalised * self.intrinsic_coef if self.split else normalised

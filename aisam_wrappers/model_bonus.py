@@ -144,6 +144,13 @@ class ModelBonus(IntrinsicReward):
         self.metrics = self.model.update(buffered)
         return self.metrics
 
+    def observe(self, batch: Transitions) -> None:
+        """The model's input statistics, where it keeps any (an optional ``observe(batch)``
+        beside the :class:`PredictiveModel` protocol: RND and forward dynamics have one)."""
+        observe = getattr(self.model, "observe", None)
+        if observe is not None:
+            observe(batch)
+
 
 def default_train_batch(model: PredictiveModel) -> int:
     """1 for the (cheap, exact) count model, 64 for learned models."""

@@ -168,12 +168,21 @@ class _EmbeddingPredictor:
         ent = 0.5 * (logvar + math.log(2 * math.pi * math.e)).sum(dim=-1)
         return ent.float().cpu().numpy()
 
-    def train_step(self, inputs: torch.Tensor, target_obs: np.ndarray) -> dict[str, float]:
-        x = self._encoded(target_obs)
-        if self._whiten:  # the batch's moments on the device, merged on the host
+    def observe(self, obs: np.ndarray) -> None:
+        """Folds ``obs`` into the observation statistics (nothing else changes)."""
+        self._fold(self._encoded(obs))
+
+    def _fold(self, x: torch.Tensor) -> torch.Tensor:
+        """Folds encoded observations into the whitening statistics (when whitening):
+        the batch's moments on the device, merged on the host. Returns ``x``."""
+        if self._whiten and len(x):
             x64 = x.double()
             moments = torch.stack([x64.mean(0), x64.var(0, correction=0)]).cpu().numpy()
             self._obs_stats.update_moments(moments[0], moments[1], len(x))
+        return x
+
+    def train_step(self, inputs: torch.Tensor, target_obs: np.ndarray) -> dict[str, float]:
+        x = self._fold(self._encoded(target_obs))
         n = len(target_obs)
         keep = max(1, int(round(self.config.update_proportion * n)))
         rows = np.sort(self._rng.choice(n, keep, replace=False)) if keep < n else slice(None)
@@ -217,6 +226,10 @@ class RNDModel:
         """Entropy of the Gaussian predicted for ``obs``'s embedding, ``(n,)`` nats."""
         return self._core.entropy(self._core.obs_features(obs))
 
+    def observe(self, batch: Transitions) -> None:
+        """Folds ``next_obs`` into the observation statistics only (a warm-up)."""
+        self._core.observe(batch.next_obs)
+
     def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on ``next_obs``."""
         return self._core.train_step(self._core.obs_features(batch.next_obs), batch.next_obs)
@@ -254,6 +267,11 @@ class ForwardDynamicsModel:
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for the next embedding, ``(n,)`` nats."""
         return self._core.entropy(self._inputs(obs, actions))
+
+    def observe(self, batch: Transitions) -> None:
+        """Folds ``next_obs`` (the predicted target's input) into the observation
+        statistics only (a warm-up)."""
+        self._core.observe(batch.next_obs)
 
     def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on the batch."""

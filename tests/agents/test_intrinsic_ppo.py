@@ -276,9 +276,35 @@ def test_warm_up_feeds_the_bonus_random_steps_only_once() -> None:
         seen.append(env.mixer.normalizer.stats.count)
         model.learn(128, reset_num_timesteps=False)  # no second warm-up
         seen.append(env.mixer.normalizer.stats.count)
-    # 2 warm-up rollouts of 32 vector steps: 2 * 32 * 4 more rewards in the return statistics
-    assert seen[2] - seen[0] == pytest.approx(2 * 32 * 4)
-    assert seen[3] - seen[2] == pytest.approx(seen[1] - seen[0]) == pytest.approx(32 * 4)
+    # the warm-up leaves the return statistics alone: only training steps reach them
+    assert seen[2] == pytest.approx(seen[0]) and seen[3] == pytest.approx(seen[1])
+    assert seen[1] - seen[0] == pytest.approx(32 * 4)
+
+
+def test_warm_up_gathers_observation_statistics_only() -> None:
+    """RND's warm-up: random steps fold into the observation whitening; the predictor,
+    its optimiser and the return normaliser learn nothing from them, and the agent's
+    first rollout then scores and trains as usual."""
+    env = make_bonus(
+        "prediction-error", make_vec_env(lambda: IdentityEnvBox(eps=0.5), n_envs=2, seed=0),
+        split=True, seed=0, model_config={"device": "cpu", "hidden": 16},
+    )  # fmt: skip
+    core = env.mixer.reward.model._core
+    before = [t.clone() for t in core.predictor.parameters()]
+
+    def unchanged() -> bool:
+        pairs = zip(before, core.predictor.parameters(), strict=True)
+        return all(torch.equal(a, b) for a, b in pairs)
+
+    model = IntrinsicPPO("MlpPolicy", env, seed=0, warmup_rollouts=3, **SMALL)
+    model._warm_up()
+    assert core._obs_stats.count == pytest.approx(1e-4 + 3 * 32 * 2)  # every random step
+    assert unchanged()
+    assert env.mixer.normalizer.stats.count == pytest.approx(1e-4)
+    assert not env.mixer.reward._buffer  # nothing waits to be trained on either
+    model.learn(64)
+    assert core._obs_stats.count > 1e-4 + 3 * 32 * 2 and np.any(env.mixer.last_intrinsic)
+    assert not unchanged()
 
 
 @pytest.mark.parametrize(
