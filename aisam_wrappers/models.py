@@ -181,9 +181,11 @@ class _EmbeddingPredictor:
             self._obs_stats.update_moments(moments[0], moments[1], len(x))
         return x
 
-    def train_step(self, inputs: torch.Tensor, target_obs: np.ndarray) -> dict[str, float]:
-        x = self._fold(self._encoded(target_obs))
-        n = len(target_obs)
+    def train_step(self, inputs: torch.Tensor, encoded_target: torch.Tensor) -> dict[str, float]:
+        """One Adam step: ``inputs`` predict the embedding of the observations encoded as
+        ``encoded_target`` (:meth:`_encoded`), which first fold into the statistics."""
+        x = self._fold(encoded_target)
+        n = len(x)
         keep = max(1, int(round(self.config.update_proportion * n)))
         rows = np.sort(self._rng.choice(n, keep, replace=False)) if keep < n else slice(None)
         with torch.no_grad():
@@ -232,7 +234,9 @@ class RNDModel:
 
     def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on ``next_obs``."""
-        return self._core.train_step(self._core.obs_features(batch.next_obs), batch.next_obs)
+        core = self._core
+        x = core._encoded(batch.next_obs)  # input and target: encoded once
+        return core.train_step(core._whitened(x), x)
 
 
 class ForwardDynamicsModel:
@@ -275,4 +279,5 @@ class ForwardDynamicsModel:
 
     def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on the batch."""
-        return self._core.train_step(self._inputs(batch.obs, batch.actions), batch.next_obs)
+        inputs = self._inputs(batch.obs, batch.actions)
+        return self._core.train_step(inputs, self._core._encoded(batch.next_obs))
