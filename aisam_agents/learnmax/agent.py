@@ -546,10 +546,12 @@ class LearnMax:
             if self.counts is not None:  # what the model learns from: done steps are masked
                 kept = torch.as_tensor(~dones, device=self.device)
                 acted = torch.as_tensor(actions, device=self.device)[kept]
-                tokens = self.model.tokenize(obs)[kept]
-                self.counts.add(tokens, acted)
+                # one tokenizer pass: the frames, and their successors for the frontier graph
+                frames = np.stack([obs, new_obs]) if self.frontier is not None else obs[None]
+                tokens = self.model.tokenize(frames)[:, kept]
+                self.counts.add(tokens[0], acted)
                 if self.frontier is not None:
-                    self.frontier.observe(tokens, acted, self.model.tokenize(new_obs)[kept])
+                    self.frontier.observe(tokens[0], acted, tokens[1])
                     self.frontier.update()
             self.num_timesteps += self.n_envs
             self._episode_start = dones
