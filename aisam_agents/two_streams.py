@@ -120,6 +120,7 @@ class _IntrinsicStream:
         self.intrinsic_returns = np.zeros(shape, dtype=np.float32)
         self.intrinsic_advantages = np.zeros(shape, dtype=np.float32)
         self.extrinsic_advantages = np.zeros(shape, dtype=np.float32)
+        self._tensors: _RolloutTensors | None = None
         super().reset()  # type: ignore[misc]
 
     def add_intrinsic(self, rewards: np.ndarray, values: torch.Tensor) -> None:
@@ -160,12 +161,54 @@ class _IntrinsicStream:
         yield from super().get(batch_size)  # type: ignore[misc]
 
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> IntrinsicRolloutSamples:
-        base = super()._get_samples(batch_inds, env)  # type: ignore[misc]
-        extra = (
-            self.intrinsic_values[batch_inds].flatten(),
-            self.intrinsic_returns[batch_inds].flatten(),
+        """The minibatch ``batch_inds``, gathered on the device from the rollout's tensors.
+
+        SB3 gathers each minibatch on the host and copies it over (4 epochs of a rollout
+        of Atari frames: its observations cross four times, gathered by numpy each time);
+        here the flattened rollout goes to the device once, at the first minibatch, and
+        minibatches are indexed there. Same values as SB3's ``_get_samples``.
+        """
+        if self._tensors is None:  # ``get`` has flattened every array by now
+            self._tensors = _RolloutTensors.of(self)
+        return self._tensors.take(torch.as_tensor(batch_inds, device=self.device))  # type: ignore[attr-defined]
+
+
+class _RolloutTensors(NamedTuple):
+    """A flattened rollout's arrays as tensors on the buffer's device (observations:
+    one tensor, or one per key of a ``Dict`` space), in the order of
+    :class:`IntrinsicRolloutSamples`."""
+
+    observations: torch.Tensor | dict[str, torch.Tensor]
+    rest: tuple[torch.Tensor, ...]
+
+    @classmethod
+    def of(cls, buffer: Any) -> _RolloutTensors:
+        def tensor(array: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(array, device=buffer.device)
+
+        obs = buffer.observations
+        observations = (
+            {key: tensor(value) for key, value in obs.items()}
+            if isinstance(obs, dict)
+            else tensor(obs)
         )
-        return IntrinsicRolloutSamples(*base, *map(self.to_torch, extra))  # type: ignore[attr-defined]
+        rest = (
+            tensor(buffer.actions.astype(np.float32, copy=False)),  # as SB3 casts them
+            *(
+                tensor(getattr(buffer, name).reshape(-1))
+                for name in ("values", "log_probs", "advantages", "returns", *_STREAM_ARRAYS)
+            ),
+        )
+        return cls(observations, rest)
+
+    def take(self, index: torch.Tensor) -> IntrinsicRolloutSamples:
+        obs = self.observations
+        observations = (
+            {key: value[index] for key, value in obs.items()}
+            if isinstance(obs, dict)
+            else obs[index]
+        )
+        return IntrinsicRolloutSamples(observations, *(t[index] for t in self.rest))
 
 
 class IntrinsicRolloutBuffer(_IntrinsicStream, RolloutBuffer):

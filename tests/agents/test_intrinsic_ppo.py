@@ -14,6 +14,7 @@ import torch
 from agent_checks import learn_save_load
 from gymnasium import spaces
 from stable_baselines3 import PPO
+from stable_baselines3.common.buffers import DictRolloutBuffer, RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import FakeImageEnv, IdentityEnvBox
@@ -80,6 +81,52 @@ def test_gae_per_stream_by_hand() -> None:
     sample = next(buffer.get(3))
     order = np.argsort(sample.old_intrinsic_values.numpy())  # int values 0, 1, 2 -> t 2, 0, 1
     np.testing.assert_allclose(sample.intrinsic_returns.numpy()[order], [2.4, 0.8, 0.8], **close)
+
+
+@pytest.mark.parametrize("dict_obs", [False, True])
+def test_minibatches_are_sb3s_gathered_on_the_device(dict_obs: bool) -> None:
+    # the rollout goes to the device once and is indexed there: the same samples as
+    # SB3's per-minibatch gathering on the host, field by field, in the same order
+    frames = spaces.Box(0, 255, (2, 5, 5), np.uint8, seed=1)
+    space = spaces.Dict({"frame": frames, "id": spaces.Discrete(3, seed=2)}) if dict_obs else frames
+    cls, base = (
+        (IntrinsicDictRolloutBuffer, DictRolloutBuffer)
+        if dict_obs
+        else (IntrinsicRolloutBuffer, RolloutBuffer)
+    )
+    ours = cls(6, space, spaces.Discrete(4), device="cpu", n_envs=3)
+    sb3 = base(6, space, spaces.Discrete(4), device="cpu", n_envs=3)
+    rng = np.random.default_rng(0)
+    for t in range(6):
+        obs = (
+            {"frame": np.stack([frames.sample() for _ in range(3)]), "id": rng.integers(0, 3, 3)}
+            if dict_obs
+            else np.stack([frames.sample() for _ in range(3)])
+        )
+        values, log_probs = rng.normal(size=(3, 1)), rng.normal(size=3)
+        step = (obs, rng.integers(0, 4, (3, 1)), rng.normal(size=3), np.array([t == 3] * 3),
+                torch.as_tensor(values), torch.as_tensor(log_probs))  # fmt: skip
+        ours.add_intrinsic(rng.normal(size=3), torch.as_tensor(rng.normal(size=(3, 1))))
+        ours.add(*step)
+        sb3.add(*step)
+    ours.compute_streams(torch.ones(3, 2), np.zeros(3, dtype=bool))
+    sb3.compute_returns_and_advantage(torch.ones(3), np.zeros(3, dtype=bool))
+    sb3.advantages = ours.advantages.copy()  # the combined advantage, as ours holds it
+    np.random.seed(7)  # noqa: NPY002  (SB3 shuffles with numpy's global RNG)
+    mine = list(ours.get(5))
+    np.random.seed(7)  # noqa: NPY002  (SB3 shuffles with numpy's global RNG)
+    theirs = list(sb3.get(5))
+    assert len(mine) == len(theirs) == 4
+    for a, b in zip(mine, theirs, strict=True):
+        if dict_obs:
+            for key in b.observations:
+                torch.testing.assert_close(a.observations[key], b.observations[key])
+        else:
+            assert a.observations.dtype == torch.uint8
+            torch.testing.assert_close(a.observations, b.observations)
+        for name in ("actions", "old_values", "old_log_prob", "advantages", "returns"):
+            torch.testing.assert_close(getattr(a, name), getattr(b, name))
+        assert a.old_intrinsic_values.shape == a.intrinsic_returns.shape == a.returns.shape
 
 
 def test_continuing_gae_ignores_nothing_at_lambda_one() -> None:
