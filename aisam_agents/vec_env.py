@@ -87,6 +87,11 @@ class GymnasiumToSB3VecEnv(VecEnv):
         super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
         self._seed: int | None = None
         self._actions: np.ndarray | None = None
+        # the class's own methods: a gymnasium VectorWrapper forwards unknown attributes to
+        # the env it wraps, whose step_async would skip the wrapper's step
+        self._async = all(
+            callable(getattr(type(venv), m, None)) for m in ("step_async", "step_wait")
+        )
         self._returns = np.zeros(venv.num_envs, dtype=np.float64)
         self._lengths = np.zeros(venv.num_envs, dtype=np.int64)
         self._start = time.perf_counter()
@@ -114,7 +119,12 @@ class GymnasiumToSB3VecEnv(VecEnv):
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
-        """Stores ``actions`` (``(num_envs, ...)``) for :meth:`step_wait`."""
+        """Starts the step with ``actions`` (``(num_envs, ...)``): sends them at once to a
+        vector env that steps asynchronously (its class has ``step_async`` and
+        ``step_wait``: ``AsyncVectorEnv``, Montezuma's rooms env), so whatever runs before
+        :meth:`step_wait` overlaps the step; others step in :meth:`step_wait`."""
+        if self._async:
+            self.venv.step_async(actions)  # type: ignore[attr-defined]
         self._actions = actions
 
     def step_wait(self) -> VecEnvStepReturn:
@@ -122,7 +132,10 @@ class GymnasiumToSB3VecEnv(VecEnv):
         if self._actions is None:
             raise InvalidConfigError("step_wait() without step_async(actions) first")
         actions, self._actions = self._actions, None
-        obs, rewards, terminated, truncated, info = self.venv.step(actions)
+        if self._async:
+            obs, rewards, terminated, truncated, info = self.venv.step_wait()  # type: ignore[attr-defined]
+        else:
+            obs, rewards, terminated, truncated, info = self.venv.step(actions)
         dones = np.logical_or(terminated, truncated)
         infos = per_env_infos(info, self.num_envs)
         score = info.get("raw_reward", rewards)

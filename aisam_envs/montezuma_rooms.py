@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.error import AlreadyPendingCallError, NoAsyncCallError
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -141,6 +142,7 @@ class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
         continuous: bool = False,
     ) -> None:
         self.closed = True  # until the workers run: close() has nothing to stop
+        self._stepping = False  # a step sent by step_async, not yet waited for
         self._action_names, actions, frameskip, sticky, max_frames = _check_vector_protocol(
             frameskip,
             repeat_action_probability,
@@ -248,6 +250,10 @@ class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
                 f"reset_mask must be a bool array of shape ({self.num_envs},), got {mask!r}"
             )
         seeds = check_vector_seed(seed, options, self.num_envs)
+        if self._stepping:
+            raise AlreadyPendingCallError(
+                "reset() while a step is pending: call step_wait() first", "step"
+            )
         a = self._a
         a["reset_mask"][:] = mask
         a["seeded"][:] = False
@@ -261,9 +267,27 @@ class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Steps every env with ``(N,)`` integer actions; ``info`` as in the module docstring."""
+        self.step_async(actions)
+        return self.step_wait()
+
+    def step_async(self, actions: Any) -> None:
+        """Sends ``(N,)`` integer actions to the workers and returns at once: the caller
+        can compute while the envs step (as ``AsyncVectorEnv.step_async``)."""
+        if self._stepping:
+            raise AlreadyPendingCallError(
+                "step_async() while a step is pending: call step_wait() first", "step"
+            )
+        self._a["actions"][:] = check_vector_actions(actions, self.num_envs, self._action_names)
+        self._command(STEP, wait=False)
+        self._stepping = True
+
+    def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Waits for the step that :meth:`step_async` sent; returns what :meth:`step` does."""
+        if not self._stepping:
+            raise NoAsyncCallError("step_wait() without step_async(actions) first", "step")
+        self._stepping = False
+        self._command(None)
         a = self._a
-        a["actions"][:] = check_vector_actions(actions, self.num_envs, self._action_names)
-        self._command(STEP)
         raw = a["raw_reward"].copy()
         info = self._info(a["info"])
         info["raw_reward"] = raw
@@ -294,18 +318,20 @@ class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
         block = block.copy()
         return {key: block[:, j] for j, key in enumerate(INFO_KEYS)}
 
-    def _command(self, command: bytes) -> None:
-        """Sends ``command`` to every worker and waits for all answers. Interrupted half-way
-        (e.g. Ctrl-C), answers would be left unread: the env closes rather than desync."""
+    def _command(self, command: bytes | None, wait: bool = True) -> None:
+        """Sends ``command`` to every worker (``None``: nothing) and, with ``wait``, waits
+        for all answers. Interrupted half-way (e.g. Ctrl-C), answers would be left unread:
+        the env closes rather than desync."""
         if self.closed:
             raise EnvWorkerError(f"{self._name()} is closed: make a new one")
         try:
-            for w, fd in enumerate(self._fds):
+            for w, fd in enumerate(self._fds if command is not None else ()):
                 try:
                     os.write(fd, command)
                 except OSError:
                     self._fail(w, None)
-            self._gather()
+            if wait:
+                self._gather()
         except BaseException:
             self.close()
             raise

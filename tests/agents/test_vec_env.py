@@ -66,6 +66,35 @@ def test_matches_dummy_vec_env_in_both_autoreset_modes() -> None:
         env.close()
 
 
+def test_an_async_vector_env_steps_between_step_async_and_step_wait() -> None:
+    """``step_async`` sends the actions to an env that steps asynchronously (so a bonus
+    can learn meanwhile), with the same stream as the synchronous env; a wrapper around
+    one is stepped whole, in ``step_wait`` (its ``step_async`` would skip the wrapper)."""
+    from gymnasium.vector import AsyncVectorEnv
+    from gymnasium.vector.async_vector_env import AsyncState
+
+    def make(wrapped: bool = False) -> GymnasiumToSB3VecEnv:
+        venv = gym.make_vec(TABLE, 3, vectorization_mode="async", **TASK)
+        assert isinstance(venv, AsyncVectorEnv)
+        return GymnasiumToSB3VecEnv(
+            gym.wrappers.vector.RecordEpisodeStatistics(venv) if wrapped else venv
+        )
+
+    expected = rollout(table())
+    env = make()
+    assert_same(rollout(env), expected)
+    env.step_async(np.zeros(3, dtype=np.int64))
+    assert env.venv._state == AsyncState.WAITING_STEP  # sent, not yet waited for
+    env.step_wait()
+    env.close()
+    wrapped = make(wrapped=True)
+    wrapped.reset()
+    wrapped.step_async(np.zeros(3, dtype=np.int64))
+    assert wrapped.venv.env._state == AsyncState.DEFAULT
+    wrapped.step_wait()
+    wrapped.close()
+
+
 def test_episode_ends_carry_last_step_info_and_time_limit_flag() -> None:
     env = table("SameStep", n=2)
     env.seed(0)

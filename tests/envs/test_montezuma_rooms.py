@@ -176,6 +176,48 @@ def test_same_seed_same_run_with_sticky_actions_and_noop_starts() -> None:
     assert any(not np.array_equal(x, y) for x, y in zip(first, other, strict=True))
 
 
+def test_step_async_then_step_wait_is_step() -> None:
+    """The split step (the main process computes while the workers step) gives the same
+    run as ``step``; a second send, a wait with nothing sent or a reset while a step is
+    pending are refused, and the env then still steps."""
+
+    def rollout(split: bool) -> list[Any]:
+        env = rooms_env(2, num_workers=2)
+        out = list(env.reset(seed=3))
+        for a in np.random.default_rng(1).integers(0, 6, (40, 2)):
+            if split:
+                env.step_async(a)
+                out += env.step_wait()
+            else:
+                out += env.step(a)
+        env.close()
+        return out
+
+    for x, y in zip(rollout(False), rollout(True), strict=True):
+        if isinstance(x, dict):
+            assert x.keys() == y.keys()
+            for key in x:
+                np.testing.assert_array_equal(x[key], y[key])
+        else:
+            np.testing.assert_array_equal(x, y)
+    env = rooms_env(2, num_workers=1)
+    env.reset(seed=0)
+    with pytest.raises(gym.error.NoAsyncCallError, match="without step_async"):
+        env.step_wait()
+    env.step_async(np.array([0, 0]))
+    with pytest.raises(gym.error.AlreadyPendingCallError, match="step_wait"):
+        env.step_async(np.array([0, 0]))
+    with pytest.raises(gym.error.AlreadyPendingCallError, match="reset"):
+        env.reset()
+    with pytest.raises(gym.error.AlreadyPendingCallError):
+        env.step(np.array([0, 0]))
+    assert env.step_wait()[0].shape == (2, 4, 84, 84)
+    with pytest.raises(InvalidActionError):
+        env.step_async(np.array([0, 9]))
+    assert env.step(np.array([1, 1]))[0].shape == (2, 4, 84, 84)  # nothing was sent
+    env.close()
+
+
 def test_a_step_before_any_reset_is_a_reset() -> None:
     env = rooms_env(2, num_workers=1, noop_max=0, use_fire_reset=False)
     obs, reward, terminated, truncated, info = env.step(np.array([3, 3]))
