@@ -283,6 +283,7 @@ class IntrinsicPPO(HookedPPO):
             )
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
+        bonus.learn_deferred()  # the last step's (the env's next step_async would run it)
         with torch.no_grad():
             last_values = self.policy.predict_stream_values(obs_as_tensor(new_obs, self.device))  # type: ignore[arg-type]
         rollout_buffer.compute_streams(last_values, dones)

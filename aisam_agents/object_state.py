@@ -16,6 +16,7 @@ restore, so a bonus built with other settings is refused instead of silently mix
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 import types
@@ -67,10 +68,10 @@ def _encode(obj: Any, path: set[int]) -> Any:
         return {"ndarray": torch.from_numpy(np.ascontiguousarray(obj).copy())}
     if isinstance(obj, torch.Tensor):
         return {"tensor": obj.detach().cpu().clone()}
-    if isinstance(obj, torch.nn.Module):
-        return {"module": obj.state_dict()}
-    if isinstance(obj, torch.optim.Optimizer):
-        return {"optimizer": obj.state_dict()}
+    if isinstance(obj, torch.nn.Module):  # copies: a snapshot, not the live tensors
+        return {"module": {k: v.detach().clone() for k, v in obj.state_dict().items()}}
+    if isinstance(obj, torch.optim.Optimizer):  # (loading would share them with the live one)
+        return {"optimizer": copy.deepcopy(obj.state_dict())}
     if isinstance(obj, np.random.Generator):
         return {"generator": obj.bit_generator.state}
     if id(obj) in path:

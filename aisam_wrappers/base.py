@@ -42,6 +42,10 @@ class IntrinsicReward(ABC):
     #: a known bound on ``|reward|`` (finite by construction), or ``None`` if unknown;
     #: lets the mixer skip the NaN/inf check and the normaliser its clipping
     max_abs: float | None = None
+    #: ``update`` reads no ``infos`` and is worth running apart from ``score`` (a model's
+    #: training step on a device): the SB3 adapter then runs it while the env steps
+    #: (see :meth:`BonusMixer.step`'s ``defer_update``)
+    deferrable: bool = False
 
     def __init__(
         self, observation_space: spaces.Space, action_space: spaces.Space, num_envs: int = 1
@@ -135,6 +139,10 @@ class BonusMixer:
         self.last_intrinsic = np.zeros(reward.num_envs)
         self._warned = False
         self._observing_only = False
+        # a step's learning put off by ``defer_update``: its transitions (no infos) and the
+        # envs whose episodes it ended; part of the state, so a saved bonus resumes it
+        self._deferred: Transitions | None = None
+        self._deferred_ends: np.ndarray | None = None
 
     @contextmanager
     def observing_only(self) -> Iterator[None]:
@@ -142,6 +150,7 @@ class BonusMixer:
         (:meth:`IntrinsicReward.observe`): nothing is scored, learned or remembered, the
         return normaliser is left alone, and the intrinsic rewards are 0. RND's warm-up
         (Burda et al. 2018) gathers the observation statistics so, with random actions."""
+        self.learn_deferred()
         self._observing_only = True
         try:
             yield
@@ -149,7 +158,7 @@ class BonusMixer:
             self._observing_only = False
 
     def step(
-        self, batch: Transitions, valid: np.ndarray | None = None
+        self, batch: Transitions, valid: np.ndarray | None = None, defer_update: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The agent's, the extrinsic and the intrinsic rewards of one vector step.
 
@@ -161,19 +170,36 @@ class BonusMixer:
             batch: one transition per env, with ``rewards`` and ``dones``.
             valid: rows that are real transitions (``None``: all); others (autoreset
                 steps) get no intrinsic reward and teach nothing.
+            defer_update: with a :attr:`~IntrinsicReward.deferrable` bonus, score now and
+                learn from the batch (then forget ended episodes) at
+                :meth:`learn_deferred`, which runs first thing in the next call at the
+                latest: the rewards are the same, and the caller can learn while the env
+                steps. The batch's arrays must stay unchanged until then.
         """
+        self.learn_deferred()
         r_ext = self._extrinsic(batch.rewards)
         if self._observing_only:
             self.reward.observe(batch if valid is None else batch.take(np.flatnonzero(valid)))
             zeros = np.zeros(len(r_ext))
             self.last_intrinsic = zeros
             return self.extrinsic_coef * r_ext.astype(np.float64), r_ext, zeros
-        raw = self._raw_intrinsic(batch, valid)
+        defer = defer_update and self.reward.deferrable
+        raw = self._raw_intrinsic(batch, valid, defer)
         r_ext, normalised, reward = self._normalise_and_mix(r_ext, raw, valid)
         intrinsic = normalised * self.intrinsic_coef if self.split else normalised
-        self._end_episodes(batch.dones, valid)
+        self._end_episodes(batch.dones, valid, defer)
         self.last_intrinsic = intrinsic
         return reward, r_ext, intrinsic
+
+    def learn_deferred(self) -> None:
+        """Runs the learning that a ``defer_update`` step put off (if any): the bonus's
+        ``update`` on that step's transitions, then its ``end_episodes``."""
+        batch, ends = self._deferred, self._deferred_ends
+        self._deferred = self._deferred_ends = None
+        if batch is not None:
+            self.reward.update(batch)
+        if ends is not None:
+            self.reward.end_episodes(ends)
 
     def _extrinsic(self, rewards: np.ndarray | None) -> np.ndarray:
         """The env's rewards, checked to be one per env, as float32 or float64."""
@@ -186,18 +212,31 @@ class BonusMixer:
             r_ext = r_ext.astype(np.float64)
         return r_ext
 
-    def _raw_intrinsic(self, batch: Transitions, valid: np.ndarray | None) -> np.ndarray:
-        """The bonus of every env's transition before normalisation (0 where not valid)."""
+    def _raw_intrinsic(
+        self, batch: Transitions, valid: np.ndarray | None, defer: bool
+    ) -> np.ndarray:
+        """The bonus of every env's transition before normalisation (0 where not valid);
+        with ``defer`` the bonus scores them and their learning waits (:attr:`_deferred`)."""
         if valid is None:
-            raw = self._checked(self.reward.compute(batch), len(batch))
+            raw = self._checked(self._score(batch, defer), len(batch))
         else:
             raw = np.zeros(len(batch), dtype=np.float64)
             rows = np.flatnonzero(valid)
             if rows.size:
-                raw[rows] = self._checked(self.reward.compute(batch.take(rows)), len(rows))
+                raw[rows] = self._checked(self._score(batch.take(rows), defer), len(rows))
         if self.reward.max_abs is None:  # unknown range: keep NaN/inf out of the statistics
             raw = self._finite(np.asarray(raw, dtype=np.float64), "intrinsic")
         return raw
+
+    def _score(self, batch: Transitions, defer: bool) -> np.ndarray:
+        """``compute`` (score, then learn), or with ``defer`` ``score`` alone."""
+        if not defer:
+            return self.reward.compute(batch)
+        self._deferred = Transitions(
+            batch.obs, batch.actions, batch.next_obs, batch.rewards, batch.dones,
+            env_ids=batch.env_ids,
+        )  # fmt: skip
+        return self.reward.score(batch)
 
     def _normalise_and_mix(
         self, r_ext: np.ndarray, raw: np.ndarray, valid: np.ndarray | None
@@ -223,11 +262,17 @@ class BonusMixer:
         mix(r_ext, normalised, 1.0, math.inf, *coefs, out_int=normalised, out_total=reward)
         return r_ext, normalised, self._finite(reward, "total")
 
-    def _end_episodes(self, dones: np.ndarray | None, valid: np.ndarray | None) -> None:
-        """Tells the bonus which envs' episodes ended with a real transition."""
+    def _end_episodes(
+        self, dones: np.ndarray | None, valid: np.ndarray | None, defer: bool
+    ) -> None:
+        """Tells the bonus which envs' episodes ended with a real transition (with
+        ``defer``, after the deferred learning)."""
         ended = np.asarray(dones, dtype=bool) if valid is None else dones & valid
         if np.count_nonzero(ended):  # a C call; ndarray.any() goes through Python
-            self.reward.end_episodes(np.flatnonzero(ended))
+            if defer:
+                self._deferred_ends = np.flatnonzero(ended)
+            else:
+                self.reward.end_episodes(np.flatnonzero(ended))
 
     def _checked(self, r_int: np.ndarray, n: int) -> np.ndarray:
         """``r_int`` if it is one reward per transition (``n`` of them)."""

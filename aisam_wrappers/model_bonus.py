@@ -111,6 +111,9 @@ class ModelBonus(IntrinsicReward):
             every batch).
     """
 
+    #: a model's training step reads no infos: the SB3 adapter runs it as the env steps
+    deferrable = True
+
     def __init__(
         self,
         observation_space: spaces.Space,

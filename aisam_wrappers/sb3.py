@@ -36,28 +36,32 @@ class IntrinsicRewardVecEnvWrapper(BonusAdapter, VecEnvWrapper):
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions)
+        """Starts the env's step, then runs the last step's deferred learning (a learned
+        model's training step), which so overlaps an env that steps asynchronously."""
+        self._actions = np.array(actions)
         self.venv.step_async(actions)
+        self.mixer.learn_deferred()
 
     def step_wait(self) -> VecEnvStepReturn:
         obs, env_rewards, dones, infos = self.venv.step_wait()
-        last_obs = np.asarray(obs)
+        next_obs = np.array(obs)  # this adapter's own copy: the batch outlives the step
+        last_obs = next_obs
         if dones.any():
-            last_obs = last_obs.copy()
+            last_obs = next_obs.copy()
             for i in np.flatnonzero(dones):  # only the few envs that just ended
                 last_obs[i] = infos[i]["terminal_observation"]
         batch = Transitions(
             obs=self._obs,
             actions=self._actions,
             next_obs=last_obs,
-            rewards=env_rewards,
-            dones=dones,
+            rewards=np.array(env_rewards),
+            dones=np.array(dones),
             infos=RowsView(infos),
             env_ids=self.mixer.env_ids,
         )
-        rewards, r_ext, r_int = self.mixer.step(batch)
+        rewards, r_ext, r_int = self.mixer.step(batch, defer_update=True)
         for info, ext, intr in zip(infos, r_ext.tolist(), r_int.tolist(), strict=True):
             info["extrinsic_reward"] = ext
             info["intrinsic_reward"] = intr
-        self._obs = np.array(obs)
+        self._obs = next_obs
         return obs, rewards.astype(np.float32), dones, infos

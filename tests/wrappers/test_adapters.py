@@ -104,6 +104,45 @@ def test_the_three_adapters_compute_the_same_rewards(bonus: str) -> None:
     assert np.ptp(a) > 0
 
 
+def test_sb3_adapter_trains_a_model_while_the_env_steps() -> None:
+    """The SB3 adapter scores a step in ``step_wait`` and leaves the model's training on
+    it to the next ``step_async`` (after the env's step is sent): the rewards and the
+    trained weights are those of the gymnasium adapter, which trains at once; the
+    deferred step is state, so a bonus saved between the two resumes it."""
+    import torch
+
+    from aisam_agents.object_state import encode, restore
+
+    def weights(env: Any) -> list[torch.Tensor]:
+        return [t.detach().clone() for t in env.mixer.reward.model._core.predictor.parameters()]
+
+    actions = np.random.default_rng(2).integers(0, 8, 25)
+    now = BONUSES["rnd"](SyncVectorEnv([ScriptedEnv]), seed=0)
+    now.reset(seed=0)
+    expected = [now.step(np.array([x]))[4]["intrinsic_reward"][0] for x in actions]
+    later = BONUSES["rnd"](DummyVecEnv([ScriptedEnv]), seed=0)
+    later.reset()
+    got = []
+    for t, x in enumerate(actions):
+        before = weights(later)
+        later.step_async(np.array([x]))
+        trained = any(not torch.equal(a, b) for a, b in zip(before, weights(later), strict=True))
+        assert trained == (t > 0 and t % 4 == 0)  # train_batch 4: every 4th step's training
+        got.append(later.step_wait()[3][0]["intrinsic_reward"])
+        if t == 11:  # a step's training is pending: save, and go on from the copy
+            assert later.mixer._deferred is not None
+            copy = BONUSES["rnd"](DummyVecEnv([ScriptedEnv]), seed=0)
+            restore(copy.mixer, encode(later.mixer))  # a snapshot: nothing shared
+            copy.reset()  # the same first obs as `later`'s episode: ScriptedEnv restarts at 0
+            copy._obs = later._obs.copy()
+    np.testing.assert_allclose(got, expected, **F32)
+    later.mixer.learn_deferred()
+    for a, b in zip(weights(now), weights(later), strict=True):
+        torch.testing.assert_close(a, b)
+    resumed = [copy.step(np.array([x]))[3][0]["intrinsic_reward"] for x in actions[12:]]
+    np.testing.assert_allclose(resumed, expected[12:], **F32)
+
+
 class Recorder(IntrinsicReward):
     """Pays nothing; records each batch of transitions it sees."""
 
