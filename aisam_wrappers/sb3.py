@@ -21,7 +21,10 @@ class IntrinsicRewardVecEnvWrapper(BonusAdapter, VecEnvWrapper):
     SB3 resets envs within ``step``; the true last observation of an ended episode is
     read from ``infos[i]["terminal_observation"]``. Each ``infos[i]`` gains
     ``"extrinsic_reward"`` and ``"intrinsic_reward"`` (floats); :attr:`last_intrinsic`
-    holds the latter as one ``(num_envs,)`` array.
+    holds the latter as one ``(num_envs,)`` array. A deferrable bonus (a learned
+    model's: :attr:`~aisam_wrappers.base.IntrinsicReward.deferrable`) is scored in
+    ``step_wait`` and trained on the step in the next ``step_async``, once the env's step
+    is under way (same values, see :meth:`~aisam_wrappers.base.BonusMixer.step`).
     """
 
     def __init__(self, venv: VecEnv, mixer: BonusMixer) -> None:

@@ -152,8 +152,11 @@ class Probe(BaseCallback):
         self.writer(row)
 
 
-def run(table: str, agent: str, seed: int, steps: int, every: int, writer: Any) -> None:
-    """One (table, agent, seed) run, writing its rows."""
+def run(
+    table: str, agent: str, seed: int, steps: int, every: int, writer: Any, buffer: int = 100_000
+) -> None:
+    """One (table, agent, seed) run, writing its rows; ``buffer``: the world model's replay
+    in steps, for every agent alike (LearnMax's own, the other agents' probe learner)."""
     venv = make_env(table, N_ENVS, seed)
     truth = venv.envs[0].unwrapped.table
     n_tv = TABLES[table].kwargs.get("n_tv", 0)
@@ -161,14 +164,14 @@ def run(table: str, agent: str, seed: int, steps: int, every: int, writer: Any) 
     wm_config = WorldModelConfig.preset("tiny", device="cpu", seed=seed)
     if agent in CRITERIA:
         model = LearnMax("auto", venv, wm_config, criterion=CRITERIA[agent], seed=seed,
-                         device="cpu", train_ratio=TRAIN_RATIO,
+                         device="cpu", train_ratio=TRAIN_RATIO, buffer_size=buffer,
                          **SETTINGS.get(agent, {}))  # fmt: skip
         probe = Probe(key, model.model, None, truth, every, writer, n_tv)
         model.learn(steps, callback=probe)
         return
     wm = WorldModel(venv.observation_space, venv.action_space, wm_config)
     learner = OnlineLearner(wm, None, venv.observation_space, venv.action_space, N_ENVS,
-                            100_000, 32, TRAIN_RATIO, 64, 1e-3, seed)  # fmt: skip
+                            buffer, 32, TRAIN_RATIO, 64, 1e-3, seed)  # fmt: skip
     probe = Probe(key, wm, learner, truth, every, writer, n_tv)
     if agent == "intrinsic_ppo":  # RND as a second stream, the recipe's two value heads
         wrapped = PredictionErrorBonus(venv, model="rnd", split=True)
@@ -264,6 +267,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--eval-every", type=int, default=1000)
     parser.add_argument("--csv", type=Path, default=RESULTS / "study.csv")
+    parser.add_argument("--buffer-size", type=int, default=100_000,
+                        help="world-model replay in steps, every agent alike (1000000: "
+                        "a run of up to 1M steps keeps every transition)")  # fmt: skip
     parser.add_argument("--plot", action="store_true", help="only draw the figure and table")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args()
@@ -277,7 +283,8 @@ def main() -> None:
                     if (table, agent, seed) in finished:
                         continue
                     rows: list[dict[str, Any]] = []
-                    run(table, agent, seed, args.steps, args.eval_every, rows.append)
+                    run(table, agent, seed, args.steps, args.eval_every, rows.append,
+                        args.buffer_size)  # fmt: skip
                     new = not args.csv.exists()
                     with args.csv.open("a", newline="") as f:  # a run's rows, once complete
                         w = csv.DictWriter(f, FIELDS)
