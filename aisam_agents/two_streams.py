@@ -96,7 +96,6 @@ class _IntrinsicStream:
     pos: int
     gamma: float
     gae_lambda: float
-    generator_ready: bool
     values: np.ndarray
     advantages: np.ndarray
 
@@ -154,48 +153,49 @@ class _IntrinsicStream:
         ).astype(np.float32)
 
     def get(self, batch_size: int | None = None) -> Any:
-        """SB3's minibatches (shuffled with numpy's global RNG), with the intrinsic stream."""
-        if not self.generator_ready:
-            for name in _STREAM_ARRAYS:
-                self.__dict__[name] = self.swap_and_flatten(self.__dict__[name])  # type: ignore[attr-defined]
-        yield from super().get(batch_size)  # type: ignore[misc]
+        """SB3's minibatches (shuffled with numpy's global RNG, as SB3 draws them), with
+        the intrinsic stream, gathered on the device.
 
-    def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> IntrinsicRolloutSamples:
-        """The minibatch ``batch_inds``, gathered on the device from the rollout's tensors.
-
-        SB3 gathers each minibatch on the host and copies it over (4 epochs of a rollout
-        of Atari frames: its observations cross four times, gathered by numpy each time);
-        here the flattened rollout goes to the device once, at the first minibatch, and
-        minibatches are indexed there. Same values as SB3's ``_get_samples``.
+        SB3 swaps and flattens the whole rollout on the host, then gathers each minibatch
+        with numpy and copies it over (4 epochs of a rollout of Atari frames: the frames
+        cross four times); here the ``(n_steps, n_envs, ...)`` arrays go to the device
+        once, are flattened there in SB3's order, and minibatches are indexed there.
+        The buffer's own arrays stay as they are. Same samples as SB3's ``get``.
         """
-        if self._tensors is None:  # ``get`` has flattened every array by now
+        assert self.full, "the rollout is not complete"  # type: ignore[attr-defined]
+        total = self.buffer_size * self.n_envs
+        indices = np.random.permutation(total)  # noqa: NPY002  (SB3's draw, its global RNG)
+        if self._tensors is None:
             self._tensors = _RolloutTensors.of(self)
-        return self._tensors.take(torch.as_tensor(batch_inds, device=self.device))  # type: ignore[attr-defined]
+        batch_size = batch_size or total
+        for start in range(0, total, batch_size):
+            index = torch.as_tensor(indices[start : start + batch_size], device=self.device)  # type: ignore[attr-defined]
+            yield self._tensors.take(index)
 
 
 class _RolloutTensors(NamedTuple):
-    """A flattened rollout's arrays as tensors on the buffer's device (observations:
-    one tensor, or one per key of a ``Dict`` space), in the order of
-    :class:`IntrinsicRolloutSamples`."""
+    """A rollout's arrays on the buffer's device, flattened as SB3's ``swap_and_flatten``
+    does (env-major: row ``e * n_steps + t``), in the order of
+    :class:`IntrinsicRolloutSamples` (observations: one tensor, or one per key of a
+    ``Dict`` space)."""
 
     observations: torch.Tensor | dict[str, torch.Tensor]
     rest: tuple[torch.Tensor, ...]
 
     @classmethod
     def of(cls, buffer: Any) -> _RolloutTensors:
-        def tensor(array: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(array, device=buffer.device)
+        def flat(array: np.ndarray) -> torch.Tensor:
+            x = torch.as_tensor(array, device=buffer.device).transpose(0, 1)
+            return x.reshape(-1, *x.shape[2:])
 
         obs = buffer.observations
         observations = (
-            {key: tensor(value) for key, value in obs.items()}
-            if isinstance(obs, dict)
-            else tensor(obs)
+            {key: flat(value) for key, value in obs.items()} if isinstance(obs, dict) else flat(obs)
         )
         rest = (
-            tensor(buffer.actions.astype(np.float32, copy=False)),  # as SB3 casts them
+            flat(buffer.actions.astype(np.float32, copy=False)),  # as SB3 casts them
             *(
-                tensor(getattr(buffer, name).reshape(-1))
+                flat(getattr(buffer, name))
                 for name in ("values", "log_probs", "advantages", "returns", *_STREAM_ARRAYS)
             ),
         )
