@@ -26,7 +26,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -260,7 +260,8 @@ class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
         if seeds is not None:
             a["seeds"][mask] = seeds
             a["seeded"][mask] = True
-        self._command(RESET)
+        self._send(RESET)
+        self._wait()
         return a["obs"].copy(), self._info(a["info"])
 
     def step(
@@ -278,7 +279,7 @@ class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
                 "step_async() while a step is pending: call step_wait() first", "step"
             )
         self._a["actions"][:] = check_vector_actions(actions, self.num_envs, self._action_names)
-        self._command(STEP, wait=False)
+        self._send(STEP)
         self._stepping = True
 
     def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -286,7 +287,7 @@ class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
         if not self._stepping:
             raise NoAsyncCallError("step_wait() without step_async(actions) first", "step")
         self._stepping = False
-        self._command(None)
+        self._wait()
         a = self._a
         raw = a["raw_reward"].copy()
         info = self._info(a["info"])
@@ -318,20 +319,28 @@ class MontezumaRoomsVectorEnv(NamedActions, VectorEnv):
         block = block.copy()
         return {key: block[:, j] for j, key in enumerate(INFO_KEYS)}
 
-    def _command(self, command: bytes | None, wait: bool = True) -> None:
-        """Sends ``command`` to every worker (``None``: nothing) and, with ``wait``, waits
-        for all answers. Interrupted half-way (e.g. Ctrl-C), answers would be left unread:
-        the env closes rather than desync."""
-        if self.closed:
-            raise EnvWorkerError(f"{self._name()} is closed: make a new one")
-        try:
-            for w, fd in enumerate(self._fds if command is not None else ()):
+    def _send(self, command: bytes) -> None:
+        """Sends ``command`` to every worker (their answers: :meth:`_wait`)."""
+        with self._closing_on_error():
+            for w, fd in enumerate(self._fds):
                 try:
                     os.write(fd, command)
                 except OSError:
                     self._fail(w, None)
-            if wait:
-                self._gather()
+
+    def _wait(self) -> None:
+        """Waits for every worker's answer to the command sent last."""
+        with self._closing_on_error():
+            self._gather()
+
+    @contextlib.contextmanager
+    def _closing_on_error(self) -> Iterator[None]:
+        """Refuses a closed env; an error or interruption inside (e.g. Ctrl-C half-way)
+        would leave answers unread, so the env closes rather than desync."""
+        if self.closed:
+            raise EnvWorkerError(f"{self._name()} is closed: make a new one")
+        try:
+            yield
         except BaseException:
             self.close()
             raise
