@@ -5,7 +5,9 @@ biases, so that each discrete state's code is its own and averages to zero over 
 nothing learned on one state predicts another's) with a diagonal Gaussian (mean and
 log-variance per feature): the mean is trained by mean-squared error (the classic curiosity
 signal, returned by ``prediction_error``), the variance by Gaussian NLL against the
-detached mean (its entropy is ``predictive_entropy``). Both satisfy
+detached mean (its entropy is ``predictive_entropy``). Image observations go through a
+convolutional trunk, as in the RND paper (Burda et al. 2018): a dense layer over raw pixels
+would be the largest part of the model and knows nothing of their layout. Both satisfy
 :class:`~aisam_wrappers.protocols.PredictiveModel`. Needs torch ("agents" extra).
 """
 
@@ -33,6 +35,10 @@ from aisam_wrappers.errors import UnsupportedSpaceError
 from aisam_wrappers.memory import TABLE_LIMIT
 from aisam_wrappers.normalize import RunningMeanStd
 
+ENCODERS = ("auto", "mlp", "cnn")
+#: the smallest image side the three convolutions read (8/4, then 4/2, then 3/1)
+CNN_MIN_SIDE = 36
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -47,6 +53,15 @@ class ModelConfig:
         update_proportion: fraction of each batch the predictor trains on (RND: 0.25
             with many envs, so it does not learn too fast).
         normalize_obs: whiten ``Box`` observations by running mean/std, clipped to +-5.
+        encoder: how observations enter the networks: ``"mlp"`` flattens them, ``"cnn"``
+            reads an image (a 3-D ``Box``, channels first or last, sides >= 36) with the
+            RND paper's three convolutions (32x8x8/4, 64x4x4/2, 64x3x3/1, leaky ReLU)
+            before the dense layers; ``"auto"``: ``"cnn"`` for ``uint8`` images of that
+            size, ``"mlp"`` otherwise.
+        image_channels: how many of an image's channels the CNN reads, the last ones (the
+            newest frames of a frame stack); 0 reads all. The RND paper reads only the
+            newest frame of Atari's 4-frame stack (1): the target should describe where
+            the agent is, not how it moved.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
         seed: seeds the network initialisation and the batch subsampling.
     """
@@ -56,6 +71,8 @@ class ModelConfig:
     lr: float = 1e-2
     update_proportion: float = 1.0
     normalize_obs: bool = True
+    encoder: str = "auto"
+    image_channels: int = 0
     device: str = "auto"
     seed: int = 0
 
@@ -70,6 +87,9 @@ class ModelConfig:
             )
         check_int("seed", self.seed, 0, 2**64 - 1)  # torch.manual_seed's range
         check_bool("normalize_obs", self.normalize_obs)
+        if self.encoder not in ENCODERS:
+            raise InvalidConfigError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        check_int("image_channels", self.image_channels, 0)
         check_device_name(self.device)
 
 
@@ -92,38 +112,145 @@ def _mlp(inp: int, hidden: int, out: int, activation: type[nn.Module] = nn.ReLU)
         activation(),
         nn.Linear(hidden, out),
     )
-    linears = [m for m in net if isinstance(m, nn.Linear)]
-    for i, layer in enumerate(linears):
-        nn.init.orthogonal_(layer.weight, math.sqrt(2) if i < len(linears) - 1 else 1.0)
+    return _orthogonal(net)
+
+
+def _orthogonal(net: nn.Module) -> nn.Module:
+    """``net``'s linear and convolutional layers orthogonal (gain sqrt(2), the last one
+    1) with zero biases, in order."""
+    layers = [m for m in net.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+    for i, layer in enumerate(layers):
+        nn.init.orthogonal_(layer.weight, math.sqrt(2) if i < len(layers) - 1 else 1.0)
         nn.init.zeros_(layer.bias)
     return net
 
 
-class _EmbeddingPredictor:
-    """Shared machinery: encoders, a frozen random embedding, a Gaussian predictor."""
+@dataclass(frozen=True)
+class _ImageLayout:
+    """Which part of an image observation the CNN reads: the last ``channels`` channels,
+    as ``(channels, height, width)`` (moved there from channels-last)."""
 
-    def __init__(self, observation_space: spaces.Space, pred_in: int, config: ModelConfig) -> None:
+    channels_first: bool
+    channels: int
+    height: int
+    width: int
+
+    @property
+    def dim(self) -> int:
+        return self.channels * self.height * self.width
+
+    @property
+    def conv_out(self) -> int:
+        """Features after the three convolutions (3136 for 84x84)."""
+
+        def side(n: int) -> int:
+            return ((n - 8) // 4 + 1 - 4) // 2 + 1 - 2
+
+        return 64 * side(self.height) * side(self.width)
+
+    def trunk(self) -> nn.Sequential:
+        """The RND paper's convolutions over the flattened ``(n, dim)`` features."""
+        return nn.Sequential(
+            nn.Unflatten(1, (self.channels, self.height, self.width)),
+            nn.Conv2d(self.channels, 32, 8, 4),
+            nn.LeakyReLU(),
+            nn.Conv2d(32, 64, 4, 2),
+            nn.LeakyReLU(),
+            nn.Conv2d(64, 64, 3, 1),
+            nn.LeakyReLU(),
+            nn.Flatten(),
+        )
+
+
+def _image_layout(space: spaces.Space, config: ModelConfig) -> _ImageLayout | None:
+    """The CNN's view of ``space`` (see :attr:`ModelConfig.encoder`), or None for the MLP."""
+    layout = None
+    if isinstance(space, spaces.Box) and len(space.shape) == 3:
+        first = int(np.argmin(space.shape)) == 0  # the smallest axis holds the channels
+        c, h, w = space.shape if first else (space.shape[2], *space.shape[:2])
+        if min(h, w) >= CNN_MIN_SIDE:
+            layout = _ImageLayout(first, c, h, w)
+    encoder = config.encoder
+    if encoder == "auto":
+        is_frame = layout is not None and space.dtype == np.uint8
+        encoder = "cnn" if is_frame else "mlp"
+    if encoder == "mlp":
+        if config.image_channels:
+            raise InvalidConfigError(
+                f"image_channels={config.image_channels} is read by the CNN encoder only, "
+                f"and {space} is read by the MLP; drop image_channels or set encoder='cnn'"
+            )
+        return None
+    if layout is None:
+        raise UnsupportedSpaceError(
+            f"encoder='cnn' reads 3-D image observations (channels first or last) with "
+            f"sides of at least {CNN_MIN_SIDE} pixels, not {space}; use encoder='mlp'"
+        )
+    if config.image_channels > layout.channels:
+        raise InvalidConfigError(
+            f"image_channels={config.image_channels}, but the observations have "
+            f"{layout.channels} channels"
+        )
+    return _ImageLayout(
+        layout.channels_first, config.image_channels or layout.channels, layout.height, layout.width
+    )
+
+
+class _Predictor(nn.Module):
+    """The trunk over the observation's features, then an MLP over its output and the
+    ``extra`` inputs (a forward model's action)."""
+
+    def __init__(self, trunk: nn.Module, head: nn.Sequential) -> None:
+        super().__init__()
+        self.trunk = trunk
+        self.head = head
+
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.trunk(x)
+        return self.head(h if extra is None else torch.cat([h, extra], dim=-1))
+
+
+class _EmbeddingPredictor:
+    """Shared machinery: encoders, a frozen random embedding, a Gaussian predictor.
+
+    ``extra_in`` features beyond the observation enter the predictor's MLP (a forward
+    model's action); the embedding reads the observation alone.
+    """
+
+    def __init__(self, observation_space: spaces.Space, extra_in: int, config: ModelConfig) -> None:
         self.config = config
         self.obs_encoder = FeatureEncoder(observation_space)
-        weights = max(self.obs_encoder.dim, pred_in) * config.hidden
+        self.image = _image_layout(observation_space, config)
+        self.dim = self.obs_encoder.dim if self.image is None else self.image.dim
+        trunk_out = self.dim if self.image is None else self.image.conv_out
+        weights = (trunk_out + extra_in) * config.hidden
         if weights > TABLE_LIMIT:
             raise UnsupportedSpaceError(
-                f"a {max(self.obs_encoder.dim, pred_in)}-feature input to {config.hidden} "
+                f"a {trunk_out + extra_in}-feature input to {config.hidden} "
                 f"hidden units is a {weights}-weight first layer, over the dense-table limit "
                 f"of {TABLE_LIMIT}; give a smaller ModelConfig(hidden=...) or pass "
                 "model=<your PredictiveModel> with its own encoder"
             )
         self.device = resolve_device(config.device)
-        self._obs_stats = RunningMeanStd((self.obs_encoder.dim,))
+        self._obs_stats = RunningMeanStd((self.dim,))
         self._whiten = config.normalize_obs and self.obs_encoder.is_box
         self._rng = np.random.default_rng(config.seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            # tanh (odd, zero-mean) in the frozen target: a ReLU target has a mean output
-            # over states (44% of its energy on one-hot inputs) that the predictor learns
-            # from any state, so that part of the error says nothing about novelty
-            self.embedding = _mlp(self.obs_encoder.dim, config.hidden, config.features, nn.Tanh)
-            self.predictor = _mlp(pred_in, config.hidden, 2 * config.features)
+            if self.image is None:
+                # tanh (odd, zero-mean) in the frozen target: a ReLU target has a mean output
+                # over states (44% of its energy on one-hot inputs) that the predictor learns
+                # from any state, so that part of the error says nothing about novelty
+                self.embedding: nn.Module = _mlp(self.dim, config.hidden, config.features, nn.Tanh)
+                trunk: nn.Module = nn.Identity()
+            else:  # the RND paper's target: the convolutions, then one linear layer
+                conv = self.image.trunk()
+                self.embedding = _orthogonal(
+                    nn.Sequential(conv, nn.Linear(trunk_out, config.features))
+                )
+                trunk = _orthogonal(self.image.trunk())
+            head = _mlp(trunk_out + extra_in, config.hidden, 2 * config.features)
+            self.predictor = _Predictor(trunk, head)
         self.embedding.to(self.device).requires_grad_(False)
         self.predictor.to(self.device)
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=config.lr)
@@ -136,9 +263,17 @@ class _EmbeddingPredictor:
     def _encoded(self, obs: np.ndarray) -> torch.Tensor:
         """``(n, dim)`` float32 features of ``obs`` on the device. Arrays go there in
         their own dtype and are flattened and cast there: a batch of uint8 frames moves
-        a quarter of the bytes, and the CPU does no per-pixel work."""
+        a quarter of the bytes, and the CPU does no per-pixel work. An image read by the
+        CNN keeps only its read channels, channels first."""
         if self.obs_encoder.is_discrete:
             return torch.as_tensor(self.obs_encoder(obs), device=self.device)
+        if self.image is not None:
+            k, obs = self.image.channels, np.asarray(obs)
+            part = obs[:, -k:] if self.image.channels_first else obs[..., -k:]
+            x = torch.as_tensor(np.ascontiguousarray(part), device=self.device)
+            if not self.image.channels_first:
+                x = x.permute(0, 3, 1, 2)
+            return x.reshape(len(x), -1).float()
         x = torch.as_tensor(np.ascontiguousarray(obs), device=self.device)
         return x.reshape(len(x), -1).float()
 
@@ -152,19 +287,23 @@ class _EmbeddingPredictor:
         std = torch.as_tensor(stats.std, dtype=torch.float32, device=self.device)
         return ((x - mean) / (std + 1e-8)).clamp_(-5.0, 5.0)
 
-    def predict(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, logvar = self.predictor(inputs).chunk(2, dim=-1)
+    def predict(
+        self, x: torch.Tensor, extra: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, logvar = self.predictor(x, extra).chunk(2, dim=-1)
         return mean, logvar.clamp(-10.0, 10.0)
 
     @torch.no_grad()
-    def error(self, inputs: torch.Tensor, target_features: torch.Tensor) -> np.ndarray:
-        mean, _ = self.predict(inputs)
+    def error(
+        self, x: torch.Tensor, extra: torch.Tensor | None, target_features: torch.Tensor
+    ) -> np.ndarray:
+        mean, _ = self.predict(x, extra)
         target = self.embedding(target_features)
         return ((mean - target) ** 2).mean(dim=-1).float().cpu().numpy()
 
     @torch.no_grad()
-    def entropy(self, inputs: torch.Tensor) -> np.ndarray:
-        _, logvar = self.predict(inputs)
+    def entropy(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> np.ndarray:
+        _, logvar = self.predict(x, extra)
         ent = 0.5 * (logvar + math.log(2 * math.pi * math.e)).sum(dim=-1)
         return ent.float().cpu().numpy()
 
@@ -181,16 +320,19 @@ class _EmbeddingPredictor:
             self._obs_stats.update_moments(moments[0], moments[1], len(x))
         return x
 
-    def train_step(self, inputs: torch.Tensor, encoded_target: torch.Tensor) -> dict[str, float]:
-        """One Adam step: ``inputs`` predict the embedding of the observations encoded as
-        ``encoded_target`` (:meth:`_encoded`), which first fold into the statistics."""
-        x = self._fold(encoded_target)
-        n = len(x)
+    def train_step(
+        self, x: torch.Tensor, extra: torch.Tensor | None, encoded_target: torch.Tensor
+    ) -> dict[str, float]:
+        """One Adam step: ``x`` (and ``extra``) predict the embedding of the observations
+        encoded as ``encoded_target`` (:meth:`_encoded`), which first fold into the
+        statistics."""
+        target_x = self._fold(encoded_target)
+        n = len(target_x)
         keep = max(1, int(round(self.config.update_proportion * n)))
         rows = np.sort(self._rng.choice(n, keep, replace=False)) if keep < n else slice(None)
         with torch.no_grad():
-            target = self.embedding(self._whitened(x[rows]))
-        mean, logvar = self.predict(inputs[rows])
+            target = self.embedding(self._whitened(target_x[rows]))
+        mean, logvar = self.predict(x[rows], None if extra is None else extra[rows])
         mse = ((mean - target) ** 2).mean()
         nll = 0.5 * (logvar + (mean.detach() - target) ** 2 * torch.exp(-logvar)).mean()
         self.optimizer.zero_grad(set_to_none=True)
@@ -214,15 +356,12 @@ class RNDModel:
         action_space: spaces.Space | None = None,
         config: ModelConfig | None = None,
     ) -> None:
-        config = config or ModelConfig()
-        self._core = _EmbeddingPredictor(
-            observation_space, FeatureEncoder(observation_space).dim, config
-        )
+        self._core = _EmbeddingPredictor(observation_space, 0, config or ModelConfig())
 
     def prediction_error(self, batch: Transitions) -> np.ndarray:
         """MSE of the predicted embedding of ``next_obs``, ``(n,)`` float32."""
         features = self._core.obs_features(batch.next_obs)  # input and target: encode once
-        return self._core.error(features, features)
+        return self._core.error(features, None, features)
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for ``obs``'s embedding, ``(n,)`` nats."""
@@ -236,7 +375,7 @@ class RNDModel:
         """One Adam step of the predictor on ``next_obs``."""
         core = self._core
         x = core._encoded(batch.next_obs)  # input and target: encoded once
-        return core.train_step(core._whitened(x), x)
+        return core.train_step(core._whitened(x), None, x)
 
 
 class ForwardDynamicsModel:
@@ -252,25 +391,23 @@ class ForwardDynamicsModel:
         action_space: spaces.Space,
         config: ModelConfig | None = None,
     ) -> None:
-        config = config or ModelConfig()
         self.action_encoder = FeatureEncoder(action_space, "action")
-        obs_dim = FeatureEncoder(observation_space).dim
         self._core = _EmbeddingPredictor(
-            observation_space, obs_dim + self.action_encoder.dim, config
+            observation_space, self.action_encoder.dim, config or ModelConfig()
         )
 
-    def _inputs(self, obs: np.ndarray, actions: np.ndarray) -> torch.Tensor:
-        a = torch.as_tensor(self.action_encoder(actions), device=self._core.device)
-        return torch.cat([self._core.obs_features(obs), a], dim=-1)
+    def _actions(self, actions: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(self.action_encoder(actions), device=self._core.device)
 
     def prediction_error(self, batch: Transitions) -> np.ndarray:
         """MSE of the predicted embedding of ``next_obs``, ``(n,)`` float32."""
-        inputs = self._inputs(batch.obs, batch.actions)
-        return self._core.error(inputs, self._core.obs_features(batch.next_obs))
+        core = self._core
+        x, a = core.obs_features(batch.obs), self._actions(batch.actions)
+        return core.error(x, a, core.obs_features(batch.next_obs))
 
     def predictive_entropy(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Entropy of the Gaussian predicted for the next embedding, ``(n,)`` nats."""
-        return self._core.entropy(self._inputs(obs, actions))
+        return self._core.entropy(self._core.obs_features(obs), self._actions(actions))
 
     def observe(self, batch: Transitions) -> None:
         """Folds ``next_obs`` (the predicted target's input) into the observation
@@ -279,5 +416,6 @@ class ForwardDynamicsModel:
 
     def update(self, batch: Transitions) -> dict[str, float]:
         """One Adam step of the predictor on the batch."""
-        inputs = self._inputs(batch.obs, batch.actions)
-        return self._core.train_step(inputs, self._core._encoded(batch.next_obs))
+        core = self._core
+        x, a = core.obs_features(batch.obs), self._actions(batch.actions)
+        return core.train_step(x, a, core._encoded(batch.next_obs))

@@ -147,6 +147,91 @@ def test_rnd_target_gives_each_discrete_state_its_own_code() -> None:
     assert np.abs(cos).max() < 0.6  # neighbouring ids are unrelated codes
 
 
+def _frames(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` random 4-frame stacks of 84x84 grey frames, channels first."""
+    return rng.integers(0, 256, (n, 4, 84, 84), dtype=np.uint8)
+
+
+def test_rnd_reads_atari_frames_with_the_papers_convolutions() -> None:
+    """uint8 frames go through the convolutional trunk (the default, ``encoder="auto"``);
+    ``image_channels=1`` reads the newest frame alone, and channels-last frames are the
+    same model read the other way round."""
+    config = ModelConfig(hidden=32, features=16, image_channels=1, device="cpu")
+    model = RNDModel(spaces.Box(0, 255, (4, 84, 84), np.uint8), None, config)
+    core = model._core
+    convs = [m for m in core.predictor.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [32, 64, 64] and convs[0].in_channels == 1
+    assert any(isinstance(m, torch.nn.Conv2d) for m in core.embedding.modules())
+    assert core.dim == 84 * 84  # the whitening statistics: one frame's pixels
+    rng = np.random.default_rng(0)
+    frames = _frames(rng, 6)
+    model.update(Transitions(frames, None, frames))
+    error = model.prediction_error(Transitions(frames, None, frames))
+    older = frames.copy()
+    older[:, :3] = _frames(rng, 6)[:, :3]  # only the three older frames differ
+    np.testing.assert_array_equal(model.prediction_error(Transitions(older, None, older)), error)
+    last = RNDModel(spaces.Box(0, 255, (84, 84, 4), np.uint8), None, config)
+    last.update(Transitions(frames.transpose(0, 2, 3, 1), None, frames.transpose(0, 2, 3, 1)))
+    moved = frames.transpose(0, 2, 3, 1)
+    np.testing.assert_array_equal(last.prediction_error(Transitions(moved, None, moved)), error)
+
+
+def test_rnd_on_frames_is_more_surprised_by_novel_ones() -> None:
+    model = RNDModel(
+        spaces.Box(0, 255, (4, 84, 84), np.uint8),
+        None,
+        ModelConfig(hidden=64, features=16, lr=1e-3, image_channels=1, device="cpu"),
+    )
+    rng = np.random.default_rng(1)
+    seen, novel = _frames(rng, 8), _frames(rng, 8)
+    for _ in range(60):
+        model.update(Transitions(seen, None, seen))
+    known = model.prediction_error(Transitions(seen, None, seen)).mean()
+    assert model.prediction_error(Transitions(novel, None, novel)).mean() > 3 * known
+
+
+def test_forward_model_reads_frames_and_the_action() -> None:
+    model = ForwardDynamicsModel(
+        spaces.Box(0, 255, (84, 84, 1), np.uint8),
+        spaces.Discrete(3),
+        ModelConfig(hidden=32, features=8, device="cpu"),
+    )
+    assert model._core.image is not None and not model._core.image.channels_first
+    frames = np.random.default_rng(2).integers(0, 256, (4, 84, 84, 1), dtype=np.uint8)
+    zero, one = np.zeros(4, np.int64), np.ones(4, np.int64)
+    assert not np.array_equal(
+        model.predictive_entropy(frames, zero), model.predictive_entropy(frames, one)
+    )
+    assert np.all(np.isfinite(model.update(Transitions(frames, zero, frames))["mse"]))
+
+
+@pytest.mark.parametrize(
+    "space, settings, error, match",
+    [
+        (spaces.Box(0, 1, (6,)), {"encoder": "cnn"}, UnsupportedSpaceError, "encoder='mlp'"),
+        (spaces.Box(0, 255, (4, 20, 20), np.uint8), {"encoder": "cnn"}, UnsupportedSpaceError,
+         "at least 36"),
+        (spaces.Box(0, 1, (6,)), {"image_channels": 1}, InvalidConfigError, "CNN encoder only"),
+        (spaces.Box(0, 255, (4, 84, 84), np.uint8), {"image_channels": 5}, InvalidConfigError,
+         "have 4 channels"),
+    ],
+)  # fmt: skip
+def test_encoders_that_cannot_read_the_space_are_refused(
+    space: spaces.Space, settings: dict, error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        RNDModel(space, None, ModelConfig(device="cpu", **settings))
+
+
+def test_auto_encoder_uses_the_cnn_for_uint8_frames_only() -> None:
+    def image(space: spaces.Space) -> bool:
+        return RNDModel(space, None, ModelConfig(device="cpu"))._core.image is not None
+
+    assert image(spaces.Box(0, 255, (4, 84, 84), np.uint8))
+    assert not image(spaces.Box(0, 1, (4, 84, 84), np.float32))
+    assert not image(spaces.Box(0, 255, (2, 6, 6), np.uint8))
+
+
 def test_prediction_error_bonus_decays_on_a_repeated_transition() -> None:
     env = PredictionErrorBonus(ScriptedEnv(), model="count", normalize=False)
     trace = intrinsic_trace(env, [3] * 6)
@@ -217,6 +302,9 @@ def test_train_batch_must_be_a_positive_int(train_batch: object) -> None:
         {"device": "nope"},
         {"device": None},
         {"normalize_obs": "no"},
+        {"encoder": "conv"},
+        {"image_channels": -1},
+        {"image_channels": 1.0},
     ],
 )
 def test_bad_model_configs_are_rejected(settings: dict) -> None:
