@@ -42,6 +42,7 @@ from aisam_agents.presets import (
     DEFAULT_ENV,
     PRESETS,
     Preset,
+    bonus_settings,
     find_preset,
     make_env_fn,
     presets_help,
@@ -187,6 +188,7 @@ class TrainConfig:
             algo_kwargs=algo_kwargs,
             vec_env=self.vec_env or preset.vec_env,
             eval_episodes=self.eval_episodes or preset.eval_episodes,
+            bonus_kwargs=bonus_settings(preset, self.bonus, self.bonus_kwargs),
             out=out,
         )
 

@@ -11,6 +11,9 @@ of every env in ``info``), one row per agent:
 - ``intrinsic_rnd``: IntrinsicPPO with RND in split mode (the RND recipe: gamma 0.999 /
   0.99, advantages 2 : 1, non-episodic intrinsic return, ``--warmup-rollouts`` random
   rollouts for the observation and return statistics);
+- in both RND rows, RND's model as ``aisam train``'s Atari presets set it up
+  (``aisam_agents.presets.RND_ATARI``): the newest frame through the RND paper's three
+  convolutions, Adam at 1e-4, a quarter of each batch trained on;
 - ``intrinsic_satiation``: IntrinsicPPO with the satiation bonus;
 - ``learnmax`` (issue 20; run only when named in ``--rows``): LearnMax, no bonus (it plans
   toward what its world model can still learn), its world model a ``--learnmax-preset``
@@ -76,18 +79,6 @@ PPO_KWARGS: dict[str, Any] = {
     "gae_lambda": 0.95,
     "clip_range": 0.1,
 }
-#: RND's model on frames, after the RND paper (Burda et al. 2018, its Atari settings): the
-#: newest frame of the stack through three convolutions, Adam at 1e-4, a quarter of each
-#: batch trained on. Narrower than its 512 units (256 hidden, 128 features) so that a run's
-#: checkpoint (policy, both RND nets, both Adams) is about 35 MB and travels between GPU
-#: sessions beside the device's wheels (64 MiB per call)
-RND_CONFIG: dict[str, Any] = {
-    "lr": 1e-4,
-    "update_proportion": 0.25,
-    "image_channels": 1,
-    "hidden": 256,
-    "features": 128,
-}
 FIELDS = [
     "row", "seed", "env_steps", "episodes", "score_mean", "score_max", "rooms_per_episode",
     "rooms_per_episode_max", "rooms_run", "steps_per_s", "random_steps_per_s", "seconds",
@@ -131,6 +122,7 @@ def make_env(args: argparse.Namespace, row: str, seed: int) -> Any:
     import gymnasium as gym
 
     import aisam_envs  # noqa: F401  (registers the ids)
+    from aisam_agents.presets import RND_ATARI
     from aisam_agents.vec_env import GymnasiumToSB3VecEnv
     from aisam_wrappers import make_bonus
 
@@ -145,7 +137,8 @@ def make_env(args: argparse.Namespace, row: str, seed: int) -> Any:
         return env
     split = algo == "intrinsic_ppo"
     coef = 1.0 if split else args.mixed_coef
-    rnd = {"model_config": RND_CONFIG} if bonus == "prediction-error" else {}
+    # RND as `aisam train`'s Atari presets set it up (the RND paper's settings on frames)
+    rnd = {"model_config": RND_ATARI} if bonus == "prediction-error" else {}
     return make_bonus(bonus, env, intrinsic_coef=coef, seed=seed, split=split, **rnd)
 
 

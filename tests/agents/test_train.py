@@ -498,6 +498,23 @@ def test_textworld_trains_maskable_ppo_on_tokens_with_masks_in_evaluation_too(
     assert MaskablePPO.load(out / "model.zip", device="cpu").observation_space.shape == (256,)
 
 
+def test_atari_presets_give_a_learned_bonus_model_rnds_settings() -> None:
+    def settings(env_id: str, bonus: str, **kwargs: Any) -> dict[str, Any]:
+        config = train_mod.TrainConfig(out="x", env_id=env_id, bonus=bonus, bonus_kwargs=kwargs)
+        return config.resolved().bonus_kwargs
+
+    rnd = {"model_config": presets.RND_ATARI}
+    assert presets.RND_ATARI["image_channels"] == 1  # the newest frame, as in the paper
+    assert settings("aisam/Montezuma-Reduced-v0", "prediction-error") == rnd
+    assert settings("ALE/Pong-v5", "entropy", model="forward") == {"model": "forward", **rnd}
+    assert settings("ALE/Pong-v5", "entropy") == {}  # the count model has no model_config
+    assert settings("ALE/Pong-v5", "prediction-error", model="count") == {"model": "count"}
+    assert settings("ALE/Pong-v5", "satiation") == {}
+    assert settings("aisam/TransitionTable-v0", "prediction-error") == {}  # no preset settings
+    own = {"model_config": {"hidden": 8}}
+    assert settings("ALE/Pong-v5", "prediction-error", **own) == own  # explicit settings win
+
+
 def test_grey_frames_get_a_channel_axis_for_cnn_policies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
