@@ -66,6 +66,7 @@ from ale_py.vector_env import AtariVectorEnv  # noqa: E402
 __all__ = [
     "ACTION_NAMES",
     "DIFFICULTIES",
+    "FIRST_ROOM_EXIT",
     "GAME",
     "INVENTORY_BITS",
     "MODES",
@@ -77,6 +78,7 @@ __all__ = [
     "check_vector_actions",
     "check_vector_seed",
     "decode_ram",
+    "script_actions",
 ]
 
 GAME = "montezuma_revenge"
@@ -99,6 +101,24 @@ RUNNING_JUMP_NAMES: tuple[str, ...] = ("RIGHTFIRE", "LEFTFIRE")
 
 RUNNING_JUMPS: tuple[Any, ...] = (ale_py.Action.RIGHTFIRE, ale_py.Action.LEFTFIRE)
 """The ALE actions that actions 6 and 7 play with ``running_jumps=True``."""
+
+FIRST_ROOM_EXIT = (
+    ">1 N4 U7 >2 N3 D10 L14 N9 R1 <1 N13 L2 <8 N8 U9 N4 <1 N3 R6 N2 D3 N15 D7 N11 R2 "
+    "N24 >5 N1 R11 >1 N5 >1 N2 U11 <1 N6 <1 N3 U15 L2 >1 N5 >7 R11"
+)
+"""A way out of room 1 into room 2 with ``running_jumps=True``, frameskip 4, no sticky
+actions and no no-op starts (the ALE is then deterministic): picks up the key (+100),
+opens the right door with it (+300), walks into room 2. Found by the Go-Explore search of
+docs/montezuma.md and pruned; tokens of an action code and a repeat count, see
+:func:`script_actions`. For demos, tests and probes of what an agent could see."""
+
+
+def script_actions(script: str) -> list[int]:
+    """The action indices (``running_jumps=True``) of a script such as
+    :data:`FIRST_ROOM_EXIT`: each token is a code, ``N F U R L D`` for actions 0-5 and
+    ``>`` / ``<`` for the running jumps 6 / 7, then how many steps to repeat it."""
+    codes = "NFURLD><"
+    return [codes.index(token[0]) for token in script.split() for _ in range(int(token[1:]))]
 
 
 def _actions(running_jumps: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:

@@ -17,7 +17,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 from ale_py.vector_env import AtariVectorEnv  # noqa: E402
 from gymnasium.vector import AutoresetMode  # noqa: E402
-from montezuma_play import CODES, EXIT_ROOM_1, raw_action_index  # noqa: E402
+from montezuma_play import raw_action_index  # noqa: E402
 
 import aisam_envs  # noqa: E402, F401  (registers the ids)
 from aisam_envs.errors import (  # noqa: E402
@@ -29,6 +29,7 @@ from aisam_envs.montezuma import (  # noqa: E402
     _VECTOR_OPTIONS,
     ACTION_NAMES,
     DIFFICULTIES,
+    FIRST_ROOM_EXIT,
     GAME,
     MODES,
     REDUCED_ACTIONS,
@@ -37,6 +38,7 @@ from aisam_envs.montezuma import (  # noqa: E402
     MontezumaReducedEnv,
     MontezumaReducedVectorEnv,
     decode_ram,
+    script_actions,
 )
 
 gym.register_envs(ale_py)
@@ -46,12 +48,12 @@ VEC = "vector_entry_point"
 
 
 def play(env: MontezumaReducedEnv, script: str) -> Iterator[tuple[float, dict[str, Any]]]:
-    """Plays ``script`` through ``env.step`` alone; yields (reward, info) per step."""
-    for token in script.split():
-        for _ in range(int(token[1:])):
-            _, reward, terminated, truncated, info = env.step(CODES[token[0]])
-            assert not (terminated or truncated)
-            yield float(reward), info
+    """Plays ``script`` (see ``script_actions``) through ``env.step`` alone; yields
+    (reward, info) per step."""
+    for action in script_actions(script):
+        _, reward, terminated, truncated, info = env.step(action)
+        assert not (terminated or truncated)
+        yield float(reward), info
 
 
 def deterministic_env(**kwargs: Any) -> MontezumaReducedEnv:
@@ -421,7 +423,7 @@ def test_scripted_exit_from_the_first_room(env_id: str) -> None:
     env = gym.make(env_id, frameskip=4, repeat_action_probability=0.0, running_jumps=True).unwrapped
     env.reset(seed=0)
     rewards, infos = [], []
-    for reward, info in play(env, EXIT_ROOM_1):
+    for reward, info in play(env, FIRST_ROOM_EXIT):
         if reward:
             inventory_byte = int(env.ale.getRAM()[0xC1 - 0x80])
             rewards.append((reward, info["inventory"], inventory_byte))

@@ -13,7 +13,7 @@ pytest.importorskip("cv2")
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 from ale_py.vector_env import AtariVectorEnv  # noqa: E402
-from montezuma_play import CODES, EXIT_ROOM_1, raw_action_index  # noqa: E402
+from montezuma_play import EXIT_ROOM_1, raw_action_index  # noqa: E402
 
 import aisam_envs  # noqa: E402, F401  (registers the ids)
 from aisam_envs import _montezuma_worker  # noqa: E402
@@ -127,12 +127,11 @@ def test_rooms_visited_and_inventory_through_the_first_room_exit() -> None:
     )
     env.reset(seed=0)
     rooms, inventory, rewards = [], [], []
-    for token in EXIT_ROOM_1.split():
-        for _ in range(int(token[1:])):
-            _, reward, _, _, info = env.step(np.array([CODES[token[0]]]))
-            rooms.append(int(info["room"][0]))
-            inventory.append(int(info["inventory"][0]))
-            rewards.append(float(info["raw_reward"][0]))
+    for action in EXIT_ROOM_1:
+        _, reward, _, _, info = env.step(np.array([action]))
+        rooms.append(int(info["room"][0]))
+        inventory.append(int(info["inventory"][0]))
+        rewards.append(float(info["raw_reward"][0]))
     assert rooms[-2:] == [1, 2] and set(rooms[:-1]) == {1}
     assert info["rooms_visited"][0] == 2
     assert 0x02 in inventory and inventory[-1] == 0  # the key, then the door took it
@@ -148,11 +147,10 @@ def test_reward_clipping_keeps_the_true_score_in_info() -> None:
     )
     env.reset(seed=0)
     clipped = []
-    for token in EXIT_ROOM_1.split():
-        for _ in range(int(token[1:])):
-            _, reward, _, _, info = env.step(np.array([CODES[token[0]]]))
-            if info["raw_reward"][0]:
-                clipped.append((float(reward[0]), float(info["raw_reward"][0])))
+    for action in EXIT_ROOM_1:
+        _, reward, _, _, info = env.step(np.array([action]))
+        if info["raw_reward"][0]:
+            clipped.append((float(reward[0]), float(info["raw_reward"][0])))
     assert clipped == [(1.0, 100.0), (1.0, 300.0)]
     env.close()
 
