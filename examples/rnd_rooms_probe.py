@@ -14,13 +14,14 @@ never trained on:
   room 2.
 
 and reports, per model and number of passes over the training frames, the median error of
-each set and its ratio to ``held-out``'s. Models: ``mlp`` is :class:`ModelConfig`'s
-default (the study's RND before the convolutions: an MLP over the flattened 4-stack, Adam
-at 1e-2, every row of each batch); ``cnn`` is ``aisam_agents.presets.RND_ATARI`` (the RND
-paper's: the newest frame through three convolutions, Adam at 1e-4, a quarter of each
-batch). Each trains on batches of ``--batch`` transitions (one vector step of the study's
-128 envs) after folding every training frame into its observation statistics (the
-study's warm-up).
+each set and its ratio to ``held-out``'s. Models: ``mlp`` is the study's RND before the
+convolutions (``encoder="mlp"``, otherwise :class:`ModelConfig`'s defaults: an MLP over the
+flattened 4-stack, Adam at 1e-2, every row of each batch); ``cnn-defaults`` is what the
+defaults give on frames now (``encoder="auto"``: the convolutions over all four frames, Adam
+at 1e-2, every row); ``cnn`` is ``aisam_agents.presets.RND_ATARI`` (the RND paper's: the
+newest frame through the convolutions, Adam at 1e-4, a quarter of each batch). Each
+trains on batches of ``--batch`` transitions (one vector step of the study's 128 envs)
+after folding every training frame into its observation statistics (the study's warm-up).
 
     python examples/rnd_rooms_probe.py --out results/montezuma/rnd_rooms_probe.csv
 """
@@ -103,7 +104,7 @@ def probe(args: argparse.Namespace) -> list[dict[str, Any]]:
     sets = {"held-out": held_out, "key": key, "room 2": room2}
     print({name: len(x) for name, x in {"train": train, **sets}.items()}, flush=True)
     space = spaces.Box(0, 255, train.shape[1:], np.uint8)
-    configs = {"mlp": {}, "cnn": RND_ATARI}
+    configs = {"mlp": {"encoder": "mlp"}, "cnn-defaults": {}, "cnn": RND_ATARI}
     rows = []
     for name in args.models:
         model = RNDModel(space, None, ModelConfig(device="cpu", seed=args.seed, **configs[name]))
@@ -136,7 +137,8 @@ def probe(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=["mlp", "cnn"], choices=["mlp", "cnn"])
+    models = ["mlp", "cnn-defaults", "cnn"]
+    parser.add_argument("--models", nargs="*", default=models, choices=models)
     parser.add_argument("--n-envs", type=int, default=16)
     parser.add_argument("--steps", type=int, default=1250, help="vector steps of training play")
     parser.add_argument("--held-out-steps", type=int, default=125)
