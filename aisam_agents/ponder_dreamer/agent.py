@@ -53,6 +53,7 @@ from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm, maybe_make_env
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Logger
+from stable_baselines3.common.preprocessing import maybe_transpose
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 from stable_baselines3.common.utils import safe_mean
 from torch import nn
@@ -358,9 +359,10 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
         ``state`` is the per-env :class:`History` the previous call returned (``None`` at
         the start): the actor reads the world model's features of it, as in training.
         ``episode_start`` ``(n_envs,)`` empties the histories of envs that were reset, the
-        way SB3's ``evaluate_policy`` passes it.
+        way SB3's ``evaluate_policy`` passes it. Channels-last images, as an env gives them
+        unwrapped, are moved to channels first, as SB3 moved them for training.
         """
-        obs = np.asarray(observation)
+        obs = maybe_transpose(np.asarray(observation), self.observation_space)
         obs_shape = self.world_model.obs_shape
         single = obs.ndim == len(obs_shape)
         batch = obs[None] if single else obs

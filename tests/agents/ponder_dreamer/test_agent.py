@@ -86,6 +86,38 @@ def test_predict_single_and_batched_observations_with_history(make_agent) -> Non
         agent.predict(np.array([7, 1, 2]))  # not a state of the 6-state table
 
 
+class _Frames(gym.Env):
+    """Channels-last 16x16 RGB frames whose brightness is the step count, 2 actions."""
+
+    observation_space = spaces.Box(0, 255, (16, 16, 3), np.uint8)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple:
+        super().reset(seed=seed)
+        self.t = 0
+        return self._frame(), {}
+
+    def step(self, action: int) -> tuple:
+        self.t += 1
+        return self._frame(), float(action), self.t >= 8, False, {}
+
+    def _frame(self) -> np.ndarray:
+        return np.full((16, 16, 3), 20 * self.t, np.uint8)
+
+
+def test_channels_last_frames_are_moved_as_in_training(make_agent) -> None:
+    """SB3 hands training channels-first frames; ``predict`` and ``evaluate_policy`` take the
+    env's own channels-last ones, as SB3's algorithms do."""
+    agent = make_agent(_Frames()).learn(24)
+    assert agent.observation_space.shape == (3, 16, 16)  # moved by SB3's VecTransposeImage
+    frames = np.stack([_Frames().reset()[0]] * 2)
+    last, _ = agent.predict(frames, deterministic=True)
+    first, _ = agent.predict(frames.transpose(0, 3, 1, 2), deterministic=True)
+    np.testing.assert_array_equal(last, first)
+    mean, _ = evaluate_policy(agent, _Frames(), n_eval_episodes=1, warn=False)
+    assert np.isfinite(mean)
+
+
 def test_history_features_match_the_imagination_start(make_agent) -> None:
     agent = make_agent().learn(30)
     obs = torch.tensor([[0, 1, 2]])
