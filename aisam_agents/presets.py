@@ -12,6 +12,7 @@ import fnmatch
 import functools
 import inspect
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -51,6 +52,9 @@ class Preset:
         vector_kwargs: keywords of the env's vector entry point that ``"native"`` adds.
         model_config: ``ModelConfig`` fields of a bonus's learned model (RND, forward
             dynamics), used when ``--bonus-kwargs`` gives no ``model_config``.
+        algo_kwargs: per algorithm (lower-case name), its keyword defaults on this family
+            as a function of ``--n-envs``, in place of ``aisam train``'s defaults when
+            ``--algo-kwargs`` is not given.
     """
 
     ids: tuple[str, ...]
@@ -65,6 +69,7 @@ class Preset:
     vec_env: str = "dummy"
     vector_kwargs: dict[str, Any] = field(default_factory=dict)
     model_config: dict[str, Any] = field(default_factory=dict)
+    algo_kwargs: dict[str, Callable[[int], dict[str, Any]]] = field(default_factory=dict)
 
     def matches(self, env_id: str) -> bool:
         """Whether ``env_id`` is one of this preset's ids."""
@@ -83,12 +88,33 @@ RND_ATARI: dict[str, Any] = {
     "features": 128,
 }
 
+#: the RND paper's PPO settings for Atari (Burda et al. 2018), per env: 128 steps per
+#: rollout, 4 epochs, Adam at 1e-4, entropy 0.001, GAE lambda 0.95, clip 0.1
+RND_PPO: dict[str, Any] = {
+    "n_steps": 128,
+    "n_epochs": 4,
+    "learning_rate": 1e-4,
+    "ent_coef": 0.001,
+    "gae_lambda": 0.95,
+    "clip_range": 0.1,
+}
+
+
+def rnd_intrinsic_ppo(n_envs: int) -> dict[str, Any]:
+    """IntrinsicPPO's keywords for Atari after the RND paper: :data:`RND_PPO`, its 4
+    minibatches per epoch (``batch_size`` = a quarter of the ``n_envs * 128`` steps) and
+    its 50 rollouts of random play to warm up the statistics."""
+    batch_size = max(1, n_envs * RND_PPO["n_steps"] // 4)
+    return {**RND_PPO, "batch_size": batch_size, "warmup_rollouts": 50}
+
+
 _ATARI = Preset(
     ids=("aisam/Montezuma-*", "ALE/*", "*NoFrameskip-v4"),
     summary="AtariWrapper (no-op starts, frame skip, 84x84 grey, clipped rewards for "
     "the policy, true score logged), 4-frame stack, CnnPolicy, one process per env, "
     "no evaluation unless --eval-freq is given (then 1 episode each); a learned bonus "
-    "model (RND, forward) reads the newest frame with the RND paper's convolutions",
+    "model (RND, forward) reads the newest frame with the RND paper's convolutions, and "
+    "intrinsic_ppo takes the RND paper's PPO settings",
     policies=("CnnPolicy", "CnnLstmPolicy"),
     atari=True,
     frame_stack=4,
@@ -98,6 +124,7 @@ _ATARI = Preset(
     eval_episodes=1,
     vec_env="subproc",
     model_config=RND_ATARI,
+    algo_kwargs={"intrinsic_ppo": rnd_intrinsic_ppo},
 )
 
 #: name -> preset; ``--preset auto`` takes the first whose ids match ``--env``

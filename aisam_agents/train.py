@@ -103,7 +103,8 @@ class TrainConfig:
         algo: algorithm: auto (the preset's: ppo, maskableppo for TextWorld), a name
             (SB3, sb3-contrib or aisam, case-insensitive) or ``module:Class`` of any
             class with SB3's shape.
-        algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256.
+        algo_kwargs: keyword arguments of the algorithm, e.g. n_steps=256; without them,
+            the preset's for the algorithm, else DEFAULT_ALGO_KWARGS's.
         preset: training setup of the env's family, from the presets table (auto: by
             the env id; none: the env as registered).
         policy: policy alias, or auto (the preset's: MlpPolicy, CnnPolicy for Atari,
@@ -137,7 +138,9 @@ class TrainConfig:
     preset: str = option("auto", choices=("auto", "none", *PRESETS))
     algo: str = option("auto")
     algo_kwargs: dict[str, Any] | None = option(
-        None, default_text=f"{_pairs(DEFAULT_ALGO_KWARGS['ppo'])} for ppo, none for others"
+        None,
+        default_text=f"{_pairs(DEFAULT_ALGO_KWARGS['ppo'])} for ppo; for intrinsic_ppo on "
+        "Atari the RND paper's PPO settings; none for others",
     )
     policy: str = option("auto")
     bonus: str = option("satiation", choices=tuple(BONUSES))
@@ -177,7 +180,9 @@ class TrainConfig:
             env_kwargs = dict(preset.env_kwargs)
         algo = preset.algo if self.algo == "auto" else self.algo
         algo_kwargs = self.algo_kwargs
-        if algo_kwargs is None:
+        if algo_kwargs is None and algo.lower() in preset.algo_kwargs:
+            algo_kwargs = preset.algo_kwargs[algo.lower()](self.n_envs)
+        elif algo_kwargs is None:
             algo_kwargs = dict(DEFAULT_ALGO_KWARGS.get(algo.lower(), {}))
         out = self.out if self.out is not None else fresh_run_folder(self.env_id, algo)
         return replace(

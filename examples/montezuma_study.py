@@ -70,15 +70,6 @@ ROWS: dict[str, tuple[str, str]] = {
 }
 #: the rows of issue 19 §3, run by default (so its planned slices keep their budget shares)
 PPO_ROWS = [row for row, (algo, _) in ROWS.items() if algo != "learnmax"]
-#: the RND paper's PPO settings for Atari (per env: 128 steps, 4 minibatches, 4 epochs)
-PPO_KWARGS: dict[str, Any] = {
-    "n_steps": 128,
-    "n_epochs": 4,
-    "learning_rate": 1e-4,
-    "ent_coef": 0.001,
-    "gae_lambda": 0.95,
-    "clip_range": 0.1,
-}
 FIELDS = [
     "row", "seed", "env_steps", "episodes", "score_mean", "score_max", "rooms_per_episode",
     "rooms_per_episode_max", "rooms_run", "steps_per_s", "random_steps_per_s", "seconds",
@@ -167,8 +158,12 @@ def new_model(args: argparse.Namespace, row: str, seed: int, env: Any) -> Any:
     """A fresh model for the row."""
     if ROWS[row][0] == "learnmax":
         return new_learnmax(args, seed, env)
+    from aisam_agents.presets import RND_PPO
+
+    # every PPO row on the RND paper's PPO settings, as `aisam train`'s Atari presets give
+    # intrinsic_ppo (aisam_agents.presets.rnd_intrinsic_ppo): 4 minibatches per epoch
     settings = {
-        **PPO_KWARGS,
+        **RND_PPO,
         "n_steps": args.n_steps,
         "batch_size": args.n_envs * args.n_steps // 4,
         "seed": seed,
@@ -503,7 +498,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=30_000_000, help="env steps per run")
     parser.add_argument("--n-envs", type=int, default=16)
-    parser.add_argument("--n-steps", type=int, default=PPO_KWARGS["n_steps"], help="per rollout")
+    parser.add_argument("--n-steps", type=int, default=128, help="per rollout")
     parser.add_argument("--workers", type=int, default=0, help="env worker processes (0: cores)")
     parser.add_argument("--mixed-coef", type=float, default=0.5, help="ppo_rnd's intrinsic_coef")
     parser.add_argument("--warmup-rollouts", type=int, default=50, help="IntrinsicPPO's")

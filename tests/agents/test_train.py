@@ -515,6 +515,19 @@ def test_atari_presets_give_a_learned_bonus_model_rnds_settings() -> None:
     assert settings("ALE/Pong-v5", "prediction-error", **own) == own  # explicit settings win
 
 
+def test_atari_presets_give_intrinsic_ppo_rnds_ppo_settings() -> None:
+    def kwargs(env_id: str, algo: str, **settings: Any) -> dict[str, Any] | None:
+        config = train_mod.TrainConfig(out="x", env_id=env_id, algo=algo, **settings)
+        return config.resolved().algo_kwargs
+
+    rnd = kwargs("aisam/Montezuma-Reduced-v0", "intrinsic_ppo", n_envs=16)
+    assert rnd == {**presets.RND_PPO, "batch_size": 512, "warmup_rollouts": 50}
+    assert kwargs("ALE/Pong-v5", "INTRINSIC_PPO")["batch_size"] == 256  # 8 envs x 128 / 4
+    assert kwargs("ALE/Pong-v5", "ppo") == train_mod.DEFAULT_ALGO_KWARGS["ppo"]
+    assert kwargs("aisam/TransitionTable-v0", "intrinsic_ppo") == {}
+    assert kwargs("ALE/Pong-v5", "intrinsic_ppo", algo_kwargs={"n_steps": 64}) == {"n_steps": 64}
+
+
 def test_grey_frames_get_a_channel_axis_for_cnn_policies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
