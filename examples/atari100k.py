@@ -27,13 +27,14 @@ the run in ``--out``; without it an existing run is an error and nothing is over
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from aisam_agents.studies.rows import append_rows
 
 FIELDS = ["env_id", "seed", "kind", "env_steps", "episodes", "score_mean", "score_last",
           "steps_per_s", "seconds"]  # fmt: skip
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     progress["replay"] = f"replay-{progress['steps']}.pt" if args.save_replay else ""
     if args.save_replay:
         agent.save_replay_buffer(folder / progress["replay"])
-    write_rows(args.out / CSV_NAME, rows)
+    append_rows(args.out / CSV_NAME, rows, FIELDS)
     progress_file.write_text(json.dumps(progress))
     for name in old_files:
         if name and name not in (progress["model"], progress["replay"]):
@@ -157,15 +158,6 @@ def row(
         "score_last": float(scores[-1]) if len(scores) else float("nan"),
         "steps_per_s": round(steps_per_s, 1), "seconds": round(progress["seconds"], 1),
     }  # fmt: skip
-
-
-def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, FIELDS)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from aisam_agents.studies.rows import append_rows
+
 TASKS: dict[str, dict[str, Any]] = {
     "lock": {"n_states": 20, "n_actions": 2, "kind": "lock", "max_episode_steps": 100},
     # 6 rooms of 8 states on a ring; the reward state 33 is the farthest state from the
@@ -431,15 +433,6 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _append(path: Path, fields: list[str], rows: list[dict]) -> None:
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fields)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-
-
 def report(out: Path) -> str:
     """Markdown tables of the CSVs under ``out``, and the plot ``curves.png``."""
     lines = []
@@ -587,15 +580,15 @@ def main() -> None:
                     if (task, agent, str(seed)) in done:
                         continue
                     row, curve = run_efficiency(task, agent, seed, args.eval_every)
-                    _append(args.out / "curves.csv", CURVE_FIELDS, curve)
-                    _append(args.out / "efficiency.csv", EFFICIENCY_FIELDS, [row])
+                    append_rows(args.out / "curves.csv", curve, CURVE_FIELDS)
+                    append_rows(args.out / "efficiency.csv", [row], EFFICIENCY_FIELDS)
                     print(row, flush=True)
     elif args.part == "screen":
         done_seeds = {r["seed"] for r in _read(args.out / "screen.csv")}
         for seed in range(args.seeds):
             if str(seed) not in done_seeds:
                 rows = run_screen(seed, args.eval_every)
-                _append(args.out / "screen.csv", SCREEN_FIELDS, rows)
+                append_rows(args.out / "screen.csv", rows, SCREEN_FIELDS)
                 print(rows, flush=True)
     elif args.part == "halting":
         done = {(r["seed"], r["ponder_beta"]) for r in _read(args.out / "halting.csv")}
@@ -603,7 +596,7 @@ def main() -> None:
             for beta in (DEFAULT_BETA, 0.0):
                 if (str(seed), str(beta)) not in done:
                     row = run_halting("lock", seed, beta)
-                    _append(args.out / "halting.csv", HALTING_FIELDS, [row])
+                    append_rows(args.out / "halting.csv", [row], HALTING_FIELDS)
                     print(row, flush=True)
     else:
         done = {(r["agent"], r["seed"]) for r in _read(args.out / "parity.csv")}
@@ -611,7 +604,7 @@ def main() -> None:
             for agent in args.agents or ["ponder_dreamer", "ponder_dreamer_mlp", "ponder_ppo"]:
                 if (agent, str(seed)) not in done:
                     rows = run_parity(agent, seed)
-                    _append(args.out / "parity.csv", PARITY_FIELDS, rows)
+                    append_rows(args.out / "parity.csv", rows, PARITY_FIELDS)
                     print(rows, flush=True)
 
 

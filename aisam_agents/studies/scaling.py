@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from aisam_agents.cli_options import add_options, from_args, option, validate
+from aisam_agents.studies.rows import append_rows
 from aisam_agents.studies.table_fit import PointSpec, fit_point
 from aisam_agents.world_model.config import WorldModelConfig
 from aisam_agents.world_model.transformer import WorldTransformer
@@ -181,16 +182,6 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _append(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Appends ``rows`` to the CSV at ``path``, writing the header if it is new."""
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-
-
 def _finished(config: ScalingConfig, todo: list[PointSpec]) -> set[str]:
     """Keys of the points already in ``--out``'s CSV (after checking they match)."""
     rows = {r["key"]: r for r in read_rows(config.out / CSV_NAME)}
@@ -215,8 +206,8 @@ def _finished(config: ScalingConfig, todo: list[PointSpec]) -> set[str]:
 def _record(config: ScalingConfig, result: tuple[dict[str, Any], list[dict[str, float]]]) -> None:
     """Appends one finished point's row and curve to the CSVs."""
     row, history = result
-    _append(config.out / CSV_NAME, [row])
-    _append(config.out / CURVES_NAME, [{"key": row["key"], **h} for h in history])
+    append_rows(config.out / CSV_NAME, [row])
+    append_rows(config.out / CURVES_NAME, [{"key": row["key"], **h} for h in history])
 
 
 def sweep(config: ScalingConfig) -> list[PointSpec]:

@@ -4,31 +4,19 @@ resumes without repeating rows, and refuses to overwrite a run."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("ale_py")
+from example_loader import load_example  # noqa: E402
 
 from aisam_agents.errors import CheckpointError  # noqa: E402
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "atari100k.py"
-
-
-def _example() -> Any:
-    spec = importlib.util.spec_from_file_location("atari100k", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_slices_add_up_and_the_target_is_evaluated(tmp_path: Path) -> None:
-    example = _example()
+    example = load_example("atari100k")
     args = ["--world-model", "tiny", "--log-every", "64", "--eval-episodes", "1",
             "--device", "cpu", "--out", str(tmp_path)]  # fmt: skip
     example.main(["--steps", "128", *args])

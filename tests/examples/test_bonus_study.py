@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("torch")
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "bonus_study.py"
-
-
-def _example() -> Any:
-    spec = importlib.util.spec_from_file_location("bonus_study", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from example_loader import load_example  # noqa: E402
 
 
 def test_intrinsic_row_runs_and_is_tabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    study = _example()
+    study = load_example("bonus_study")
     monkeypatch.chdir(tmp_path)  # runs write under runs/
     kwargs = '{"n_epochs": 1}'
     row = study.run_one("lock", "prediction-error", 1.0, 0, 512, 2, "{}", "intrinsic_ppo", kwargs)

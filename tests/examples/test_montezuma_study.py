@@ -4,31 +4,19 @@ and refuses checkpoints it cannot continue."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("ale_py")
 pytest.importorskip("cv2")
 pytest.importorskip("matplotlib")
+from example_loader import load_example  # noqa: E402
 
 from aisam_agents.errors import CheckpointError  # noqa: E402
-
-EXAMPLE = Path(__file__).parents[2] / "examples" / "montezuma_study.py"
-
-
-def _example() -> Any:
-    spec = importlib.util.spec_from_file_location("montezuma_study", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _argv(out: Path, steps: int, *extra: str) -> list[str]:
@@ -46,7 +34,7 @@ def _rows(out: Path) -> list[tuple[str, int]]:
 
 
 def test_runs_resumes_and_refuses(tmp_path: Path) -> None:
-    study, out = _example(), tmp_path / "study"
+    study, out = load_example("montezuma_study"), tmp_path / "study"
     table = study.main(_argv(out, 32))
     assert "| ppo_rnd | 1 | 32 |" in table and "| intrinsic_rnd | 1 | 32 |" in table
     assert _rows(out) == [
@@ -99,7 +87,7 @@ def _learnmax_argv(out: Path, steps: int, *extra: str) -> list[str]:
 def test_learnmax_row_runs_resumes_and_refuses(tmp_path: Path) -> None:
     from aisam_agents import LearnMax
 
-    study, out = _example(), tmp_path / "study"
+    study, out = load_example("montezuma_study"), tmp_path / "study"
     table = study.main(_learnmax_argv(out, 128))
     assert "| learnmax | 1 | 128 |" in table
     assert _rows(out) == [("learnmax", 64), ("learnmax", 128)]
@@ -130,7 +118,7 @@ def test_learnmax_row_runs_resumes_and_refuses(tmp_path: Path) -> None:
 
 def test_learnmax_stops_at_the_deadline(tmp_path: Path) -> None:
     """A LearnMax chunk ends after the first vector step past the call's deadline."""
-    study = _example()
+    study = load_example("montezuma_study")
     args = study.parse_args(_learnmax_argv(tmp_path, 128))
     env = study.make_env(args, "learnmax", 0)
     try:
