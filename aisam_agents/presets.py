@@ -100,12 +100,17 @@ RND_PPO: dict[str, Any] = {
 }
 
 
+def rnd_ppo(n_envs: int, n_steps: int = RND_PPO["n_steps"]) -> dict[str, Any]:
+    """PPO's keywords for Atari after the RND paper: :data:`RND_PPO` at ``n_steps`` per env
+    and rollout, with its 4 minibatches per epoch (``batch_size`` a quarter of the
+    ``n_envs * n_steps`` steps)."""
+    return {**RND_PPO, "n_steps": n_steps, "batch_size": max(1, n_envs * n_steps // 4)}
+
+
 def rnd_intrinsic_ppo(n_envs: int) -> dict[str, Any]:
-    """IntrinsicPPO's keywords for Atari after the RND paper: :data:`RND_PPO`, its 4
-    minibatches per epoch (``batch_size`` = a quarter of the ``n_envs * 128`` steps) and
-    its 50 rollouts of random play to warm up the statistics."""
-    batch_size = max(1, n_envs * RND_PPO["n_steps"] // 4)
-    return {**RND_PPO, "batch_size": batch_size, "warmup_rollouts": 50}
+    """IntrinsicPPO's keywords for Atari after the RND paper: :func:`rnd_ppo` and its 50
+    rollouts of random play to warm up the statistics."""
+    return {**rnd_ppo(n_envs), "warmup_rollouts": 50}
 
 
 _ATARI = Preset(

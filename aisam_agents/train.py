@@ -180,10 +180,10 @@ class TrainConfig:
             env_kwargs = dict(preset.env_kwargs)
         algo = preset.algo if self.algo == "auto" else self.algo
         algo_kwargs = self.algo_kwargs
-        if algo_kwargs is None and algo.lower() in preset.algo_kwargs:
-            algo_kwargs = preset.algo_kwargs[algo.lower()](self.n_envs)
-        elif algo_kwargs is None:
-            algo_kwargs = dict(DEFAULT_ALGO_KWARGS.get(algo.lower(), {}))
+        if algo_kwargs is None:
+            family = preset.algo_kwargs.get(algo.lower())
+            default = DEFAULT_ALGO_KWARGS.get(algo.lower(), {})
+            algo_kwargs = family(self.n_envs) if family else dict(default)
         out = self.out if self.out is not None else fresh_run_folder(self.env_id, algo)
         return replace(
             self,

@@ -167,10 +167,10 @@ class _IntrinsicStream:
         indices = np.random.permutation(total)  # noqa: NPY002  (SB3's draw, its global RNG)
         if self._tensors is None:
             self._tensors = _RolloutTensors.of(self)
+        order = torch.as_tensor(indices, device=self.device)  # type: ignore[attr-defined]
         batch_size = batch_size or total
         for start in range(0, total, batch_size):
-            index = torch.as_tensor(indices[start : start + batch_size], device=self.device)  # type: ignore[attr-defined]
-            yield self._tensors.take(index)
+            yield self._tensors.take(order[start : start + batch_size])
 
 
 class _RolloutTensors(NamedTuple):

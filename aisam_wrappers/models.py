@@ -14,7 +14,7 @@ would be the largest part of the model and knows nothing of their layout. Both s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -191,9 +191,7 @@ def _image_layout(space: spaces.Space, config: ModelConfig) -> _ImageLayout | No
             f"image_channels={config.image_channels}, but the observations have "
             f"{layout.channels} channels"
         )
-    return _ImageLayout(
-        layout.channels_first, config.image_channels or layout.channels, layout.height, layout.width
-    )
+    return replace(layout, channels=config.image_channels or layout.channels)
 
 
 class _Predictor(nn.Module):
@@ -244,9 +242,8 @@ class _EmbeddingPredictor:
                 self.embedding: nn.Module = _mlp(self.dim, config.hidden, config.features, nn.Tanh)
                 trunk: nn.Module = nn.Identity()
             else:  # the RND paper's target: the convolutions, then one linear layer
-                conv = self.image.trunk()
                 self.embedding = _orthogonal(
-                    nn.Sequential(conv, nn.Linear(trunk_out, config.features))
+                    nn.Sequential(self.image.trunk(), nn.Linear(trunk_out, config.features))
                 )
                 trunk = _orthogonal(self.image.trunk())
             head = _mlp(trunk_out + extra_in, config.hidden, 2 * config.features)
@@ -267,14 +264,13 @@ class _EmbeddingPredictor:
         CNN keeps only its read channels, channels first."""
         if self.obs_encoder.is_discrete:
             return torch.as_tensor(self.obs_encoder(obs), device=self.device)
-        if self.image is not None:
-            k, obs = self.image.channels, np.asarray(obs)
-            part = obs[:, -k:] if self.image.channels_first else obs[..., -k:]
-            x = torch.as_tensor(np.ascontiguousarray(part), device=self.device)
-            if not self.image.channels_first:
-                x = x.permute(0, 3, 1, 2)
-            return x.reshape(len(x), -1).float()
+        image = self.image
+        if image is not None:  # the read channels only, sliced before the copy
+            obs = np.asarray(obs)
+            obs = obs[:, -image.channels :] if image.channels_first else obs[..., -image.channels :]
         x = torch.as_tensor(np.ascontiguousarray(obs), device=self.device)
+        if image is not None and not image.channels_first:
+            x = x.permute(0, 3, 1, 2)
         return x.reshape(len(x), -1).float()
 
     def _whitened(self, x: torch.Tensor) -> torch.Tensor:

@@ -34,6 +34,7 @@ import aisam_envs  # noqa: F401  (registers the ids)
 from aisam_agents.intrinsic_ppo import IntrinsicPPO
 from aisam_agents.learnmax import LearnMax
 from aisam_agents.learnmax.learner import OnlineLearner
+from aisam_agents.studies.rows import append_rows
 from aisam_agents.world_model import WorldModel, WorldModelConfig
 from aisam_wrappers import PredictionErrorBonus, SatiationBonus
 
@@ -285,12 +286,7 @@ def main() -> None:
                     rows: list[dict[str, Any]] = []
                     run(table, agent, seed, args.steps, args.eval_every, rows.append,
                         args.buffer_size)  # fmt: skip
-                    new = not args.csv.exists()
-                    with args.csv.open("a", newline="") as f:  # a run's rows, once complete
-                        w = csv.DictWriter(f, FIELDS)
-                        if new:
-                            w.writeheader()
-                        w.writerows(rows)
+                    append_rows(args.csv, rows, FIELDS)  # a run's rows, once complete
                     last = rows[-1] if rows else {}
                     print(table, agent, seed, last, flush=True)
     plot(args.csv, args.csv.with_suffix(".png"))

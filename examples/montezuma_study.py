@@ -158,17 +158,11 @@ def new_model(args: argparse.Namespace, row: str, seed: int, env: Any) -> Any:
     """A fresh model for the row."""
     if ROWS[row][0] == "learnmax":
         return new_learnmax(args, seed, env)
-    from aisam_agents.presets import RND_PPO
+    from aisam_agents.presets import rnd_ppo
 
     # every PPO row on the RND paper's PPO settings, as `aisam train`'s Atari presets give
-    # intrinsic_ppo (aisam_agents.presets.rnd_intrinsic_ppo): 4 minibatches per epoch
-    settings = {
-        **RND_PPO,
-        "n_steps": args.n_steps,
-        "batch_size": args.n_envs * args.n_steps // 4,
-        "seed": seed,
-        "device": args.device,
-    }
+    # them to intrinsic_ppo
+    settings = {**rnd_ppo(args.n_envs, args.n_steps), "seed": seed, "device": args.device}
     if ROWS[row][0] == "ppo":
         from stable_baselines3 import PPO
 
