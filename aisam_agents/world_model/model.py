@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import numbers
 import sys
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,7 +101,7 @@ class WorldModel(nn.Module):
         self.optimizer = adamw(
             self, cfg.learning_rate, cfg.weight_decay, (cfg.beta1, cfg.beta2), self.device
         )
-        self._forward = torch.compile(self.transformer) if cfg.compile else self.transformer
+        self._set_forward(torch.compile(self.transformer) if cfg.compile else self.transformer)
         self._lr = cfg.learning_rate
         self.steps_done = 0
         self.obs_shape = self.tokenizer.obs_shape
@@ -256,7 +257,23 @@ class WorldModel(nn.Module):
             )
         ids = [self.device.index or 0] if self.device.type == "cuda" else None
         ddp = nn.parallel.DistributedDataParallel(self.transformer, device_ids=ids)
-        self._forward = torch.compile(ddp) if self.config.compile else ddp
+        self._set_forward(torch.compile(ddp) if self.config.compile else ddp)
+
+    def _set_forward(self, forward: nn.Module) -> None:
+        """Sets the training forward (the transformer, compiled or distributed) outside the
+        module registry: it wraps ``self.transformer``, so registered it would put a second,
+        wrapper-dependent copy of the weights in the state dict, and a file saved without
+        ``compile`` (or before ``distribute``) would not load into a model with it."""
+        object.__setattr__(self, "_forward", forward)
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, torch.Tensor], strict: bool = True, assign: bool = False
+    ) -> nn.modules.module._IncompatibleKeys:
+        """``nn.Module.load_state_dict``, also reading files written before the training
+        forward left the registry: their ``_forward.*`` entries repeat ``transformer.*``."""
+        state = OrderedDict((k, v) for k, v in state_dict.items() if not k.startswith("_forward."))
+        state._metadata = getattr(state_dict, "_metadata", None)  # type: ignore[attr-defined]
+        return super().load_state_dict(state, strict=strict, assign=assign)
 
     def set_learning_rate(self, lr: float) -> None:
         """Sets the optimizer's learning rate (for schedules driven by the caller; the

@@ -272,6 +272,34 @@ def test_save_load_round_trip(make_model, rng, tmp_path) -> None:
     assert loaded.config == model.config and loaded.observation_space == model.observation_space
 
 
+def test_weights_are_saved_once_and_load_whatever_the_training_forward(
+    make_model, rng, tmp_path
+) -> None:
+    """The compiled or distributed training forward wraps the transformer: its weights are
+    in the state dict once, so a file saved without ``compile`` loads into a model with it,
+    and files that still hold the old ``_forward.*`` copy load too."""
+    model = make_model(16, 4)
+    model.update(Transitions(rng.integers(0, 16, 8), rng.integers(0, 4, 8), rng.integers(0, 16, 8)))
+    keys = list(model.state_dict())
+    assert keys and not [k for k in keys if k.startswith("_forward")]
+    model.save(tmp_path / "wm.pt")
+    payload = torch.load(tmp_path / "wm.pt", weights_only=True)
+    _edit_config(payload, compile=True)
+    torch.save(payload, tmp_path / "compiled.pt")
+    old = torch.load(tmp_path / "wm.pt", weights_only=True)
+    state = old["state_dict"]
+    copies = {k.replace("transformer.", "_forward.", 1): v for k, v in state.items()}
+    state.update({k: v for k, v in copies.items() if k.startswith("_forward.")})
+    torch.save(old, tmp_path / "old.pt")
+    obs, actions = np.arange(16), np.arange(16) % 4
+    for name in ("compiled.pt", "old.pt"):
+        loaded = WorldModel.load(tmp_path / name)
+        np.testing.assert_array_equal(
+            model.predictive_entropy(obs, actions), loaded.predictive_entropy(obs, actions)
+        )
+    assert WorldModel.load(tmp_path / "compiled.pt").config.compile
+
+
 @pytest.mark.parametrize(
     "space",
     [
