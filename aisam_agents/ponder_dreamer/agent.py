@@ -36,9 +36,13 @@ acting step. Its loss is PonderNet's loss with REINFORCE per step,
 PonderPPO weights its per-step PPO losses (:func:`~aisam_agents.ponder_dreamer.networks.
 actor_loss`). ``actor="mlp"`` is an MLP with the same parameter count, for the ablation.
 
-An optional intrinsic reward ``intrinsic_coef * H(next observation)``, the model's own
-predictive entropy at each imagined step, makes the actor seek states the model is unsure
-about (learnmax's entropy bonus, evaluated in imagination rather than in the env).
+An optional intrinsic reward ``intrinsic_coef * (H(next observation) - m)``, the model's
+own predictive entropy at each imagined step, makes the actor seek states the model is
+unsure about (learnmax's entropy bonus, evaluated in imagination rather than in the env).
+It is centred on its mean ``m`` over the batch's live imagined steps
+(:func:`~aisam_agents.ponder_dreamer.returns.centred_bonus`): an always-positive bonus
+makes ending the episode a loss, and then a reward state that ends it is avoided even once
+the model predicts its reward (measured on the study's tables: docs/ponder_dreamer.md).
 """
 
 from __future__ import annotations
@@ -127,7 +131,8 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
         ponder_max_steps: the most ponder steps ``N``.
         lambda_p: halting probability of the geometric prior (and initial λ), in (0, 1).
         ponder_beta: weight β of ``KL(p ‖ p_G)``.
-        intrinsic_coef: weight of the model's predictive entropy as reward in imagination.
+        intrinsic_coef: weight of the model's predictive entropy, centred, as reward in
+            imagination.
         grad_clip: gradient-norm clip of actor and critic (DreamerV3: 100).
         log_interval: env steps between two dumps of the logger (0: only at the end).
         stats_window_size, tensorboard_log, verbose, seed, device: as in SB3.

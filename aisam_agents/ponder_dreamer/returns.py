@@ -5,6 +5,8 @@
 - :class:`TwoHot`: values regressed as a categorical over fixed bins in symlog space, the
   target of a value ``y`` being the two-hot vector of ``symlog(y)`` (DreamerV3, section 3:
   255 bins, so the critic's loss scale does not depend on the reward scale).
+- :func:`centred_bonus`: the intrinsic reward in imagination, centred on its mean over the
+  imagined steps still alive, so that staying alive earns nothing on average.
 - :class:`PercentileNormalizer`: returns divided by ``max(1, S)``, ``S`` an EMA of the
   5th-to-95th percentile range of the returns (DreamerV3, eq. 11), so sparse small rewards
   are not blown up into noise while large returns are scaled down.
@@ -18,7 +20,14 @@ from torch import nn
 
 from aisam_envs.errors import InvalidConfigError, check_int, check_real
 
-__all__ = ["PercentileNormalizer", "TwoHot", "lambda_returns", "symexp", "symlog"]
+__all__ = [
+    "PercentileNormalizer",
+    "TwoHot",
+    "centred_bonus",
+    "lambda_returns",
+    "symexp",
+    "symlog",
+]
 
 
 def symlog(x: torch.Tensor) -> torch.Tensor:
@@ -29,6 +38,21 @@ def symlog(x: torch.Tensor) -> torch.Tensor:
 def symexp(x: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`symlog`: ``sign(x) (exp(|x|) - 1)``."""
     return torch.sign(x) * torch.expm1(x.abs())
+
+
+def centred_bonus(bonus: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
+    """``bonus - m``, ``m`` the mean of ``bonus`` weighted by ``alive`` (both ``(B, H)``).
+
+    A bonus that is positive at every step pays the actor for not ending the episode, so a
+    state that pays the task's reward and ends the episode looks worse than wandering on
+    for more bonus (the bias of positive intrinsic rewards in episodic tasks that Burda et
+    al. 2018, *Large-Scale Study of Curiosity-Driven Learning*, discuss). With
+    the mean taken out, steps of above-average uncertainty still attract the actor, but
+    surviving is worth nothing on average and a known reward wins. The weights are the
+    imagined episode's survival (steps after an imagined end count for nothing).
+    """
+    weight = alive.sum().clamp_min(1e-8)
+    return bonus - (alive * bonus).sum() / weight
 
 
 def lambda_returns(

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from aisam_agents.ponder_dreamer.networks import actor_loss
-from aisam_agents.ponder_dreamer.returns import lambda_returns
+from aisam_agents.ponder_dreamer.returns import centred_bonus, lambda_returns
 from aisam_agents.world_model import Imagination
 
 __all__ = ["TrainingMixin", "episode_masks"]
@@ -102,14 +102,17 @@ class TrainingMixin:
         modules, h = self.policy, self.horizon
         modules.train()
         x = self.state_inputs(imag.obs_tokens, imag.state_features)  # (B, H + 1, in)
-        rewards = imag.rewards.float() + self.intrinsic_coef * imag.entropies.float()
         continues = 1.0 - imag.terminal_probs.float()
         with torch.no_grad():
-            values = modules.two_hot.decode(modules.critic(x))  # (B, H + 1)
-            returns = lambda_returns(rewards, continues, values, self.gamma, self.lam)
             alive = torch.cumprod(
                 torch.cat([torch.ones_like(continues[:, :1]), continues[:, :-1]], 1), 1
             )
+            rewards = imag.rewards.float()
+            if self.intrinsic_coef:
+                bonus = centred_bonus(imag.entropies.float(), alive)
+                rewards = rewards + self.intrinsic_coef * bonus
+            values = modules.two_hot.decode(modules.critic(x))  # (B, H + 1)
+            returns = lambda_returns(rewards, continues, values, self.gamma, self.lam)
             modules.normalizer.update(returns)
             advantages = (returns - values[:, :h]) / modules.normalizer.scale
             slow_values = modules.two_hot.decode(modules.slow_critic(x[:, :h]))

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from aisam_agents.ponder_dreamer import PercentileNormalizer, TwoHot, lambda_returns, symexp, symlog
+from aisam_agents.ponder_dreamer.returns import centred_bonus
 from aisam_envs.errors import InvalidConfigError
 
 
@@ -32,6 +33,31 @@ def test_lambda_returns_limits() -> None:
     torch.testing.assert_close(mc[:, 0], rewards.sum(1) + values[:, -1])
     with pytest.raises(InvalidConfigError, match="values"):
         lambda_returns(rewards, ones, values[:, :5], 0.9, 0.9)
+
+
+def test_centred_bonus_takes_out_the_mean_over_live_steps() -> None:
+    bonus = torch.tensor([[1.0, 3.0, 100.0], [2.0, 2.0, 2.0]])
+    alive = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    out = centred_bonus(bonus, alive)
+    torch.testing.assert_close(out, bonus - 2.0)  # (1 + 3 + 2 + 2 + 2) / 5: the dead step not
+    assert float((alive * out).sum()) == pytest.approx(0.0, abs=1e-5)
+    torch.testing.assert_close(centred_bonus(torch.full((2, 4), 0.7), torch.ones(2, 4)),
+                               torch.zeros(2, 4))  # fmt: skip
+
+
+def test_a_reward_that_ends_the_episode_beats_wandering_for_bonus() -> None:
+    """Row 0 takes the task's reward and ends; row 1 wanders on with the same bonus at every
+    step. Paid as is, the bonus makes wandering the better return; centred, the reward wins."""
+    h, gamma, lam = 15, 0.997, 0.95
+    rewards = torch.zeros(2, h)
+    rewards[0, 0] = 1.0
+    continues = torch.ones(2, h)
+    continues[0, 0] = 0.0
+    alive = torch.cumprod(torch.cat([torch.ones(2, 1), continues[:, :-1]], 1), 1)
+    bonus, values = torch.full((2, h), 0.5), torch.zeros(2, h + 1)
+    raw = lambda_returns(rewards + bonus, continues, values, gamma, lam)[:, 0]
+    centred = lambda_returns(rewards + centred_bonus(bonus, alive), continues, values, gamma, lam)
+    assert raw[1] > raw[0] and centred[0, 0] > centred[1, 0]
 
 
 def test_symlog_two_hot_round_trip() -> None:
