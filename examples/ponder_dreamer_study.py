@@ -69,14 +69,22 @@ TASKS: dict[str, dict[str, Any]] = {
         "max_episode_steps": 100,
     },
 }
-#: env steps per agent and task (a run stops early once its greedy policy solves the task)
+#: env steps per agent and task (a run stops early once its greedy policy solves the task);
+#: the ``_r16`` agents are the first measurement, at train ratio 16, run only when named
 BUDGETS = {
-    "ponder_dreamer": 8_000,
-    "ponder_dreamer_mlp": 8_000,
+    "ponder_dreamer": 4_000,
+    "ponder_dreamer_mlp": 4_000,
     "ppo": 100_000,
     "ppo_satiation": 30_000,
+    "ponder_dreamer_r16": 8_000,
+    "ponder_dreamer_mlp_r16": 8_000,
 }
-DREAMER_KWARGS: dict[str, Any] = {"train_ratio": 16, "learning_starts": 100, "intrinsic_coef": 1.0}
+DEFAULT_AGENTS = [a for a in BUDGETS if not a.endswith("_r16")]
+DREAMER_KWARGS: dict[str, Any] = {"learning_starts": 100, "intrinsic_coef": 1.0}
+#: PonderDreamer's train ratio (replayed steps per env step) in the study: 256, within
+#: DreamerV3's 32-1024; the agent's default of 16 is for quick CPU use
+TRAIN_RATIO = 256
+R16_TRAIN_RATIO = 16
 PPO_KWARGS = {"n_steps": 128, "batch_size": 256, "ent_coef": 0.01}
 SATIATION_COEF = 0.1
 EASY_DISTANCE = 5
@@ -86,6 +94,7 @@ PARITY_BUDGET = [PARITY_STEPS]  # --parity-steps sets it
 EFFICIENCY_FIELDS = [
     "task", "agent", "seed", "budget", "solved", "steps_to_solve", "states_discovered",
     "ponder_easy", "ponder_hard", "seconds", "goal_visits", "model_goal_reward",
+    "first_goal_visit",
 ]  # fmt: skip
 CURVE_FIELDS = ["task", "agent", "seed", "env_steps", "greedy_return"]
 PARITY_FIELDS = [
@@ -131,8 +140,12 @@ def make_agent(task: str, agent: str, seed: int) -> Any:
     if agent.startswith("ponder_dreamer"):
         from aisam_agents.ponder_dreamer import PonderDreamer
 
-        actor = "mlp" if agent.endswith("mlp") else "ponder"
-        kwargs = DREAMER_KWARGS if task != "parity" else {**DREAMER_KWARGS, "intrinsic_coef": 0.0}
+        base = agent.removesuffix("_r16")
+        actor = "mlp" if base.endswith("mlp") else "ponder"
+        ratio = R16_TRAIN_RATIO if agent.endswith("_r16") else TRAIN_RATIO
+        kwargs = {**DREAMER_KWARGS, "train_ratio": ratio}
+        if task == "parity":
+            kwargs["intrinsic_coef"] = 0.0
         return PonderDreamer("auto", make_env(task), actor=actor, seed=seed, device="cpu", **kwargs)
     if agent == "ponder_ppo":
         from aisam_agents.ponder_ppo import PonderPPO
@@ -236,13 +249,15 @@ def run_efficiency(
     from stable_baselines3.common.callbacks import BaseCallback
 
     table = make_env(task).unwrapped.table
-    goal, visits = int(np.flatnonzero(table.rewards > 0)[0]), [0]
+    goal, visits, first_visit = int(np.flatnonzero(table.rewards > 0)[0]), [0], [-1]
 
     class States(BaseCallback):
         def _on_step(self) -> bool:
             seen = [int(i["state"]) for i in self.locals["infos"] if "state" in i]
             states.update(seen)
             visits[0] += seen.count(goal)
+            if visits[0] and first_visit[0] < 0:
+                first_visit[0] = self.num_timesteps
             return True
 
     done = 0
@@ -264,7 +279,7 @@ def run_efficiency(
         task=task, agent=agent_name, seed=seed, budget=budget, solved=int(solved_at > 0),
         steps_to_solve=solved_at, states_discovered=len(states), ponder_easy=easy,
         ponder_hard=hard, seconds=round(time.perf_counter() - start, 1),
-        goal_visits=visits[0], model_goal_reward=model_reward,
+        goal_visits=visits[0], first_goal_visit=first_visit[0], model_goal_reward=model_reward,
     )  # fmt: skip
     return row, curve
 
@@ -371,7 +386,7 @@ def run_halting(task: str, seed: int, beta: float) -> dict:
     from aisam_agents.ponder_dreamer.returns import lambda_returns
 
     torch.set_num_threads(1)
-    kwargs = {**DREAMER_KWARGS, "ponder_beta": beta}
+    kwargs = {**DREAMER_KWARGS, "train_ratio": R16_TRAIN_RATIO, "ponder_beta": beta}
     model = PonderDreamer("auto", make_env(task), seed=seed, device="cpu", **kwargs)
     model.learn(HALTING_STEPS)
     halt, mods, h = model.policy.actor.core.halt, model.policy, model.horizon
@@ -576,7 +591,7 @@ def main() -> None:
         done = {(r["task"], r["agent"], r["seed"]) for r in _read(args.out / "efficiency.csv")}
         for seed in range(args.seeds):
             for task in args.tasks:
-                for agent in args.agents or list(BUDGETS):
+                for agent in args.agents or DEFAULT_AGENTS:
                     if (task, agent, str(seed)) in done:
                         continue
                     row, curve = run_efficiency(task, agent, seed, args.eval_every)
