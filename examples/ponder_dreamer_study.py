@@ -82,7 +82,7 @@ BUDGETS = {
 DEFAULT_AGENTS = [a for a in BUDGETS if not a.endswith("_r16")]
 DREAMER_KWARGS: dict[str, Any] = {"learning_starts": 100, "intrinsic_coef": 1.0}
 #: PonderDreamer's train ratio (replayed steps per env step) in the study: 256, within
-#: DreamerV3's 32-1024; the agent's default of 16 is for quick CPU use
+#: DreamerV3's 64-1024; the agent's default of 16 is for quick CPU use
 TRAIN_RATIO = 256
 R16_TRAIN_RATIO = 16
 PPO_KWARGS = {"n_steps": 128, "batch_size": 256, "ent_coef": 0.01}
