@@ -532,7 +532,7 @@ def _plot(out: Path) -> None:
     rows = _read(out / "curves.csv")
     fig, axes = plt.subplots(1, len(TASKS), figsize=(5 * len(TASKS), 3.5))
     for ax, task in zip(np.atleast_1d(axes), TASKS, strict=True):
-        for agent in BUDGETS:
+        for k, agent in enumerate(BUDGETS):  # one colour per agent across the panels
             runs: dict[str, list[tuple[int, float]]] = {}
             for r in rows:
                 if r["task"] == task and r["agent"] == agent:
@@ -547,7 +547,7 @@ def _plot(out: Path) -> None:
                 steps, rets = np.array(run).T
                 idx = np.searchsorted(steps, grid, side="right") - 1
                 curves.append(np.where(idx >= 0, rets[np.clip(idx, 0, None)], 0.0))
-            ax.plot(grid, np.mean(curves, 0), marker=".", label=agent)
+            ax.plot(grid, np.mean(curves, 0), marker=".", label=agent, color=f"C{k}")
         ax.set_xscale("log")
         ax.set_title(task)
         ax.set_xlabel("env steps")
