@@ -107,10 +107,14 @@ def rnd_ppo(n_envs: int, n_steps: int = RND_PPO["n_steps"]) -> dict[str, Any]:
     return {**RND_PPO, "n_steps": n_steps, "batch_size": max(1, n_envs * n_steps // 4)}
 
 
+#: the RND paper's rollouts of random play that warm up the observation statistics
+RND_WARMUP_ROLLOUTS = 50
+
+
 def rnd_intrinsic_ppo(n_envs: int) -> dict[str, Any]:
-    """IntrinsicPPO's keywords for Atari after the RND paper: :func:`rnd_ppo` and its 50
-    rollouts of random play to warm up the statistics."""
-    return {**rnd_ppo(n_envs), "warmup_rollouts": 50}
+    """IntrinsicPPO's keywords for Atari after the RND paper: :func:`rnd_ppo` and its
+    :data:`RND_WARMUP_ROLLOUTS` rollouts of random play to warm up the statistics."""
+    return {**rnd_ppo(n_envs), "warmup_rollouts": RND_WARMUP_ROLLOUTS}
 
 
 _ATARI = Preset(

@@ -484,6 +484,8 @@ def plot(out: Path) -> Path:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from aisam_agents.presets import RND_PPO, RND_WARMUP_ROLLOUTS
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--rows", nargs="*", default=PPO_ROWS, choices=list(ROWS),
@@ -492,10 +494,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=30_000_000, help="env steps per run")
     parser.add_argument("--n-envs", type=int, default=16)
-    parser.add_argument("--n-steps", type=int, default=128, help="per rollout")
+    parser.add_argument("--n-steps", type=int, default=RND_PPO["n_steps"], help="per rollout")
     parser.add_argument("--workers", type=int, default=0, help="env worker processes (0: cores)")
     parser.add_argument("--mixed-coef", type=float, default=0.5, help="ppo_rnd's intrinsic_coef")
-    parser.add_argument("--warmup-rollouts", type=int, default=50, help="IntrinsicPPO's")
+    parser.add_argument(
+        "--warmup-rollouts", type=int, default=RND_WARMUP_ROLLOUTS, help="IntrinsicPPO's"
+    )
     parser.add_argument("--log-every", type=int, default=None, help="env steps per CSV row")
     parser.add_argument("--minutes", type=float, default=9.0, help="budget of this call")
     parser.add_argument("--checkpoint-minutes", type=float, default=3.0)
