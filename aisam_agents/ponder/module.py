@@ -146,12 +146,21 @@ class PonderCore(nn.Module):
         nn.init.zeros_(self.halt.weight)
         nn.init.constant_(self.halt.bias, math.log(self.lambda_init / (1.0 - self.lambda_init)))
 
-    def forward(self, x: torch.Tensor) -> PonderTrace:
-        """Unroll on ``x`` ``(B, input_dim)``; see the module docstring for the halting rule."""
+    def forward(self, x: torch.Tensor, early_exit: bool | None = None) -> PonderTrace:
+        """Unroll on ``x`` ``(B, input_dim)``; see the module docstring for the halting rule.
+
+        ``early_exit``: stop unrolling once every element has halted (default: on the CPU
+        only). Steps after that have ``p = 0``, so the unroll of ``max_steps`` gives the same
+        halting distribution and steps, with zero rows appended; on a GPU it saves the host
+        sync that deciding to stop costs at every step, which outweighs the steps it skips
+        at these batch sizes.
+        """
         if x.dim() != 2:
             raise InvalidConfigError(
                 f"PonderCore expects (batch, features) input, got {tuple(x.shape)}"
             )
+        if early_exit is None:
+            early_exit = x.device.type == "cpu"
         h = x.new_zeros(x.shape[0], self.hidden_dim)
         log_not_halted = x.new_zeros(x.shape[0])
         states, logits = [], []
@@ -160,7 +169,7 @@ class PonderCore(nn.Module):
             z = self.halt(h).squeeze(-1)
             states.append(h)
             logits.append(z)
-            if self.halt_epsilon > 0:  # halt_epsilon 0: fixed unroll, no host sync (CUDA graphs)
+            if early_exit and self.halt_epsilon > 0:
                 log_not_halted = log_not_halted + F.logsigmoid(-z)
                 if bool((log_not_halted <= math.log(self.halt_epsilon)).all()):
                     break

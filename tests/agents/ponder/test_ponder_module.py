@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from aisam_agents.ponder import (
     PonderConfig,
@@ -68,6 +69,25 @@ def test_unroll_stops_early_once_every_element_halted() -> None:
     # zero halting weights: lambda = 0.5 everywhere, 0.5**5 <= 0.05 < 0.5**4
     assert out.trace.n_steps == 5
     assert out.trace.halt_index.tolist() == [4] * 8
+
+
+def test_the_full_unroll_gives_the_early_exits_halting_and_loss() -> None:
+    """What a GPU runs (no early exit: no host sync per step) is the CPU's unroll with zero
+    rows appended: same halting steps, distribution, states and PonderNet loss."""
+    torch.manual_seed(0)
+    core = PonderCore(3, 16, max_steps=20, halt_epsilon=0.05, lambda_init=0.5)
+    nn.init.normal_(core.halt.weight, std=0.5)  # elements halt at different steps, all < 20
+    x = torch.randn(64, 3)
+    early, full = core(x, early_exit=True), core(x, early_exit=False)
+    n = early.n_steps
+    assert n < full.n_steps == 20
+    assert len(set(early.halt_index.tolist())) > 1
+    assert torch.equal(early.halt_index, full.halt_index)
+    assert torch.equal(early.p, full.p[:n]) and not full.p[n:].any()
+    assert torch.equal(early.states, full.states[:n])
+    losses = torch.rand(20, 64)
+    a, b = ponder_loss(losses[:n], early, 0.5, 0.1), ponder_loss(losses, full, 0.5, 0.1)
+    assert torch.allclose(a.total, b.total, rtol=1e-6) and torch.equal(a.kl, b.kl)
 
 
 def test_zero_epsilon_always_unrolls_max_steps() -> None:

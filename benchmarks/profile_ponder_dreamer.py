@@ -1,0 +1,133 @@
+"""Where PonderDreamer's time goes on the Atari-100k protocol: acting vs the parts of one
+training step (world model, imagination, actor-critic), then the top CUDA kernels.
+
+    python benchmarks/profile_ponder_dreamer.py --device cuda --fill 400 --reps 20
+
+Prints one JSON line of medians (milliseconds) and, with ``--profile``, torch.profiler's
+table of the heaviest ops over a few training steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import traceback
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T], device: torch.device) -> tuple[float, T]:
+    """Milliseconds ``fn`` takes, the device synchronised before and after; its result."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return 1e3 * (time.perf_counter() - t0), out
+
+
+def main(argv: list[str] | None = None) -> None:
+    from atari100k import make_env
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from aisam_agents.ponder_dreamer import PonderDreamer
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env-id", default="ALE/Pong-v5")
+    parser.add_argument("--world-model", default="small")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--fill", type=int, default=400, help="env steps acted, no training")
+    parser.add_argument("--reps", type=int, default=20, help="training steps timed")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args(argv)
+
+    env = DummyVecEnv([lambda: make_env(args.env_id)])
+    agent = PonderDreamer(
+        "auto", env, world_model=args.world_model, learning_starts=10**9, seed=0,
+        device=args.device,
+    )  # fmt: skip
+    device = agent.device
+    t0 = time.perf_counter()
+    agent.learn(args.fill)
+    act_ms = 1e3 * (time.perf_counter() - t0) / args.fill
+    env.reset()
+    t0 = time.perf_counter()
+    for _ in range(args.fill):
+        env.step(env.action_space.sample()[None])
+    env_ms = 1e3 * (time.perf_counter() - t0) / args.fill
+
+    parts: dict[str, list[float]] = {k: [] for k in ("sample", "world_model", "imagine",
+                                                      "actor_critic", "train")}  # fmt: skip
+    for _ in range(args.reps):
+        ms, batch = timed(lambda: agent.replay.sample(agent.batch_size, agent.window + 1), device)
+        parts["sample"].append(ms)
+        wm_batch = {
+            "obs": batch.obs, "actions": batch.actions[:, :-1], "rewards": batch.rewards[:, :-1],
+            "terminated": batch.terminated[:, :-1].float(),
+        }  # fmt: skip
+        parts["world_model"].append(
+            timed(partial(agent.world_model.train_step, wm_batch), device)[0]
+        )
+        ms, imag = timed(partial(agent._imagine, batch.obs, batch.actions, batch.is_first), device)
+        parts["imagine"].append(ms)
+        parts["actor_critic"].append(timed(partial(agent._train_actor_critic, imag), device)[0])
+        parts["train"].append(timed(agent.train, device)[0])
+    result = {
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "act_step_ms": round(act_ms, 2),
+        "env_step_ms": round(env_ms, 2),
+        **{f"{k}_ms": round(statistics.median(v[2:] or v), 2) for k, v in parts.items()},
+    }
+    print(json.dumps(result), flush=True)
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        activities = [ProfilerActivity.CPU]
+        if device.type == "cuda":
+            activities.append(ProfilerActivity.CUDA)
+        with profile(activities=activities) as prof:
+            for _ in range(3):
+                agent.train()
+            agent.learning_starts = 10**9
+            agent.learn(20, reset_num_timesteps=False)
+        sort = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+        print(prof.key_averages().table(sort_by=sort, row_limit=30), flush=True)
+    if device.type == "cuda":
+        print(json.dumps({"host_syncs_per_train_step": host_syncs(agent.train)}), flush=True)
+
+
+def host_syncs(fn: Callable[[], object]) -> dict[str, int]:
+    """How often ``fn`` waits for the GPU, by the aisam line that asked (CUDA's sync
+    debug mode)."""
+    where: Counter[str] = Counter()
+
+    def record(*_: object, **__: object) -> None:
+        frames = [f for f in traceback.extract_stack() if "aisam" in f.filename]
+        where[f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"] += 1
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = record
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            fn()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return dict(where.most_common())
+
+
+if __name__ == "__main__":
+    main()
