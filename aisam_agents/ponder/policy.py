@@ -83,8 +83,8 @@ class PonderActorCriticPolicy(ActorCriticPolicy):
         hidden_dim: size of the recurrent state (and of the heads' input).
         max_steps: the most ponder steps ``N`` per observation.
         cell: ``"gru"`` or ``"rnn"`` (tanh).
-        halt_epsilon: stop unrolling an observation once its probability of not having
-            halted is ``<= halt_epsilon`` (0: always ``max_steps``).
+        halt_epsilon: an observation's last ponder step is the first where its probability
+            of not having halted is ``<= halt_epsilon`` (0: always ``max_steps``).
         lambda_init: initial halting probability of every step (PonderPPO defaults it to
             its prior ``lambda_p``).
         **kwargs: SB3 ``ActorCriticPolicy`` arguments (``features_extractor_class``,

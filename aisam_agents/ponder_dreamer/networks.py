@@ -83,7 +83,8 @@ class PonderActor(nn.Module):
         hidden_dim: GRU state size.
         max_steps: the most ponder steps ``N``.
         lambda_init: initial halting probability of every step (the prior's ``λ_p``).
-        halt_epsilon: unroll until the probability of not having halted is below this.
+        halt_epsilon: a state's last ponder step is the first where its probability of not
+            having halted is ``<= halt_epsilon``.
     """
 
     def __init__(
