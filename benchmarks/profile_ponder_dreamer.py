@@ -22,9 +22,11 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 T = TypeVar("T")
 
 
@@ -52,6 +54,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fill", type=int, default=400, help="env steps acted, no training")
     parser.add_argument("--reps", type=int, default=20, help="training steps timed")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--compare-early-exit", action="store_true",
+        help="also time imagination and acting with PonderCore's per-step early exit forced on",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     env = DummyVecEnv([lambda: make_env(args.env_id)])
@@ -85,13 +91,19 @@ def main(argv: list[str] | None = None) -> None:
         parts["imagine"].append(ms)
         parts["actor_critic"].append(timed(partial(agent._train_actor_critic, imag), device)[0])
         parts["train"].append(timed(agent.train, device)[0])
+    obs, history = np.asarray(agent._last_obs), agent._history
+    act = partial(agent._act, obs, history, False)
     result = {
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "act_step_ms": round(act_ms, 2),
+        "act_ms": round(statistics.median(timed(act, device)[0] for _ in range(args.reps)), 2),
         "env_step_ms": round(env_ms, 2),
         **{f"{k}_ms": round(statistics.median(v[2:] or v), 2) for k, v in parts.items()},
     }
     print(json.dumps(result), flush=True)
+    if args.compare_early_exit:
+        imagine = partial(agent._imagine, batch.obs, batch.actions, batch.is_first)
+        print(json.dumps(compare_early_exit(agent.policy.actor, imagine, act, device, args.reps)))
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
 
@@ -107,6 +119,41 @@ def main(argv: list[str] | None = None) -> None:
         print(prof.key_averages().table(sort_by=sort, row_limit=30), flush=True)
     if device.type == "cuda":
         print(json.dumps({"host_syncs_per_train_step": host_syncs(agent.train)}), flush=True)
+
+
+def compare_early_exit(
+    actor: torch.nn.Module,
+    imagine: Callable[[], object],
+    act: Callable[[], object],
+    device: torch.device,
+    rounds: int,
+) -> dict[str, float]:
+    """Medians (ms) of ``imagine`` and ``act`` with the actor's ``PonderCore`` as it runs on
+    ``device`` and with its per-step early exit forced on (the GPU's behaviour before it was
+    switched off there), in interleaved rounds; and the ratios early-exit / default."""
+    from _timing import interleaved
+
+    from aisam_agents.ponder import PonderCore
+
+    core = actor.core
+
+    def forced(fn: Callable[[], object]) -> float:
+        core.forward = partial(PonderCore.forward, core, early_exit=True)
+        try:
+            return timed(fn, device)[0]
+        finally:
+            del core.forward
+
+    out: dict[str, float] = {}
+    for name, fn in (("imagine", imagine), ("act", act)):
+        default, early = interleaved(
+            [lambda f=fn: timed(f, device)[0], partial(forced, fn)], rounds
+        )
+        out[f"{name}_ms"], out[f"{name}_early_exit_ms"] = (
+            round(statistics.median(v), 2) for v in (default, early)
+        )
+        out[f"{name}_ratio"] = round(out[f"{name}_early_exit_ms"] / out[f"{name}_ms"], 3)
+    return out
 
 
 def host_syncs(fn: Callable[[], object]) -> dict[str, int]:
