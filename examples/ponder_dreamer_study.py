@@ -69,8 +69,14 @@ TASKS: dict[str, dict[str, Any]] = {
         "max_episode_steps": 100,
     },
 }
+#: PonderDreamer's train ratio (replayed steps per env step) in the study: 256, within
+#: DreamerV3's 64-1024; the agent's default of 16 is for quick CPU use
+TRAIN_RATIO = 256
+#: the first measurement's ratio (``--part halting`` uses it too)
+R16_TRAIN_RATIO = 16
 #: env steps per agent and task (a run stops early once its greedy policy solves the task);
-#: the ``_r16`` agents are the first measurement, at train ratio 16, run only when named
+#: ``ponder_dreamer[_mlp]_r<ratio>`` are measurements at other train ratios, run only when
+#: named: 16 the first measurement, 1024 DreamerV3's ratio on Atari 100k
 BUDGETS = {
     "ponder_dreamer": 4_000,
     "ponder_dreamer_mlp": 4_000,
@@ -78,13 +84,11 @@ BUDGETS = {
     "ppo_satiation": 30_000,
     "ponder_dreamer_r16": 8_000,
     "ponder_dreamer_mlp_r16": 8_000,
+    "ponder_dreamer_r1024": 4_000,
+    "ponder_dreamer_mlp_r1024": 4_000,
 }
-DEFAULT_AGENTS = [a for a in BUDGETS if not a.endswith("_r16")]
+DEFAULT_AGENTS = ["ponder_dreamer", "ponder_dreamer_mlp", "ppo", "ppo_satiation"]
 DREAMER_KWARGS: dict[str, Any] = {"learning_starts": 100, "intrinsic_coef": 1.0}
-#: PonderDreamer's train ratio (replayed steps per env step) in the study: 256, within
-#: DreamerV3's 64-1024; the agent's default of 16 is for quick CPU use
-TRAIN_RATIO = 256
-R16_TRAIN_RATIO = 16
 PPO_KWARGS = {"n_steps": 128, "batch_size": 256, "ent_coef": 0.01}
 SATIATION_COEF = 0.1
 EASY_DISTANCE = 5
@@ -140,9 +144,11 @@ def make_agent(task: str, agent: str, seed: int) -> Any:
     if agent.startswith("ponder_dreamer"):
         from aisam_agents.ponder_dreamer import PonderDreamer
 
-        base = agent.removesuffix("_r16")
+        base, _, suffix = agent.rpartition("_r")
+        if not suffix.isdigit():
+            base, suffix = agent, str(TRAIN_RATIO)
         actor = "mlp" if base.endswith("mlp") else "ponder"
-        ratio = R16_TRAIN_RATIO if agent.endswith("_r16") else TRAIN_RATIO
+        ratio = int(suffix)
         kwargs = {**DREAMER_KWARGS, "train_ratio": ratio}
         if task == "parity":
             kwargs["intrinsic_coef"] = 0.0

@@ -20,6 +20,8 @@ def study():
         ("ponder_dreamer_mlp", "MlpActor", 256.0),
         ("ponder_dreamer_r16", "PonderActor", 16.0),
         ("ponder_dreamer_mlp_r16", "MlpActor", 16.0),
+        ("ponder_dreamer_r1024", "PonderActor", 1024.0),
+        ("ponder_dreamer_mlp_r1024", "MlpActor", 1024.0),
     ],
 )
 def test_agent_names_pick_the_actor_and_the_train_ratio(study, name, actor, ratio) -> None:
@@ -30,7 +32,7 @@ def test_agent_names_pick_the_actor_and_the_train_ratio(study, name, actor, rati
     assert name in study.BUDGETS
 
 
-def test_the_first_measurement_runs_only_when_named(study) -> None:
+def test_the_other_ratios_run_only_when_named(study) -> None:
     assert study.DEFAULT_AGENTS == ["ponder_dreamer", "ponder_dreamer_mlp", "ppo", "ppo_satiation"]
 
 
