@@ -37,13 +37,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from _timing import interleaved
+from _timing import interleaved, synced
 from gymnasium import spaces
 
 from aisam_agents.learnmax.counts import ContextCounts
@@ -56,13 +55,7 @@ def _timed(fn: Callable[[], object], device: torch.device) -> Callable[[], float
     """``fn`` as a timer returning its seconds (synchronised on CUDA)."""
 
     def timer() -> float:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        return time.perf_counter() - t0
+        return synced(fn, device)[0]
 
     return timer
 

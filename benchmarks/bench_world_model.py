@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from _timing import synced
 from gymnasium import spaces
 
 from aisam_agents.world_model import WorldModel, WorldModelConfig
@@ -36,23 +36,11 @@ from aisam_wrappers.models import resolve_device
 DATASHEET_BF16 = 989e12
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _time(fn: Callable[[], object], device: torch.device, warmup: int, iters: int) -> float:
     """Median seconds per call over ``iters`` calls, after ``warmup`` calls."""
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(iters):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return float(np.median([synced(fn, device)[0] for _ in range(iters)]))
 
 
 def matmul_peak(device: torch.device) -> float:

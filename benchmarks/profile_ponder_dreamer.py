@@ -24,21 +24,16 @@ from typing import TypeVar
 
 import numpy as np
 import torch
+from _timing import interleaved, synced
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 T = TypeVar("T")
 
 
 def timed(fn: Callable[[], T], device: torch.device) -> tuple[float, T]:
-    """Milliseconds ``fn`` takes, the device synchronised before and after; its result."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    t0 = time.perf_counter()
-    out = fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return 1e3 * (time.perf_counter() - t0), out
+    """Milliseconds ``fn`` takes (device synchronised) and its result."""
+    seconds, out = synced(fn, device)
+    return 1e3 * seconds, out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,13 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.reps):
         ms, batch = timed(lambda: agent.replay.sample(agent.batch_size, agent.window + 1), device)
         parts["sample"].append(ms)
-        wm_batch = {
-            "obs": batch.obs, "actions": batch.actions[:, :-1], "rewards": batch.rewards[:, :-1],
-            "terminated": batch.terminated[:, :-1].float(),
-        }  # fmt: skip
-        parts["world_model"].append(
-            timed(partial(agent.world_model.train_step, wm_batch), device)[0]
-        )
+        parts["world_model"].append(timed(partial(agent._train_world_model, batch), device)[0])
         ms, imag = timed(partial(agent._imagine, batch.obs, batch.actions, batch.is_first), device)
         parts["imagine"].append(ms)
         parts["actor_critic"].append(timed(partial(agent._train_actor_critic, imag), device)[0])
@@ -131,8 +120,6 @@ def compare_early_exit(
     """Medians (ms) of ``imagine`` and ``act`` with the actor's ``PonderCore`` as it runs on
     ``device`` and with its per-step early exit forced on (the GPU's behaviour before it was
     switched off there), in interleaved rounds; and the ratios early-exit / default."""
-    from _timing import interleaved
-
     from aisam_agents.ponder import PonderCore
 
     core = actor.core

@@ -9,6 +9,7 @@ from torch import nn
 
 from aisam_agents.ponder_dreamer.networks import actor_loss
 from aisam_agents.ponder_dreamer.returns import centred_bonus, lambda_returns
+from aisam_agents.replay import SequenceBatch
 from aisam_agents.world_model import Imagination
 
 __all__ = ["TrainingMixin", "episode_masks"]
@@ -45,9 +46,19 @@ class TrainingMixin:
         history cut at that episode's start (and to ``context`` frames).
         """
         batch = self.replay.sample(self.batch_size, self.window + 1)
+        for key, value in self._train_world_model(batch).items():
+            self.logger.record_mean(f"world_model/{key}", value)
+        stats = self._train_actor_critic(self._imagine(batch.obs, batch.actions, batch.is_first))
+        for key, value in stats.items():
+            self.logger.record_mean(key, value)
+        self._n_updates += 1
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+
+    def _train_world_model(self, batch: SequenceBatch) -> dict[str, float]:
+        """One world-model step on replayed windows of ``window + 1`` steps; its losses."""
         length = self.window
         mask, obs_mask = episode_masks(batch.is_first)
-        wm_losses = self.world_model.train_step(
+        return self.world_model.train_step(
             {
                 "obs": batch.obs,
                 "actions": batch.actions[:, :length],
@@ -57,13 +68,6 @@ class TrainingMixin:
                 "obs_mask": obs_mask,
             }
         )
-        for key, value in wm_losses.items():
-            self.logger.record_mean(f"world_model/{key}", value)
-        stats = self._train_actor_critic(self._imagine(batch.obs, batch.actions, batch.is_first))
-        for key, value in stats.items():
-            self.logger.record_mean(key, value)
-        self._n_updates += 1
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
 
     def _imagine(
         self, obs: torch.Tensor, actions: torch.Tensor, is_first: torch.Tensor
