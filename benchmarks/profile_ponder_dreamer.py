@@ -1,7 +1,7 @@
 """Where PonderDreamer's time goes on the Atari-100k protocol: acting vs the parts of one
 training step (world model, imagination, actor-critic), then the top CUDA kernels.
 
-    python benchmarks/profile_ponder_dreamer.py --device cuda --fill 400 --reps 20
+    python benchmarks/profile_ponder_dreamer.py --device cuda --fill 400 --reps 20 --compare-graphs
 
 Prints one JSON line of medians (milliseconds) and, with ``--profile``, torch.profiler's
 table of the heaviest ops over a few training steps.
@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> None:
         "--compare-early-exit", action="store_true",
         help="also time imagination and acting with PonderCore's per-step early exit forced on",
     )  # fmt: skip
+    parser.add_argument(
+        "--compare-graphs", action="store_true",
+        help="also time acting with its CUDA graph against the same kernels launched eagerly",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     env = DummyVecEnv([lambda: make_env(args.env_id)])
@@ -90,7 +94,10 @@ def main(argv: list[str] | None = None) -> None:
         **{f"{k}_ms": round(statistics.median(v[2:] or v), 2) for k, v in parts.items()},
     }
     print(json.dumps(result), flush=True)
-    if args.compare_early_exit:
+    if args.compare_graphs:
+        print(json.dumps(compare_graphs(agent, act, device, args.reps)), flush=True)
+    if args.compare_early_exit:  # acting eagerly: its graph has no host syncs to save
+        agent.cuda_graphs = False
         imagine = partial(agent._imagine, batch.obs, batch.actions, batch.is_first)
         print(json.dumps(compare_early_exit(agent.policy.actor, imagine, act, device, args.reps)))
     if args.profile:
@@ -141,6 +148,26 @@ def compare_early_exit(
         )
         out[f"{name}_ratio"] = round(out[f"{name}_early_exit_ms"] / out[f"{name}_ms"], 3)
     return out
+
+
+def compare_graphs(
+    agent: object, act: Callable[[], object], device: torch.device, rounds: int
+) -> dict[str, float]:
+    """Medians (ms) of ``act`` replaying its CUDA graph and launching the same kernels one
+    by one (``cuda_graphs`` off), in interleaved rounds; and the ratio eager / graph."""
+
+    def run(graphs: bool) -> float:
+        agent.cuda_graphs = graphs
+        try:
+            return timed(act, device)[0]
+        finally:
+            agent.cuda_graphs = True
+
+    graph, eager = interleaved([partial(run, True), partial(run, False)], rounds)
+    out = {
+        k: round(statistics.median(v), 2) for k, v in (("act_ms", graph), ("act_eager_ms", eager))
+    }
+    return {**out, "act_ratio": round(out["act_eager_ms"] / out["act_ms"], 3)}
 
 
 def host_syncs(fn: Callable[[], object]) -> dict[str, int]:

@@ -63,8 +63,10 @@ from stable_baselines3.common.utils import safe_mean
 from torch import nn
 
 from aisam_agents.ponder.loss import check_prior
+from aisam_agents.ponder_dreamer.graphs import CudaGraphed
 from aisam_agents.ponder_dreamer.history import History, history_features
 from aisam_agents.ponder_dreamer.networks import (
+    ActorSteps,
     Critic,
     MlpActor,
     PonderActor,
@@ -76,7 +78,7 @@ from aisam_agents.ponder_dreamer.returns import PercentileNormalizer, TwoHot
 from aisam_agents.ponder_dreamer.training import TrainingMixin
 from aisam_agents.replay import MAX_BUFFER, SequenceReplay
 from aisam_agents.world_model import WorldModel, WorldModelConfig
-from aisam_envs.errors import InvalidConfigError, check_int, check_real
+from aisam_envs.errors import InvalidConfigError, check_bool, check_int, check_real
 
 __all__ = ["DreamerModules", "PonderDreamer"]
 
@@ -135,6 +137,10 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
             imagination.
         grad_clip: gradient-norm clip of actor and critic (DreamerV3: 100).
         log_interval: env steps between two dumps of the logger (0: only at the end).
+        cuda_graphs: on a CUDA device, act on image observations with full histories by
+            replaying a CUDA graph of the forward pass (world model, then actor) instead of
+            launching its kernels one by one (the same computation; acting is bound by
+            kernel launches there). No effect on the CPU.
         stats_window_size, tensorboard_log, verbose, seed, device: as in SB3.
 
     Logs ``world_model/*`` (the model's losses), ``train/*`` (actor, critic, returns, the
@@ -174,6 +180,7 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
         intrinsic_coef: float = 0.0,
         grad_clip: float = 100.0,
         log_interval: int = 1000,
+        cuda_graphs: bool = True,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         verbose: int = 0,
@@ -247,6 +254,7 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
             intrinsic_coef=float(intrinsic_coef),
             grad_clip=float(grad_clip),
             log_interval=check_int("log_interval", log_interval, 0),
+            cuda_graphs=check_bool("cuda_graphs", cuda_graphs),
         )
         self.__dict__.update(self.hparams)
         self._world_model_arg = world_model
@@ -324,6 +332,7 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
         )
         self.generator = torch.Generator(self.device).manual_seed(seed)
         self._history: History | None = None
+        self._graphs: dict[int, CudaGraphed[ActorSteps]] = {}  # by batch size
         self._train_credit = 0.0
         if not hasattr(self, "_logger"):  # train() may run before learn() configures one
             self._logger = Logger(None, [])
@@ -346,11 +355,51 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
         """Actions ``(n,)`` for ``obs`` ``(n, *obs_shape)`` after ``history``; the history
         with them appended; the mean expected ponder steps."""
         self.policy.eval()
-        features = history_features(self.world_model, history)
-        x = self.state_inputs(self.world_model.tokenize(obs), features)
-        steps = self.policy.actor(x)
+        steps = self._graphed_steps(obs, history)
+        if steps is None:
+            features = history_features(self.world_model, history)
+            x = self.state_inputs(self.world_model.tokenize(obs), features)
+            steps = self.policy.actor(x)
         actions = steps.act(deterministic, self.generator).cpu().numpy()
         return actions, history.push(obs, actions), float(steps.expected_steps.mean())
+
+    def _graphed_steps(self, obs: np.ndarray, history: History) -> ActorSteps | None:
+        """The actor's steps for ``obs`` after full histories, from a CUDA graph of
+        :meth:`_steps_after_full_histories` (captured at the first call for a batch size);
+        ``None`` where it does not apply (CPU, ``cuda_graphs=False``, observations that are
+        not uint8 images, or a history shorter than the context)."""
+        model, frames = self.world_model, self.context - 1
+        applies = (
+            self.cuda_graphs
+            and self.device.type == "cuda"
+            and getattr(model.tokenizer, "is_image", False)
+            and obs.dtype == np.uint8
+            and frames > 0
+            and bool((history.length == frames).all())
+        )
+        if not applies:
+            return None
+        inputs = (obs, history.obs, history.actions)
+        graph = self._graphs.get(len(obs))
+        if graph is None:
+            model.eval()
+            examples = [torch.as_tensor(x, device=self.device) for x in inputs]
+            graph = self._graphs[len(obs)] = CudaGraphed(self._steps_after_full_histories, examples)
+        return graph(*inputs)
+
+    def _steps_after_full_histories(
+        self, obs: torch.Tensor, history_obs: torch.Tensor, history_actions: torch.Tensor
+    ) -> ActorSteps:
+        """What the eager path of :meth:`_act` computes when every history is full, without
+        its checks (which sync the host): ``obs`` ``(n, *obs_shape)``, ``history_obs``
+        ``(n, K, *obs_shape)``, ``history_actions`` ``(n, K)``."""
+        model = self.world_model
+        n, k = history_actions.shape
+        tokens = model.tokenizer.encode(history_obs.flatten(0, 1)).view(n, k, -1)
+        with model.autocast(cache_enabled=False):
+            out = model.transformer(model.transformer.frame_tokens(tokens, history_actions))
+        features = out.features[:, -1].float()
+        return self.policy.actor(self.state_inputs(model.tokenizer.encode(obs), features))
 
     def predict(
         self,

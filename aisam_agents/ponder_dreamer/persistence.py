@@ -4,6 +4,7 @@ configs, read back with ``torch.load(weights_only=True)`` (opening a file never 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +25,8 @@ FORMAT = "aisam.ponder_dreamer"
 VERSION = 1
 _STATE = ("world_model", "policy", "world_model_optimizer", "actor_optimizer", "critic_optimizer")
 _COUNTERS = ("num_timesteps", "n_updates", "episode_num", "world_model_steps")
+#: constructor arguments that ``load`` sets itself, not overridable settings
+_NOT_SETTINGS = {"self", "policy", "env", "world_model", "device", "_init_setup_model"}
 
 SelfAgent = TypeVar("SelfAgent")
 
@@ -97,7 +100,8 @@ class PersistenceMixin:
                 raise ValueError(f"counters {counters}")
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path} is a damaged PonderDreamer file ({exc})") from exc
-        unknown = set(kwargs) - set(config) - {"tensorboard_log", "verbose", "stats_window_size"}
+        settings = set(inspect.signature(cls.__init__).parameters) - _NOT_SETTINGS
+        unknown = set(kwargs) - settings
         if unknown:
             raise InvalidConfigError(f"unknown PonderDreamer settings {sorted(unknown)}")
         wm_config = dataclasses.replace(wm_config, device=str(get_device(device)))

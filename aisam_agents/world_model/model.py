@@ -107,9 +107,12 @@ class WorldModel(nn.Module):
         self.obs_shape = self.tokenizer.obs_shape
 
     # ----------------------------------------------------------------- tensors in
-    def _autocast(self) -> contextlib.AbstractContextManager:
+    def autocast(self, cache_enabled: bool = True) -> contextlib.AbstractContextManager:
+        """bf16 autocast where the config asks for it on a CUDA device, else nothing.
+        ``cache_enabled=False`` for code captured in a CUDA graph, where cached weight
+        casts would go stale once the weights are updated."""
         if self._amp:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+            return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=cache_enabled)
         return contextlib.nullcontext()
 
     def _tensor(self, x: ArrayLike, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -166,7 +169,7 @@ class WorldModel(nn.Module):
                     f"obs must be (B, L + 1, *{self.obs_shape}), got {tuple(obs.shape)}"
                 )
             self._check_sequences(obs.shape)
-            with self._autocast():  # one encoder pass gives the loss and the tokens
+            with self.autocast():  # one encoder pass gives the loss and the tokens
                 tok_loss, tokens = self.tokenizer.loss_and_tokens(obs.reshape(-1, *self.obs_shape))
             tokens = tokens.view(*obs.shape[:2], -1)
         b, l1, _ = tokens.shape
@@ -178,7 +181,7 @@ class WorldModel(nn.Module):
             if "obs_mask" in batch
             else mask
         )
-        with self._autocast():
+        with self.autocast():
             logits, reward, term, _ = self._forward(
                 self.transformer.frame_tokens(tokens[:, :-1], actions)
             )
@@ -316,7 +319,7 @@ class WorldModel(nn.Module):
         """
         self.eval()
         tokens, actions = self._history(obs_history, action_history)
-        with self._autocast():
+        with self.autocast():
             out = self.transformer(self.transformer.frame_tokens(tokens, actions))
         return NextFrameDistribution.last_frame(out)
 
@@ -418,7 +421,7 @@ class WorldModel(nn.Module):
         else:
             actions = check_actions(self._tensor(actions_or_policy), (b, horizon), n_actions)
         dtype = torch.bfloat16 if self._amp else torch.float32
-        with self._autocast():
+        with self.autocast():
             return imagine_tokens(
                 self.transformer,
                 tokens,
