@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(result), flush=True)
     if args.compare_graphs:
         print(json.dumps(compare_graphs(agent, act, device, args.reps)), flush=True)
-    if args.compare_early_exit:  # acting eagerly: its graph has no host syncs to save
         agent.cuda_graphs = False
+    if args.compare_early_exit:  # acting eagerly: its graph has no host syncs to save
         imagine = partial(agent._imagine, batch.obs, batch.actions, batch.is_first)
         print(json.dumps(compare_early_exit(agent.policy.actor, imagine, act, device, args.reps)))
     if args.profile:
@@ -158,10 +158,7 @@ def compare_graphs(
 
     def run(graphs: bool) -> float:
         agent.cuda_graphs = graphs
-        try:
-            return timed(act, device)[0]
-        finally:
-            agent.cuda_graphs = True
+        return timed(act, device)[0]
 
     graph, eager = interleaved([partial(run, True), partial(run, False)], rounds)
     out = {

@@ -60,7 +60,7 @@ def new_agent(args: argparse.Namespace, env: Any) -> Any:
 
     return PonderDreamer(
         "auto", env, world_model=args.world_model, train_ratio=args.train_ratio,
-        seed=args.seed, device=args.device,
+        seed=args.seed, device=args.device, cuda_graphs=args.cuda_graphs,
     )  # fmt: skip
 
 
@@ -100,7 +100,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raise CheckpointError(
                 f"{folder} holds a run of {progress['env_id']}, seed {progress['seed']}"
             )
-        agent = PonderDreamer.load(folder / progress["model"], env=env, device=args.device)
+        agent = PonderDreamer.load(
+            folder / progress["model"], env=env, device=args.device, cuda_graphs=args.cuda_graphs
+        )
         if progress["replay"] and (folder / progress["replay"]).exists():
             agent.load_replay_buffer(folder / progress["replay"])
     else:
@@ -172,6 +174,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=9.0, help="budget of this call")
     parser.add_argument("--no-save-replay", dest="save_replay", action="store_false")
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--cuda-graphs",
+        action="store_true",
+        help="act from a CUDA graph (PonderDreamer's cuda_graphs)",
+    )
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("runs/atari100k"))
     run(parser.parse_args(argv))

@@ -54,7 +54,7 @@ def _full_history(agent: PonderDreamer):
 
 
 def test_the_captured_function_is_the_eager_acting_path() -> None:
-    agent = _agent("cpu")
+    agent = _agent("cpu", cuda_graphs=True)
     obs, history = _full_history(agent)
     with torch.no_grad():
         logits, p = _eager(agent, obs, history)
@@ -73,7 +73,7 @@ def test_cuda_graphs_must_be_a_bool() -> None:
 
 @pytest.mark.gpu
 def test_graph_replays_match_eager_acting_before_and_after_training() -> None:
-    agent = _agent("cuda")
+    agent = _agent("cuda", cuda_graphs=True)
     obs, history = _full_history(agent)
     with torch.no_grad():
         for _ in range(2):  # the second round after a training step changed the weights
@@ -88,6 +88,8 @@ def test_graph_replays_match_eager_acting_before_and_after_training() -> None:
         assert not torch.equal(agent._graphed_steps(obs, history).logits, before)
     short = history.restart(np.array([True]))
     assert agent._graphed_steps(obs, short) is None  # a history shorter than the context
+    agent.cuda_graphs = False
+    assert agent._graphed_steps(obs, history) is None
 
 
 @pytest.mark.gpu
