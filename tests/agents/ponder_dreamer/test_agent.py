@@ -3,6 +3,8 @@ save/load, determinism and episode boundaries."""
 
 from __future__ import annotations
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -186,6 +188,13 @@ def test_damaged_or_foreign_files_raise_checkpoint_error(make_agent, make_env, t
     with pytest.raises(InvalidConfigError, match="wobble"):
         PonderDreamer.load(path, wobble=1)
     assert PonderDreamer.load(path, verbose=1, learning_starts=3).learning_starts == 3
+    # a file written before a setting existed takes it as an override, or its default
+    older = torch.load(path, weights_only=True)
+    config = json.loads(older["config"])
+    del config["cuda_graphs"]
+    torch.save({**older, "config": json.dumps(config)}, tmp_path / "older.pt")
+    assert PonderDreamer.load(tmp_path / "older.pt", cuda_graphs=True).cuda_graphs is True
+    assert PonderDreamer.load(tmp_path / "older.pt").cuda_graphs is False
 
 
 def test_world_model_batches_are_cut_at_episode_starts(make_agent, monkeypatch) -> None:
