@@ -139,9 +139,9 @@ class PonderDreamer(TrainingMixin, PersistenceMixin, BaseAlgorithm):
         log_interval: env steps between two dumps of the logger (0: only at the end).
         cuda_graphs: on a CUDA device, act on uint8 image observations with full
             histories by replaying a CUDA graph of the forward pass (world model, then
-            actor), captured once per batch size, instead of launching its ~1,800 kernels
-            one by one (the same computation; acting is bound by kernel launches there).
-            No effect on the CPU.
+            actor), captured once per batch size, instead of launching its hundreds of
+            small kernels one by one (the same computation; acting is bound by kernel
+            launches there). No effect on the CPU.
         stats_window_size, tensorboard_log, verbose, seed, device: as in SB3.
 
     Logs ``world_model/*`` (the model's losses), ``train/*`` (actor, critic, returns, the
