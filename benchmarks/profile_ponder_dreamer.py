@@ -96,7 +96,6 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(result), flush=True)
     if args.compare_graphs:
         print(json.dumps(compare_graphs(agent, act, device, args.reps)), flush=True)
-        agent.cuda_graphs = False
     if args.compare_early_exit:  # acting eagerly: its graph has no host syncs to save
         imagine = partial(agent._imagine, batch.obs, batch.actions, batch.is_first)
         print(json.dumps(compare_early_exit(agent.policy.actor, imagine, act, device, args.reps)))
@@ -154,13 +153,20 @@ def compare_graphs(
     agent: object, act: Callable[[], object], device: torch.device, rounds: int
 ) -> dict[str, float]:
     """Medians (ms) of ``act`` replaying its CUDA graph and launching the same kernels one
-    by one (``cuda_graphs`` off), in interleaved rounds; and the ratio eager / graph."""
+    by one (``cuda_graphs`` off), in interleaved rounds; and the ratio eager / graph. Exits
+    if acting never took the graph, rather than report eager against eager."""
 
     def run(graphs: bool) -> float:
         agent.cuda_graphs = graphs
         return timed(act, device)[0]
 
-    graph, eager = interleaved([partial(run, True), partial(run, False)], rounds)
+    before = agent.cuda_graphs
+    try:
+        graph, eager = interleaved([partial(run, True), partial(run, False)], rounds)
+    finally:
+        agent.cuda_graphs = before
+    if not agent._graphs:
+        raise SystemExit("acting took no graph (a CPU device, or a history shorter than 15)")
     out = {
         k: round(statistics.median(v), 2) for k, v in (("act_ms", graph), ("act_eager_ms", eager))
     }
